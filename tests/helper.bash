@@ -1,0 +1,25 @@
+# Loaded by every .bats file: binaries from the build, a fresh RELAY_HOME.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+: "${RELAY_BUILD:=$BATS_TEST_DIRNAME/../build}"
+export PATH="$RELAY_BUILD/bin:$PATH"
+TESTS="$BATS_TEST_DIRNAME"
+
+# A fresh relay home per test, unprivileged.
+relay_home() {
+	export RELAY_HOME="$BATS_TEST_TMPDIR/home"
+	relay-config init "$RELAY_HOME" >/dev/null
+	printf 'hostname relay.test\n' >> "$RELAY_HOME/etc/settings"
+	relay-config -d "$RELAY_HOME" >/dev/null
+}
+
+# Count published messages in the queue.
+queue_count() {
+	find "$RELAY_HOME/queue/msg" -type f | wc -l
+}
+
+# A free TCP port on loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
