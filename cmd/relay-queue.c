@@ -1,0 +1,288 @@
+/* relay-queue: reads a message on fd 0 and an envelope on fd 1 (the
+ * qmail-queue protocol) and commits both to the queue as one file.
+ * See doc/relay-queue.8 and doc/queue.md for the crash argument. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "bounds.h"
+#include "buf.h"
+#include "diag.h"
+#include "fileio.h"
+#include "queue.h"
+#include "settings.h"
+#include "timers.h"
+
+/* qmail-queue's exit codes */
+#define QQ_TOOLONG  11
+#define QQ_REFUSED  31
+#define QQ_NOMEM    51
+#define QQ_WRITE    53
+#define QQ_READMSG  54
+#define QQ_READENV  55
+#define QQ_BUG      81
+#define QQ_BADENV   91
+
+static char tmppath[PATH_MAX];
+
+static void quit(int code, const char *why)
+{
+	if (tmppath[0])
+		unlink(tmppath);
+	if (why)
+		fprintf(stderr, "relay-queue: fatal: %s\n", why);
+	_exit(code);
+}
+
+static void quit_sys(int code, const char *what)
+{
+	char m[PATH_MAX + 128];
+	snprintf(m, sizeof m, "%s: %s", what, strerror(errno));
+	quit(code, m);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	quit(QQ_WRITE, "timed out");
+}
+
+static unsigned long long max_size(void)
+{
+	char val[32], *end;
+	unsigned long long v;
+	int r = setting_get(relay_home(), "maxsize", val, sizeof val);
+	if (r < 0)
+		quit_sys(QQ_WRITE, "unable to read etc/settings.cdb");
+	if (r == 0)
+		return MSG_SIZE_DEFAULT;
+	v = strtoull(val, &end, 10);
+	return *end || v == 0 ? MSG_SIZE_DEFAULT : v;
+}
+
+/* Read the message, turning bare LF into CRLF; bare CR and NUL refused. */
+static void read_message(struct buf *m, unsigned long long limit)
+{
+	char in[65536];
+	int cr = 0;
+	for (;;) {
+		ssize_t r = read(0, in, sizeof in), i;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			quit_sys(QQ_READMSG, "unable to read message");
+		}
+		if (r == 0)
+			break;
+		if (buf_reserve(m, (size_t)r * 2) < 0)
+			quit(QQ_NOMEM, "out of memory");
+		for (i = 0; i < r; i++) {
+			char c = in[i];
+			if (cr && c != '\n')
+				quit(QQ_REFUSED, "message contains a bare CR");
+			if (c == 0)
+				quit(QQ_REFUSED, "message contains a NUL byte");
+			if (c == '\n' && !cr)
+				m->p[m->len++] = '\r';
+			cr = c == '\r';
+			m->p[m->len++] = c;
+		}
+		if (m->len > limit)
+			quit(QQ_REFUSED, "message larger than the size limit");
+	}
+	if (cr)
+		quit(QQ_REFUSED, "message ends with a bare CR");
+}
+
+/* Envelope: [C class NUL] F sender NUL (T rcpt NUL)+ NUL */
+static void read_envelope(struct buf *h, time_t now)
+{
+	struct buf e = BUF_INIT;
+	size_t pos = 0, nrcpt = 0;
+	int have_sender = 0;
+	const char *why;
+	const size_t cap = (size_t)RCPT_MAX * (ADDR_PATH_MAX + 2) + 1024;
+	if (read_fd(1, &e, cap) < 0)
+		quit(errno == EFBIG ? QQ_BADENV : QQ_READENV, "unable to read envelope");
+	if (buf_printf(h, "%sA%lld\n", QUEUE_MAGIC, (long long)now) < 0)
+		quit(QQ_NOMEM, "out of memory");
+	if (pos < e.len && e.p[pos] == 'C') {
+		size_t l = strnlen(e.p + pos, e.len - pos);
+		size_t i;
+		if (pos + l >= e.len || l < 2 || l > 64)
+			quit(QQ_BADENV, "bad class record");
+		for (i = 1; i < l; i++) {
+			char c = e.p[pos + i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+				quit(QQ_BADENV, "bad class name");
+		}
+		if (buf_printf(h, "C%s\n", e.p + pos + 1) < 0)
+			quit(QQ_NOMEM, "out of memory");
+		pos += l + 1;
+	} else if (buf_adds(h, "Cdefault\n") < 0)
+		quit(QQ_NOMEM, "out of memory");
+	for (;;) {
+		size_t l;
+		char type;
+		int st;
+		if (pos >= e.len)
+			quit(QQ_BADENV, "envelope ends early");
+		type = e.p[pos];
+		if (type == 0) {
+			if (pos + 1 != e.len)
+				quit(QQ_BADENV, "data after the envelope");
+			break;
+		}
+		l = strnlen(e.p + pos, e.len - pos);
+		if (pos + l >= e.len)
+			quit(QQ_BADENV, "envelope record not terminated");
+		if (type == 'F') {
+			if (have_sender)
+				quit(QQ_BADENV, "sender record out of place");
+			have_sender = 1;
+			st = addr_check(e.p + pos + 1, l - 1, ADDR_ALLOW_EMPTY, &why);
+		} else if (type == 'T') {
+			if (!have_sender)
+				quit(QQ_BADENV, "recipient before sender");
+			st = addr_check(e.p + pos + 1, l - 1, 0, &why);
+			nrcpt++;
+		} else
+			quit(QQ_BADENV, "unknown envelope record");
+		if (st == ADDR_TOOLONG)
+			quit(QQ_TOOLONG, why);
+		if (st != ADDR_OK)
+			quit(QQ_BADENV, why);
+		if (buf_addc(h, type) < 0 || buf_add(h, e.p + pos + 1, l - 1) < 0 || buf_addc(h, '\n') < 0)
+			quit(QQ_NOMEM, "out of memory");
+		pos += l + 1;
+	}
+	if (nrcpt == 0)
+		quit(QQ_BADENV, "no recipients");
+	if (buf_addc(h, '\n') < 0)
+		quit(QQ_NOMEM, "out of memory");
+	buf_free(&e);
+}
+
+static void report_id(const char *id)
+{
+	const char *s = getenv("RELAYQUEUE_IDFD");
+	char line[QUEUE_ID_LEN + 2];
+	int fd;
+	if (!s || !*s)
+		return;
+	fd = atoi(s);
+	if (fd < 3)
+		return;
+	snprintf(line, sizeof line, "%s\n", id);
+	/* the message is queued whatever happens here; the id is a courtesy */
+	(void)!write_all(fd, line, strlen(line));
+}
+
+int main(int argc, char **argv)
+{
+	struct buf msg = BUF_INIT, hdr = BUF_INIT;
+	char id[QUEUE_ID_LEN + 1], dst[PATH_MAX], dir[PATH_MAX];
+	struct iovec iov[2];
+	int fd = -1, tries;
+	time_t now = time(NULL);
+	(void)argc;
+	diag_init(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	alarm(QUEUE_MAX_RUN);
+	umask(027);
+
+	for (tries = 0; tries < 10 && fd < 0; tries++) {
+		queue_id_new(id);
+		if (queue_path_flat(tmppath, sizeof tmppath, "tmp", id) < 0)
+			quit(QQ_WRITE, "queue path too long");
+		fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (fd < 0 && errno != EEXIST) {
+			{
+				char m[PATH_MAX + 64];
+				snprintf(m, sizeof m, "unable to create %s", tmppath);
+				tmppath[0] = 0;
+				quit_sys(QQ_WRITE, m);
+			}
+		}
+	}
+	if (fd < 0) {
+		tmppath[0] = 0;
+		quit(QQ_WRITE, "unable to find a free queue id");
+	}
+	crash_point("queue-created");
+	read_message(&msg, max_size());
+	read_envelope(&hdr, now);
+
+	iov[0].iov_base = hdr.p;
+	iov[0].iov_len = hdr.len;
+	iov[1].iov_base = msg.p ? msg.p : "";
+	iov[1].iov_len = msg.len;
+	{
+		size_t total = hdr.len + msg.len, done = 0;
+		while (done < total) {
+			ssize_t w = writev(fd, iov, 2);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				quit_sys(QQ_WRITE, "unable to write to queue/tmp");
+			}
+			done += (size_t)w;
+			/* advance the iovecs past what was written */
+			while (w > 0) {
+				int k = iov[0].iov_len ? 0 : 1;
+				size_t take = (size_t)w < iov[k].iov_len ? (size_t)w : iov[k].iov_len;
+				iov[k].iov_base = (char *)iov[k].iov_base + take;
+				iov[k].iov_len -= take;
+				w -= (ssize_t)take;
+			}
+		}
+	}
+	crash_point("queue-written");
+	if (fsync_checked(fd) < 0)
+		quit_sys(QQ_WRITE, "unable to fsync queue file");
+	if (close(fd) < 0)
+		quit_sys(QQ_WRITE, "unable to close queue file");
+	crash_point("queue-synced");
+
+	/* Publish: one atomic rename that never replaces an existing message. */
+	for (tries = 0;; tries++) {
+		if (queue_path(dst, sizeof dst, "msg", id) < 0)
+			quit(QQ_WRITE, "queue path too long");
+		if (renameat2(AT_FDCWD, tmppath, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+			break;
+		if (errno == EINVAL || errno == ENOSYS) {
+			/* file system without RENAME_NOREPLACE: link refuses to replace too */
+			if (link(tmppath, dst) == 0) {
+				unlink(tmppath);
+				break;
+			}
+		}
+		if (errno != EEXIST || tries >= 10)
+			quit_sys(QQ_WRITE, "unable to publish queue file");
+		queue_id_new(id);
+	}
+	tmppath[0] = 0;
+	crash_point("queue-published");
+	snprintf(dir, sizeof dir, "%s", dst);
+	*strrchr(dir, '/') = 0;
+	if (fsync_dir(dir) < 0) {
+		/* Not known durable: withdraw it, so the caller's retry is not
+		 * a duplicate. If relay-send already holds it open, a duplicate
+		 * is possible; that beats a loss. */
+		unlink(dst);
+		quit_sys(QQ_WRITE, "unable to fsync queue directory");
+	}
+	crash_point("queue-dirsynced");
+	report_id(id);
+	return 0;
+}

@@ -1,0 +1,152 @@
+#include "queue.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+const char *relay_home(void)
+{
+	const char *h;
+	/* A setuid or setgid program must not let its caller pick the queue. */
+	if (getuid() != geteuid() || getgid() != getegid())
+		return "/var/relay";
+	h = getenv("RELAY_HOME");
+	return h && *h ? h : "/var/relay";
+}
+
+void queue_id_new(char id[QUEUE_ID_LEN + 1])
+{
+	struct timeval tv;
+	uint32_t r;
+	unsigned long long us;
+	gettimeofday(&tv, NULL);
+	us = (unsigned long long)tv.tv_sec * 1000000ULL + (unsigned long long)tv.tv_usec;
+	if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+		r = (uint32_t)getpid() * 2654435761u ^ (uint32_t)us;
+	snprintf(id, QUEUE_ID_LEN + 1, "%013llx.%08x", us & 0xfffffffffffffULL, (unsigned)r);
+}
+
+int queue_id_valid(const char *id)
+{
+	size_t i;
+	if (strlen(id) != QUEUE_ID_LEN || id[13] != '.')
+		return 0;
+	for (i = 0; i < QUEUE_ID_LEN; i++) {
+		if (i == 13)
+			continue;
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+int queue_path(char *out, size_t cap, const char *sub, const char *id)
+{
+	int n = snprintf(out, cap, "%s/queue/%s/%.2s/%s", relay_home(), sub, id + 14, id);
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int queue_path_flat(char *out, size_t cap, const char *sub, const char *id)
+{
+	int n = id ? snprintf(out, cap, "%s/queue/%s/%s", relay_home(), sub, id)
+		   : snprintf(out, cap, "%s/queue/%s", relay_home(), sub);
+	if (n < 0 || (size_t)n >= cap) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int queue_parse(char *data, size_t len, struct queue_env *e, const char **why)
+{
+	size_t pos = 4, cap = 0;
+	int have_a = 0, have_c = 0, have_f = 0;
+	memset(e, 0, sizeof *e);
+	if (len < 4 || memcmp(data, QUEUE_MAGIC, 4) != 0) {
+		*why = "bad magic";
+		return -1;
+	}
+	for (;;) {
+		char *nl, *line;
+		size_t l;
+		if (pos >= len) {
+			*why = "envelope not terminated";
+			goto fail;
+		}
+		line = data + pos;
+		nl = memchr(line, '\n', len - pos);
+		if (!nl) {
+			*why = "envelope line not terminated";
+			goto fail;
+		}
+		l = (size_t)(nl - line);
+		*nl = 0;
+		pos += l + 1;
+		if (l == 0)
+			break;
+		if (memchr(line, 0, l) || memchr(line, '\r', l)) {
+			*why = "control byte in envelope";
+			goto fail;
+		}
+		switch (line[0]) {
+		case 'A': {
+			char *end;
+			long long t;
+			errno = 0;
+			t = strtoll(line + 1, &end, 10);
+			if (errno || *end || end == line + 1 || t < 0) {
+				*why = "bad arrival time";
+				goto fail;
+			}
+			e->arrival = (time_t)t;
+			have_a = 1;
+			break;
+		}
+		case 'C': e->class = line + 1; have_c = 1; break;
+		case 'F': e->sender = line + 1; have_f = 1; break;
+		case 'T':
+			if (e->nrcpt == cap) {
+				size_t ncap = cap ? cap * 2 : 8;
+				char **n = realloc(e->rcpt, ncap * sizeof *n);
+				if (!n) {
+					*why = "out of memory";
+					goto fail;
+				}
+				e->rcpt = n;
+				cap = ncap;
+			}
+			e->rcpt[e->nrcpt++] = line + 1;
+			break;
+		default:
+			*why = "unknown envelope record";
+			goto fail;
+		}
+	}
+	if (!have_a || !have_c || !have_f || e->nrcpt == 0) {
+		*why = "envelope incomplete";
+		goto fail;
+	}
+	e->body_off = pos;
+	return 0;
+fail:
+	free(e->rcpt);
+	e->rcpt = NULL;
+	e->nrcpt = 0;
+	return -1;
+}
+
+void queue_env_free(struct queue_env *e)
+{
+	free(e->rcpt);
+	e->rcpt = NULL;
+	e->nrcpt = 0;
+}
