@@ -150,3 +150,94 @@ void queue_env_free(struct queue_env *e)
 	e->rcpt = NULL;
 	e->nrcpt = 0;
 }
+
+#include <fcntl.h>
+#include <limits.h>
+#include "fileio.h"
+
+int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
+{
+	char path[PATH_MAX];
+	struct buf b = BUF_INIT;
+	size_t pos = 0;
+	memset(qi, 0, sizeof *qi);
+	qi->state = calloc(nrcpt ? nrcpt : 1, 1);
+	if (!qi->state)
+		return -1;
+	if (queue_path(path, sizeof path, "info", id) < 0)
+		return -1;
+	if (read_file(path, &b, 64UL * 1024 * 1024) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return -1;
+	}
+	while (pos < b.len) {
+		char *line = b.p + pos, *nl = memchr(line, '\n', b.len - pos), *end;
+		unsigned long long n;
+		if (!nl)
+			break;	/* torn last line */
+		*nl = 0;
+		pos = (size_t)(nl - b.p) + 1;
+		switch (line[0]) {
+		case 'D': case 'F': case 'X':
+			errno = 0;
+			n = strtoull(line + 1, &end, 10);
+			if (errno || end == line + 1 || n >= nrcpt)
+				break;
+			/* X (bounced) and D (delivered) are final; F waits for X */
+			if (line[0] != 'F' || qi->state[n] == RS_PENDING)
+				qi->state[n] = (unsigned char)line[0];
+			break;
+		case 'R':
+			qi->next = strtoll(line + 1, &end, 10);
+			if (*end == ' ')
+				qi->attempts = atoi(end + 1);
+			break;
+		}
+	}
+	buf_free(&b);
+	return 0;
+}
+
+void queue_info_free(struct queue_info *qi)
+{
+	free(qi->state);
+	qi->state = NULL;
+}
+
+int queue_read_env(const char *path, struct buf *data, struct queue_env *e, const char **why)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	data->len = 0;
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	for (;;) {
+		ssize_t r;
+		if (buf_reserve(data, 8192) < 0) {
+			close(fd);
+			*why = "out of memory";
+			return -1;
+		}
+		r = read(fd, data->p + data->len, 8192);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*why = strerror(errno);
+			close(fd);
+			return -1;
+		}
+		data->len += (size_t)r;
+		data->p[data->len] = 0;
+		if (r == 0 || memmem(data->p, data->len, "\n\n", 2))
+			break;
+		if (data->len > (size_t)RCPT_MAX_ENV) {
+			close(fd);
+			*why = "envelope too large";
+			return -1;
+		}
+	}
+	close(fd);
+	return queue_parse(data->p, data->len, e, why);
+}

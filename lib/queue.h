@@ -37,9 +37,12 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "buf.h"
+
 #define QUEUE_ID_LEN 22
 #define QUEUE_MAGIC "RQ1\n"
 #define QUEUE_BUCKETS 256
+#define RCPT_MAX_ENV (100000UL * 260 + 4096) /* largest envelope */
 
 /* $RELAY_HOME, or /var/relay. A setuid program ignores the environment. */
 const char *relay_home(void);
@@ -66,4 +69,19 @@ int queue_path_flat(char *out, size_t cap, const char *sub, const char *id);
 int queue_parse(char *data, size_t len, struct queue_env *e, const char **why);
 void queue_env_free(struct queue_env *e);
 
+/* Recipient states from an info file. */
+enum rcpt_state { RS_PENDING = 0, RS_DELIVERED = 'D', RS_FAILED = 'F', RS_BOUNCED = 'X' };
+struct queue_info {
+	unsigned char *state; /* nrcpt entries, enum rcpt_state */
+	long long next;       /* retry hint: next attempt (epoch), 0 = none */
+	int attempts;
+};
+/* Read info/XX/ID for a message of nrcpt recipients. A missing file means
+ * every recipient pending (returns 0); -1 on a read error. Lines it does
+ * not understand are skipped (a torn last line after a crash). */
+int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi);
+void queue_info_free(struct queue_info *qi);
+/* Read just the envelope of queue file path (the message body is not
+ * read). data receives the bytes read; e points into it. */
+int queue_read_env(const char *path, struct buf *data, struct queue_env *e, const char **why);
 #endif
