@@ -208,9 +208,13 @@ static int emit(const char *v, size_t s, size_t e, int (*fn)(const char *, size_
 int msg_addrlist(const char *v, size_t n, int (*fn)(const char *, size_t, void *), void *arg)
 {
 	size_t i, s = 0;
-	int inq = 0, depth = 0, angle = 0;
+	int inq = 0, depth = 0, angle = 0, lit = 0;
 	for (i = 0; i < n; i++) {
 		char c = v[i];
+		if (lit) {      /* domain literal: [IPv6:...] holds colons */
+			if (c == ']') lit = 0;
+			continue;
+		}
 		if (inq) {
 			if (c == '\\') i++;
 			else if (c == '"') inq = 0;
@@ -224,6 +228,7 @@ int msg_addrlist(const char *v, size_t n, int (*fn)(const char *, size_t, void *
 		}
 		switch (c) {
 		case '"': inq = 1; break;
+		case '[': lit = 1; break;
 		case '(': depth = 1; break;
 		case '<': angle++; break;
 		case '>': if (angle) angle--; else return -1; break;
@@ -240,7 +245,7 @@ int msg_addrlist(const char *v, size_t n, int (*fn)(const char *, size_t, void *
 			break;
 		}
 	}
-	if (inq || depth || angle)
+	if (inq || depth || angle || lit)
 		return -1;
 	return emit(v, s, n, fn, arg);
 }

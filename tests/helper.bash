@@ -14,6 +14,17 @@ relay_home() {
 	relay-config -d "$RELAY_HOME" >/dev/null
 }
 
+# Set one setting and recompile.
+relay_setting() {
+	printf '%s %s\n' "$1" "$2" >> "$RELAY_HOME/etc/settings"
+	relay-config -d "$RELAY_HOME" >/dev/null
+}
+
+# The newest queue file.
+queue_last() {
+	ls -t $(find "$RELAY_HOME/queue/msg" -type f) | head -1
+}
+
 # Count published messages in the queue.
 queue_count() {
 	find "$RELAY_HOME/queue/msg" -type f | wc -l
