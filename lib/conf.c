@@ -368,6 +368,8 @@ int conf_parse_host(const char *s, char *out, size_t cap, char *err, size_t errc
 {
 	size_t n = strlen(s), i;
 	int numeric = 1;
+	if (n == 0)
+		return fail(err, errcap, "empty host name");
 	if (n > CONF_HOST_MAX || n + 1 > cap)
 		return fail(err, errcap, "host \"%.64s...\" is too long", s);
 	if (s[0] == '[') {
