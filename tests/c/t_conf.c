@@ -27,7 +27,7 @@ static int tool(int argc, char **argv)
 		conf_rewind(&c);
 		while ((r = conf_each(&c, &k, &v)) == 1)
 			printf("%s\t%s\n", k.p, v.p);
-		return r < 0 ? 111 : 0;
+		goto done;
 	}
 	if (argc >= 5 && strcmp(argv[1], "get") == 0) {
 		if (conf_open(&c, argv[2], argv[3]) < 0)
@@ -36,19 +36,23 @@ static int tool(int argc, char **argv)
 			return 111;
 		while ((r = conf_next(&c, &v)) == 1)
 			printf("%s\n", v.p);
-		return r < 0 ? 111 : 0;
+		goto done;
 	}
 	if (argc >= 6 && strcmp(argv[1], "route") == 0) {
 		if (conf_open(&c, argv[2], "routes") < 0)
 			die_sys(111, "open routes");
 		r = conf_route(&c, argv[3], argv[4], argv[5], &v);
-		if (r < 0)
-			return 111;
-		printf("%s\n", r ? v.p : "(mx)");
-		return 0;
+		if (r >= 0)
+			printf("%s\n", r ? v.p : "(mx)");
+		goto done;
 	}
 	fprintf(stderr, "usage: t_conf [dump HOME TABLE | get HOME TABLE KEY | route HOME SENDER CLASS DOMAIN]\n");
 	return 100;
+done:
+	conf_close(&c);
+	buf_free(&k);
+	buf_free(&v);
+	return r < 0 ? 111 : 0;
 }
 
 /* Parse a pool value and give back its canonical form (or "ERR: reason"). */
