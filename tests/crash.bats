@@ -49,11 +49,13 @@ inject_msg() {
 }
 
 @test "kill -9 at random moments: every message acknowledged with 0 is whole" {
-	for i in $(seq 300); do inject_msg 2>/dev/null || true; done > "$BATS_TEST_TMPDIR/ids" &
+	export -f inject_msg
+	# a session of its own, so the kills reach only this test's processes
+	setsid bash -c 'for i in $(seq 300); do inject_msg 2>/dev/null || true; done' > "$BATS_TEST_TMPDIR/ids" &
 	loop=$!
 	for k in $(seq 60); do
 		sleep 0.0$((RANDOM % 9 + 1))
-		pkill -9 -x relay-queue || true
+		pkill -9 -s "$loop" -x relay-queue || true
 	done
 	wait $loop || true
 	n=0

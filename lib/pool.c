@@ -1,0 +1,112 @@
+#include "pool.h"
+
+#include <string.h>
+
+void pool_init(struct pool_state *p, const char *name, const struct conf_pool *cfg)
+{
+	memset(p, 0, sizeof *p);
+	strncpy(p->name, name, sizeof p->name - 1);
+	p->cfg = *cfg;
+}
+
+static int usable(const struct pool_state *p, size_t i, double now, unsigned long tried)
+{
+	const struct member_state *m = &p->ms[i];
+	return !(tried & (1UL << i)) && !m->down && m->cool_until <= now;
+}
+
+static int has_slot(const struct member_state *m)
+{
+	return m->limit == 0 || m->active < m->limit;
+}
+
+int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
+{
+	size_t i, n = p->cfg.n;
+	*busy = 0;
+	if (n == 0)
+		return -1;
+	switch (p->cfg.strategy) {
+	case CONF_FAILOVER:
+		/* the first usable member in order; if it is full, wait for it */
+		for (i = 0; i < n; i++) {
+			if (!usable(p, i, now, tried))
+				continue;
+			if (!has_slot(&p->ms[i])) {
+				*busy = 1;
+				return -1;
+			}
+			return (int)i;
+		}
+		return -1;
+	case CONF_ROUNDROBIN:
+		for (i = 0; i < n; i++) {
+			size_t k = (p->rr + i) % n;
+			if (!usable(p, k, now, tried))
+				continue;
+			if (!has_slot(&p->ms[k])) {
+				*busy = 1;
+				continue;
+			}
+			p->rr = k + 1;
+			return (int)k;
+		}
+		return -1;
+	case CONF_WEIGHTED: {
+		/* smooth weighted round-robin (as in nginx): every candidate
+		 * gains its weight, the largest wins and pays the total */
+		long total = 0;
+		int best = -1;
+		for (i = 0; i < n; i++) {
+			if (!usable(p, i, now, tried))
+				continue;
+			if (!has_slot(&p->ms[i])) {
+				*busy = 1;
+				continue;
+			}
+			p->ms[i].current += (long)p->cfg.m[i].weight;
+			total += (long)p->cfg.m[i].weight;
+			if (best < 0 || p->ms[i].current > p->ms[best].current)
+				best = (int)i;
+		}
+		if (best >= 0)
+			p->ms[best].current -= total;
+		return best;
+	}
+	}
+	return -1;
+}
+
+void pool_failed(struct pool_state *p, int i, double now)
+{
+	struct member_state *m = &p->ms[i];
+	double cool;
+	if (m->penalty < 1000)
+		m->penalty++;
+	cool = COOL_BASE * (double)m->penalty * (double)m->penalty;
+	if (cool > COOL_MAX)
+		cool = COOL_MAX;
+	m->cool_until = now + cool;
+}
+
+void pool_succeeded(struct pool_state *p, int i)
+{
+	p->ms[i].penalty = 0;
+	p->ms[i].cool_until = 0;
+}
+
+double pool_ready_at(const struct pool_state *p, double now)
+{
+	double t = 0;
+	size_t i;
+	for (i = 0; i < p->cfg.n; i++) {
+		const struct member_state *m = &p->ms[i];
+		if (m->down)
+			continue;
+		if (m->cool_until <= now)
+			return 0;
+		if (t == 0 || m->cool_until < t)
+			t = m->cool_until;
+	}
+	return t;
+}
