@@ -348,7 +348,7 @@ static void res_reply(struct smtp_result *r, const char *stage, const struct smt
 	memcpy(r->enh, rep->enh, sizeof r->enh);
 	memcpy(r->text, rep->text, sizeof r->text);
 	snprintf(r->stage, sizeof r->stage, "%s", stage);
-	r->temp = rep->code / 100 != 5;
+	r->temp = rep->code / 100 == 4;
 	if (rep->code == 421) {
 		r->member_fault = 1;
 		r->temp = 1;
