@@ -60,7 +60,7 @@ rq() {
 	printf 'S: a\n\nx\0y\n' > "$BATS_TEST_TMPDIR/msg"
 	rq 'Fa@b.c\0Tb@c.d\0\0'
 	assert_failure 31
-	relay_setting maxsize 1000
+	relay_setting maxsize 1024
 	head -c 2000 /dev/zero | tr '\0' a > "$BATS_TEST_TMPDIR/msg"
 	rq 'Fa@b.c\0Tb@c.d\0\0'
 	assert_failure 31
