@@ -939,6 +939,7 @@ static const struct setting {
 	{ "dns_config", S_PATH, NULL },          /* none: the system resolver */
 	{ "bounce_delay_warning", S_DURATION0, "4h" }, /* 0s: no warnings */
 	{ "suppression_expiry", S_DURATION, "30d" },
+	{ "smtp_timeout", S_DURATION0, "0s" },   /* 0s: RFC 5321 4.5.3.2 per stage */
 	{ NULL, 0, NULL }
 };
 
