@@ -29,6 +29,9 @@ struct table {
 	const char *name;
 	struct rec *r;
 	size_t n, cap;
+	int owned;          /* uid, gid: the text file's, for the CDB */
+	uid_t uid;
+	gid_t gid;
 };
 
 struct run {
@@ -261,6 +264,9 @@ static int read_table(struct run *run, int ti)
 		close(fd);
 		return 0;
 	}
+	t->owned = 1;
+	t->uid = st.st_uid;
+	t->gid = st.st_gid;
 	if (ti == T_AUTH && (st.st_mode & 077))
 		error_at(run, t->name, 0, "mode %04o is too open: passwords must not be readable "
 		         "by group or others (chmod 600 etc/auth)", (unsigned)(st.st_mode & 07777));
@@ -482,6 +488,10 @@ static int write_cdb(const struct table *t, const char *tmp, mode_t mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -1;
+	/* Run as root, the CDB gets the owner and group of its text file,
+	 * so that "chown relaysend etc/auth" lets relay-send read auth.cdb. */
+	if (t->owned && geteuid() == 0 && fchown(fd, t->uid, t->gid) < 0)
+		goto fail;
 	if (fchmod(fd, mode) < 0 || cdb_make_start(&cm, fd) < 0)
 		goto fail;
 	if (cdb_make_add(&cm, "", 0, CONF_VERSION, (unsigned)strlen(CONF_VERSION)) < 0)

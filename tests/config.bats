@@ -436,3 +436,12 @@ relay-config: 1 error; no table was written'
 	assert_failure 111
 	assert_output --partial 'unable to use'
 }
+
+@test "run as root, each CDB gets the owner and group of its text file" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	chown 1234:5678 "$E/auth"
+	run relay-config -d "$RELAY_HOME"
+	assert_success
+	[ "$(stat -c '%u:%g %a' "$E/auth.cdb")" = "1234:5678 600" ]
+	[ "$(stat -c '%u' "$E/pools.cdb")" = "$(stat -c '%u' "$E/pools")" ]
+}
