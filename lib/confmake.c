@@ -247,7 +247,9 @@ static int read_table(struct run *run, int ti)
 	int fd, ret = 0;
 
 	pathf(path, sizeof path, "%s/etc/%s", run->home, t->name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there must not hang us (it is refused
+	 * below as not a regular file); regular files ignore the flag. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0; /* a missing table is an empty table */
@@ -666,7 +668,7 @@ static const char ex_settings_head[] =
 "# etc/settings: KEY VALUE        (unknown keys are errors)\n"
 "#   hostname    name in Message-ID, Received and EHLO (default: this host)\n"
 "#   helo        EHLO name (default: hostname)\n"
-"#   postmaster  address for DSN copies (default: postmaster@hostname)\n"
+"#   postmaster  address told of double bounces (default: postmaster@hostname)\n"
 "#   maxsize     message size limit in bytes (default 33554432)\n"
 "#   concurrency deliveries in flight at once (default 20)\n"
 "#   dns_config  unbound config file for tests (default: system resolver)\n"

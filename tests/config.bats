@@ -445,3 +445,12 @@ relay-config: 1 error; no table was written'
 	[ "$(stat -c '%u:%g %a' "$E/auth.cdb")" = "1234:5678 600" ]
 	[ "$(stat -c '%u' "$E/pools.cdb")" = "$(stat -c '%u' "$E/pools")" ]
 }
+
+@test "a table that is not a regular file (a FIFO, a directory) is an error, not a hang" {
+	rm "$E/limits" && mkfifo "$E/limits"
+	rm "$E/retry" && mkdir "$E/retry"
+	run timeout 10 relay-config -d "$RELAY_HOME" check
+	assert_failure 100
+	assert_line 'relay-config: error: etc/limits: not a regular file'
+	assert_line 'relay-config: error: etc/retry: not a regular file'
+}
