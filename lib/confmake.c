@@ -142,8 +142,15 @@ static void check_file(struct run *run, const char *table, unsigned line,
 	if (pathf(path, sizeof path, "%s%s%s", file[0] == '/' ? "" : run->home,
 	          file[0] == '/' ? "" : "/etc/", file) < 0)
 		return;
-	if (stat(path, &st) < 0 && errno == ENOENT)
-		warn_at(run, table, line, "%s \"%.200s\" does not exist", what, file);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			warn_at(run, table, line, "%s \"%.200s\" does not exist", what, file);
+		return;
+	}
+	/* A private key anyone may read is a key to replace. */
+	if (strcmp(table, "dkim") == 0 && (st.st_mode & 077))
+		warn_at(run, table, line, "%s \"%.200s\" is readable by group or others (mode %04o)",
+		        what, file, (unsigned)(st.st_mode & 07777));
 }
 
 /* Parse one line (key and the rest) of table ti into canonical key and

@@ -33,6 +33,7 @@ example.org             Encrypt
 EOF
 	: > "$E/dkim.rsa"
 	: > "$E/dkim.ed"
+	chmod 600 "$E/dkim.rsa" "$E/dkim.ed"
 	cat > "$E/dkim" <<'EOF'
 example.com  rsa2026  dkim.rsa
 Example.com  ed2026   dkim.ed  ed25519-sha256
@@ -285,6 +286,10 @@ check_with() {
 	assert_line 'relay-config: error: etc/dkim:3: duplicate selector "s1" for example.com (first on line 1)'
 	assert_line 'relay-config: error: etc/dkim:4: unknown algorithm "rsa-sha1" (want rsa-sha256 or ed25519-sha256)'
 	assert_line 'relay-config: warning: etc/dkim:1: key file "/k1" does not exist'
+	touch "$E/key.pem" && chmod 640 "$E/key.pem"
+	check_with dkim 'example.com s1 key.pem'
+	assert_success
+	assert_output 'relay-config: warning: etc/dkim:1: key file "key.pem" is readable by group or others (mode 0640)'
 }
 
 @test "limits: bad values" {
