@@ -170,6 +170,14 @@ int conf_setting(const char *home, const char *key, struct buf *val)
 	return r;
 }
 
+int conf_path(const char *home, const char *file, struct buf *out)
+{
+	out->len = 0;
+	if (file[0] == '/')
+		return buf_adds(out, file);
+	return buf_printf(out, "%s/etc/%s", home, file);
+}
+
 char *conf_lower(char *s)
 {
 	char *p;

@@ -79,6 +79,10 @@ int conf_setting_value(const char *home, const char *key, struct buf *val);
  * durations in seconds. 1, 0 (none), -1 error (EINVAL: not numeric). */
 int conf_setting_number(const char *home, const char *key, unsigned long *v);
 
+/* A file named in a table (dkim keyfile, tls ca=, dns_config): itself if
+ * absolute, else home/etc/FILE. 0, or -1 (ENOMEM). */
+int conf_path(const char *home, const char *file, struct buf *out);
+
 /* Lowercase in place (ASCII only); returns s. */
 char *conf_lower(char *s);
 /* The routes lookup in its documented order: from:SENDER, from:@DOMAIN,

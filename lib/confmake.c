@@ -137,12 +137,14 @@ static void free_tables(struct run *run)
 static void check_file(struct run *run, const char *table, unsigned line,
                        const char *what, const char *file)
 {
-	char path[PATH_MAX];
+	struct buf path = BUF_INIT;
 	struct stat st;
-	if (pathf(path, sizeof path, "%s%s%s", file[0] == '/' ? "" : run->home,
-	          file[0] == '/' ? "" : "/etc/", file) < 0)
+	int r;
+	if (conf_path(run->home, file, &path) < 0)
 		return;
-	if (stat(path, &st) < 0) {
+	r = stat(path.p, &st);
+	buf_free(&path);
+	if (r < 0) {
 		if (errno == ENOENT)
 			warn_at(run, table, line, "%s \"%.200s\" does not exist", what, file);
 		return;

@@ -394,6 +394,16 @@ static void t_settings(void)
 	CHECK(conf_setting_default("nonesuch") == NULL);
 }
 
+static void t_path(void)
+{
+	struct buf b = BUF_INIT;
+	CHECK(conf_path("/var/relay", "dkim/k.pem", &b) == 0);
+	CHECK_STR(b.p, "/var/relay/etc/dkim/k.pem");
+	CHECK(conf_path("/var/relay", "/etc/k.pem", &b) == 0);
+	CHECK_STR(b.p, "/etc/k.pem");
+	buf_free(&b);
+}
+
 static void t_reader(void)
 {
 	char dir[] = "/tmp/t_conf.XXXXXX", path[256];
@@ -490,6 +500,7 @@ int main(int argc, char **argv)
 	t_limits();
 	t_retry();
 	t_settings();
+	t_path();
 	t_reader();
 	CHECK_DONE();
 }
