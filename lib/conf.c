@@ -170,6 +170,14 @@ int conf_setting(const char *home, const char *key, struct buf *val)
 	return r;
 }
 
+int conf_path(const char *home, const char *file, struct buf *out)
+{
+	out->len = 0;
+	if (file[0] == '/')
+		return buf_adds(out, file);
+	return buf_printf(out, "%s/etc/%s", home, file);
+}
+
 char *conf_lower(char *s)
 {
 	char *p;
@@ -1019,4 +1027,64 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
 	}
 	}
 	return fail(err, errcap, "internal error");
+}
+
+int conf_setting_value(const char *home, const char *key, struct buf *val)
+{
+	const char *d;
+	char host[256];
+	int r = conf_setting(home, key, val);
+	if (r != 0)
+		return r;
+	if (strcmp(key, "helo") == 0 || strcmp(key, "postmaster") == 0) {
+		struct buf h = BUF_INIT;
+		r = conf_setting_value(home, "hostname", &h);
+		if (r == 1) {
+			val->len = 0;
+			r = buf_printf(val, "%s%s", key[0] == 'p' ? "postmaster@" : "", h.p) < 0 ? -1 : 1;
+		}
+		buf_free(&h);
+		return r;
+	}
+	if (strcmp(key, "hostname") == 0) {
+		if (gethostname(host, sizeof host) < 0)
+			return -1;
+		host[sizeof host - 1] = 0;
+		conf_lower(host);
+		val->len = 0;
+		return buf_adds(val, host) < 0 ? -1 : 1;
+	}
+	d = conf_setting_default(key);
+	if (!d)
+		return 0;
+	val->len = 0;
+	return buf_adds(val, d) < 0 ? -1 : 1;
+}
+
+int conf_setting_number(const char *home, const char *key, unsigned long *v)
+{
+	struct buf b = BUF_INIT;
+	const struct setting *st;
+	int r;
+	for (st = settings; st->name; st++)
+		if (strcmp(st->name, key) == 0)
+			break;
+	if (!st->name || (st->type != S_SIZE && st->type != S_COUNT &&
+	                  st->type != S_DURATION && st->type != S_DURATION0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	r = conf_setting_value(home, key, &b);
+	if (r == 1) {
+		if (st->type == S_SIZE || st->type == S_COUNT) {
+			if (parse_uint(b.p, b.len, ULONG_MAX / 10, v) < 0)
+				r = -1;
+		} else if (conf_parse_duration(b.p, v, NULL, 0) < 0) {
+			r = -1;
+		}
+		if (r < 0)
+			errno = EPROTO; /* a CDB value that relay-config would not write */
+	}
+	buf_free(&b);
+	return r;
 }

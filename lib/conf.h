@@ -70,6 +70,18 @@ int conf_setting(const char *home, const char *key, struct buf *val);
 /* The built-in value of a known setting, or NULL if it has none
  * (hostname: none, use gethostname; helo: none, use hostname). */
 const char *conf_setting_default(const char *key);
+/* What a program should use: the configured value, else the documented
+ * default: hostname → gethostname(), helo → hostname, postmaster →
+ * postmaster@hostname, others → conf_setting_default. 1 a value in val,
+ * 0 none (dns_config unset), -1 error. */
+int conf_setting_value(const char *home, const char *key, struct buf *val);
+/* The same for a numeric setting: maxsize and concurrency as numbers,
+ * durations in seconds. 1, 0 (none), -1 error (EINVAL: not numeric). */
+int conf_setting_number(const char *home, const char *key, unsigned long *v);
+
+/* A file named in a table (dkim keyfile, tls ca=, dns_config): itself if
+ * absolute, else home/etc/FILE. 0, or -1 (ENOMEM). */
+int conf_path(const char *home, const char *file, struct buf *out);
 
 /* Lowercase in place (ASCII only); returns s. */
 char *conf_lower(char *s);

@@ -29,6 +29,9 @@ struct table {
 	const char *name;
 	struct rec *r;
 	size_t n, cap;
+	int owned;          /* uid, gid: the text file's, for the CDB */
+	uid_t uid;
+	gid_t gid;
 };
 
 struct run {
@@ -134,13 +137,22 @@ static void free_tables(struct run *run)
 static void check_file(struct run *run, const char *table, unsigned line,
                        const char *what, const char *file)
 {
-	char path[PATH_MAX];
+	struct buf path = BUF_INIT;
 	struct stat st;
-	if (pathf(path, sizeof path, "%s%s%s", file[0] == '/' ? "" : run->home,
-	          file[0] == '/' ? "" : "/etc/", file) < 0)
+	int r;
+	if (conf_path(run->home, file, &path) < 0)
 		return;
-	if (stat(path, &st) < 0 && errno == ENOENT)
-		warn_at(run, table, line, "%s \"%.200s\" does not exist", what, file);
+	r = stat(path.p, &st);
+	buf_free(&path);
+	if (r < 0) {
+		if (errno == ENOENT)
+			warn_at(run, table, line, "%s \"%.200s\" does not exist", what, file);
+		return;
+	}
+	/* A private key anyone may read is a key to replace. */
+	if (strcmp(table, "dkim") == 0 && (st.st_mode & 077))
+		warn_at(run, table, line, "%s \"%.200s\" is readable by group or others (mode %04o)",
+		        what, file, (unsigned)(st.st_mode & 07777));
 }
 
 /* Parse one line (key and the rest) of table ti into canonical key and
@@ -244,7 +256,9 @@ static int read_table(struct run *run, int ti)
 	int fd, ret = 0;
 
 	pathf(path, sizeof path, "%s/etc/%s", run->home, t->name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there must not hang us (it is refused
+	 * below as not a regular file); regular files ignore the flag. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0; /* a missing table is an empty table */
@@ -261,6 +275,9 @@ static int read_table(struct run *run, int ti)
 		close(fd);
 		return 0;
 	}
+	t->owned = 1;
+	t->uid = st.st_uid;
+	t->gid = st.st_gid;
 	if (ti == T_AUTH && (st.st_mode & 077))
 		error_at(run, t->name, 0, "mode %04o is too open: passwords must not be readable "
 		         "by group or others (chmod 600 etc/auth)", (unsigned)(st.st_mode & 07777));
@@ -482,6 +499,10 @@ static int write_cdb(const struct table *t, const char *tmp, mode_t mode)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -1;
+	/* Run as root, the CDB gets the owner and group of its text file,
+	 * so that "chown relaysend etc/auth" lets relay-send read auth.cdb. */
+	if (t->owned && geteuid() == 0 && fchown(fd, t->uid, t->gid) < 0)
+		goto fail;
 	if (fchmod(fd, mode) < 0 || cdb_make_start(&cm, fd) < 0)
 		goto fail;
 	if (cdb_make_add(&cm, "", 0, CONF_VERSION, (unsigned)strlen(CONF_VERSION)) < 0)
@@ -656,7 +677,7 @@ static const char ex_settings_head[] =
 "# etc/settings: KEY VALUE        (unknown keys are errors)\n"
 "#   hostname    name in Message-ID, Received and EHLO (default: this host)\n"
 "#   helo        EHLO name (default: hostname)\n"
-"#   postmaster  address for DSN copies (default: postmaster@hostname)\n"
+"#   postmaster  address told of double bounces (default: postmaster@hostname)\n"
 "#   maxsize     message size limit in bytes (default 33554432)\n"
 "#   concurrency deliveries in flight at once (default 20)\n"
 "#   dns_config  unbound config file for tests (default: system resolver)\n"

@@ -33,6 +33,7 @@ example.org             Encrypt
 EOF
 	: > "$E/dkim.rsa"
 	: > "$E/dkim.ed"
+	chmod 600 "$E/dkim.rsa" "$E/dkim.ed"
 	cat > "$E/dkim" <<'EOF'
 example.com  rsa2026  dkim.rsa
 Example.com  ed2026   dkim.ed  ed25519-sha256
@@ -285,6 +286,10 @@ check_with() {
 	assert_line 'relay-config: error: etc/dkim:3: duplicate selector "s1" for example.com (first on line 1)'
 	assert_line 'relay-config: error: etc/dkim:4: unknown algorithm "rsa-sha1" (want rsa-sha256 or ed25519-sha256)'
 	assert_line 'relay-config: warning: etc/dkim:1: key file "/k1" does not exist'
+	touch "$E/key.pem" && chmod 640 "$E/key.pem"
+	check_with dkim 'example.com s1 key.pem'
+	assert_success
+	assert_output 'relay-config: warning: etc/dkim:1: key file "key.pem" is readable by group or others (mode 0640)'
 }
 
 @test "limits: bad values" {
@@ -435,4 +440,22 @@ relay-config: 1 error; no table was written'
 	run relay-config -d "$BATS_TEST_TMPDIR/nonesuch"
 	assert_failure 111
 	assert_output --partial 'unable to use'
+}
+
+@test "run as root, each CDB gets the owner and group of its text file" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	chown 1234:5678 "$E/auth"
+	run relay-config -d "$RELAY_HOME"
+	assert_success
+	[ "$(stat -c '%u:%g %a' "$E/auth.cdb")" = "1234:5678 600" ]
+	[ "$(stat -c '%u' "$E/pools.cdb")" = "$(stat -c '%u' "$E/pools")" ]
+}
+
+@test "a table that is not a regular file (a FIFO, a directory) is an error, not a hang" {
+	rm "$E/limits" && mkfifo "$E/limits"
+	rm "$E/retry" && mkdir "$E/retry"
+	run timeout 10 relay-config -d "$RELAY_HOME" check
+	assert_failure 100
+	assert_line 'relay-config: error: etc/limits: not a regular file'
+	assert_line 'relay-config: error: etc/retry: not a regular file'
 }

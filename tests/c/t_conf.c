@@ -394,6 +394,16 @@ static void t_settings(void)
 	CHECK(conf_setting_default("nonesuch") == NULL);
 }
 
+static void t_path(void)
+{
+	struct buf b = BUF_INIT;
+	CHECK(conf_path("/var/relay", "dkim/k.pem", &b) == 0);
+	CHECK_STR(b.p, "/var/relay/etc/dkim/k.pem");
+	CHECK(conf_path("/var/relay", "/etc/k.pem", &b) == 0);
+	CHECK_STR(b.p, "/etc/k.pem");
+	buf_free(&b);
+}
+
 static void t_reader(void)
 {
 	char dir[] = "/tmp/t_conf.XXXXXX", path[256];
@@ -441,6 +451,21 @@ static void t_reader(void)
 	conf_close(&c);
 	CHECK(conf_setting(path, "hostname", &v) == 1);
 	CHECK_STR(v.p, "relay.test");
+	{
+		unsigned long num;
+		CHECK(conf_setting_value(path, "helo", &v) == 1);
+		CHECK_STR(v.p, "relay.test");
+		CHECK(conf_setting_value(path, "postmaster", &v) == 1);
+		CHECK_STR(v.p, "postmaster@relay.test");
+		CHECK(conf_setting_value(path, "dns_config", &v) == 0);
+		CHECK(conf_setting_number(path, "maxsize", &num) == 1 && num == 33554432);
+		CHECK(conf_setting_number(path, "bounce_delay_warning", &num) == 1 && num == 4 * 3600);
+		CHECK(conf_setting_number(path, "hostname", &num) == -1);
+		CHECK(conf_setting_value(dir, "hostname", &v) == 1); /* no settings.cdb: gethostname */
+		CHECK(v.len > 0);
+		CHECK(conf_setting_value(dir, "postmaster", &v) == 1);
+		CHECK(strncmp(v.p, "postmaster@", 11) == 0);
+	}
 	/* a file that is not a CDB of ours is an error, not "absent" */
 	snprintf(path, sizeof path, "%s/h/etc/tls.cdb", dir);
 	f = fopen(path, "w");
@@ -475,6 +500,7 @@ int main(int argc, char **argv)
 	t_limits();
 	t_retry();
 	t_settings();
+	t_path();
 	t_reader();
 	CHECK_DONE();
 }
