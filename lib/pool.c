@@ -81,6 +81,9 @@ void pool_failed(struct pool_state *p, int i, double now)
 {
 	struct member_state *m = &p->ms[i];
 	double cool;
+	if (m->cool_until > now)
+		return;	/* already cooling: sessions that were open meanwhile
+			   do not count as more failures */
 	if (m->penalty < 1000)
 		m->penalty++;
 	cool = COOL_BASE * (double)m->penalty * (double)m->penalty;
