@@ -9,6 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <signal.h>
+
+#include "fileio.h"
 
 #include "buf.h"
 #include "diag.h"
@@ -217,7 +221,115 @@ static int cmd_stat(int json)
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-qctl [-d home] list|stat [--json]");
+	die(EXIT_PERM, "usage: relay-qctl [-d home] list|stat [--json] | flush | hold|release|delete|requeue ID...");
+}
+
+/* Wake relay-send (SIGALRM: retry everything deferred now). 0 if it was
+ * told, 1 if it is not running. */
+static int wake(void)
+{
+	char path[PATH_MAX], b[32];
+	int fd;
+	ssize_t n;
+	long pid;
+	snprintf(path, sizeof path, "%s/queue/relay-send.pid", relay_home());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	b[n] = 0;
+	pid = strtol(b, NULL, 10);
+	if (pid <= 1 || kill((pid_t)pid, SIGALRM) < 0)
+		return 1;
+	return 0;
+}
+
+/* A retry hint that makes the message due now; attempts reset or kept. */
+static int hint_now(const char *id, int reset)
+{
+	char path[PATH_MAX], line[64];
+	struct buf d = BUF_INIT;
+	struct queue_env e;
+	struct queue_info qi;
+	const char *why;
+	int fd, attempts = 0;
+	if (!reset) {
+		if (queue_path(path, sizeof path, "msg", id) < 0 || queue_read_env(path, &d, &e, &why) < 0) {
+			if (queue_path_flat(path, sizeof path, "hold", id) < 0 || queue_read_env(path, &d, &e, &why) < 0)
+				return -1;
+		}
+		if (queue_info_read(id, e.nrcpt, &qi) == 0) {
+			attempts = qi.attempts;
+			queue_info_free(&qi);
+		}
+		queue_env_free(&e);
+		buf_free(&d);
+	}
+	if (queue_path(path, sizeof path, "info", id) < 0)
+		return -1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -1;
+	snprintf(line, sizeof line, "R0 %d\n", attempts);
+	if (write_all(fd, line, strlen(line)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static int cmd_ids(const char *cmd, int argc, char **argv)
+{
+	int i, rc = 0;
+	if (argc == 0)
+		usage();
+	for (i = 0; i < argc; i++) {
+		const char *id = argv[i];
+		char m[PATH_MAX], h[PATH_MAX], inf[PATH_MAX];
+		if (!queue_id_valid(id)) {
+			warn_("not a queue id: %s", id);
+			rc = EXIT_PERM;
+			continue;
+		}
+		queue_path(m, sizeof m, "msg", id);
+		queue_path_flat(h, sizeof h, "hold", id);
+		queue_path(inf, sizeof inf, "info", id);
+		if (strcmp(cmd, "hold") == 0) {
+			if (rename(m, h) < 0) {
+				warn_sys("unable to hold %s", id);
+				rc = errno == ENOENT ? EXIT_PERM : EXIT_TEMP;
+				continue;
+			}
+			fsync_parent(h);
+		} else if (strcmp(cmd, "release") == 0) {
+			if (hint_now(id, 0) < 0 || rename(h, m) < 0) {
+				warn_sys("unable to release %s", id);
+				rc = errno == ENOENT ? EXIT_PERM : EXIT_TEMP;
+				continue;
+			}
+			fsync_parent(m);
+		} else if (strcmp(cmd, "delete") == 0) {
+			if (unlink(m) < 0 && unlink(h) < 0) {
+				warn_sys("unable to delete %s", id);
+				rc = errno == ENOENT ? EXIT_PERM : EXIT_TEMP;
+				continue;
+			}
+			unlink(inf);
+		} else if (strcmp(cmd, "requeue") == 0) {
+			if (access(m, F_OK) < 0 || hint_now(id, 1) < 0) {
+				warn_sys("unable to requeue %s", id);
+				rc = errno == ENOENT ? EXIT_PERM : EXIT_TEMP;
+				continue;
+			}
+		}
+		printf("%s %s\n", cmd, id);
+	}
+	if (strcmp(cmd, "requeue") == 0 || strcmp(cmd, "release") == 0)
+		wake();
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -232,6 +344,17 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		usage();
 	cmd = argv[i++];
+	if (!strcmp(cmd, "hold") || !strcmp(cmd, "release") || !strcmp(cmd, "delete") || !strcmp(cmd, "requeue"))
+		return cmd_ids(cmd, argc - i, argv + i);
+	if (!strcmp(cmd, "flush")) {
+		if (i != argc)
+			usage();
+		if (wake()) {
+			warn_("relay-send is not running (no queue/relay-send.pid or no such process)");
+			return EXIT_TEMP;
+		}
+		return 0;
+	}
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = 1;

@@ -484,6 +484,15 @@ static void spawn_worker(int i)
 	S.w[i].key[0] = 0;
 }
 
+static int any_idle(void)
+{
+	int i;
+	for (i = 0; i < S.nw; i++)
+		if (S.w[i].sock >= 0 && !S.w[i].t)
+			return 1;
+	return 0;
+}
+
 static int idle_worker(const char *key)
 {
 	int i, any = -1;
@@ -986,6 +995,8 @@ static void dispatch(void)
 			task_done(t);
 			continue;
 		}
+		if (!any_idle())
+			return;	/* a pick would advance the rotation for nothing */
 		mi = pool_pick(p, now, t->tried, &busy);
 		if (mi < 0) {
 			if (busy) {
@@ -1002,10 +1013,6 @@ static void dispatch(void)
 		else
 			snprintf(key, sizeof key, "%s:%u", cm->host, cm->port);
 		wi = idle_worker(key);
-		if (wi < 0)
-			return;	/* no worker free: the rest waits too */
-		/* undo the pick's side effect on the rotation only if we cannot
-		 * send; a pick is cheap to repeat */
 		*pp = t->next;
 		t->member = mi;
 		memset(&j, 0, sizeof j);
@@ -1351,8 +1358,14 @@ int sched_run(const struct sched_opts *o)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGCHLD, &sa, NULL);
 	}
-	if (!o->once)
+	if (!o->once) {
+		char pidf[PATH_MAX], pidv[32];
 		watch_queue();
+		snprintf(pidf, sizeof pidf, "%s/queue/relay-send.pid", S.home);
+		snprintf(pidv, sizeof pidv, "%ld\n", (long)getpid());
+		if (atomic_write(pidf, pidv, strlen(pidv), 0644) < 0)
+			warn_sys("unable to write %s (relay-qctl flush will not reach us)", pidf);
+	}
 	scan_queue();
 	ev_begin("start");
 	ev_num("workers", S.nw);
