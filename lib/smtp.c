@@ -894,7 +894,9 @@ static int auth(struct smtp_session *s, const struct smtp_opts *o, struct smtp_r
 	int rc = -1;
 	rep.on_line = NULL;
 	rep.arg = NULL;
-	if (!s->tls && !o->auth_plaintext_ok) {
+	/* plaintext AUTH only when the policy is explicitly none: under
+	 * "may" a stripped STARTTLS must not expose the password */
+	if (!s->tls && !(o->auth_plaintext_ok && o->tls == TLS_NONE)) {
 		res_set(r, "auth", 0, "", 1, 1, "refusing to send AUTH credentials without TLS");
 		return -1;
 	}

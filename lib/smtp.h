@@ -86,7 +86,7 @@ struct smtp_opts {
 	const char *ca_file;   /* CA bundle for verify; NULL = system store */
 	const char *tls_name;  /* SNI and the name verified; NULL = host */
 	const char *auth_user, *auth_pass; /* NULL = no AUTH */
-	int auth_plaintext_ok; /* allow AUTH without TLS (only for tls policy none) */
+	int auth_plaintext_ok; /* allow AUTH without TLS; honoured only with tls TLS_NONE */
 	struct dns_ctx *dns;   /* resolve host through dns_addrs; NULL = getaddrinfo */
 	struct smtp_timeouts to;
 };

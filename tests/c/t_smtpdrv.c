@@ -146,6 +146,9 @@ static int cmd_send(int argc, char **argv)
 	}
 	if (smtp_open(&s, &o, &r) < 0) {
 		print_res("open", &r);
+		free(auth);
+		buf_free(&msg);
+		dns_free(o.dns);
 		return 1;
 	}
 	{
