@@ -1313,6 +1313,24 @@ int smtp_reset(struct smtp_session *s)
 	return rset(s);
 }
 
+int smtp_noop(struct smtp_session *s, struct smtp_result *r)
+{
+	struct smtp_reply rep;
+	rep.on_line = NULL;
+	rep.arg = NULL;
+	if (command(s, "noop", "NOOP", s->to.rset, &rep, r) < 0)
+		return -1;
+	if (rep.code / 100 != 2) {
+		res_reply(r, "noop", &rep);
+		r->member_fault = r->temp = 1;
+		if (rep.code == 421)
+			s->broken = 1;
+		return -1;
+	}
+	res_reply(r, "noop", &rep);
+	return 0;
+}
+
 void smtp_close(struct smtp_session *s)
 {
 	if (!s)

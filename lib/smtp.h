@@ -43,7 +43,7 @@ struct smtp_result {
 	int code;          /* 3-digit reply code, or 0 for a local/network failure */
 	char enh[16];      /* enhanced status code "5.1.1" or "" */
 	char text[512];    /* safe text; multi-line replies joined with " / " */
-	char stage[12];    /* connect greeting ehlo starttls tls auth mail rcpt data dot rset quit */
+	char stage[12];    /* connect greeting ehlo starttls tls auth mail rcpt data dot rset noop quit */
 	int temp;          /* 1 if temporary */
 	int member_fault;  /* 1 if the relay is at fault: fail over (implies temp) */
 	int local;         /* 1 if refused here without asking the server */
@@ -132,6 +132,9 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 
 /* RSET; 0 if the server said 2xx, -1 if the session must be closed. */
 int smtp_reset(struct smtp_session *s);
+/* NOOP, for health probes (EHLO/STARTTLS/AUTH happen in smtp_open).
+ * 0 on 2xx; -1 with r filled (member_fault=1) otherwise. */
+int smtp_noop(struct smtp_session *s, struct smtp_result *r);
 /* QUIT (the reply is waited for at most to.quit and ignored), close, free.
  * NULL is fine. */
 void smtp_close(struct smtp_session *s);
