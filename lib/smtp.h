@@ -3,8 +3,9 @@
 /* SMTP client: one blocking session on one socket, with poll()-based
  * timeouts. Made for a long-lived network worker process that runs one
  * session at a time: smtp_open, then smtp_send (and smtp_reset) for each
- * message, then smtp_close. Not thread-safe per session; sessions share
- * nothing except the cached TLS context (see tls.h).
+ * message, then smtp_close. Use it from one thread: sessions share only
+ * the cached TLS context (tls.h), which is not locked. A worker keeps one
+ * struct dns_ctx (dns.h) for its lifetime and passes it in opts.dns.
  *
  * Never raises SIGPIPE (MSG_NOSIGNAL on plain sockets, and a socket BIO
  * that uses MSG_NOSIGNAL under TLS); callers should still ignore SIGPIPE.
