@@ -105,7 +105,8 @@ struct smtp_session;
  * session continues in plaintext (nothing was negotiated yet); a failed
  * handshake fails the attempt (no silent plaintext retry).
  * AUTH: PLAIN when offered, else LOGIN; never without TLS unless
- * auth_plaintext_ok; credentials given but AUTH not offered is a failure.
+ * auth_plaintext_ok and tls == TLS_NONE; 535 and every other AUTH
+ * failure is member_fault, temp (never a bounce); credentials given but AUTH not offered is a failure.
  * Credentials never appear in results. */
 #define SMTP_ADDRS_MAX 8
 int smtp_open(struct smtp_session **s, const struct smtp_opts *o, struct smtp_result *r);
@@ -184,6 +185,7 @@ struct smtp_reply {
 	int cr;            /* the previous byte was CR */
 	char line[REPLY_LINE_MAX];
 };
+/* Resets everything but on_line and arg: set those (or NULL) first. */
 void smtp_reply_init(struct smtp_reply *r);
 /* Feed bytes. Consumes up to the end of one reply and no further; *used
  * tells how many bytes. Returns 1 when the reply is complete, 0 when more
