@@ -894,7 +894,9 @@ static int auth(struct smtp_session *s, const struct smtp_opts *o, struct smtp_r
 	int rc = -1;
 	rep.on_line = NULL;
 	rep.arg = NULL;
-	if (!s->tls && !o->auth_plaintext_ok) {
+	/* plaintext AUTH only when the policy is explicitly none: under
+	 * "may" a stripped STARTTLS must not expose the password */
+	if (!s->tls && !(o->auth_plaintext_ok && o->tls == TLS_NONE)) {
 		res_set(r, "auth", 0, "", 1, 1, "refusing to send AUTH credentials without TLS");
 		return -1;
 	}
@@ -1309,6 +1311,24 @@ int smtp_reset(struct smtp_session *s)
 	if (!s || s->broken)
 		return -1;
 	return rset(s);
+}
+
+int smtp_noop(struct smtp_session *s, struct smtp_result *r)
+{
+	struct smtp_reply rep;
+	rep.on_line = NULL;
+	rep.arg = NULL;
+	if (command(s, "noop", "NOOP", s->to.rset, &rep, r) < 0)
+		return -1;
+	if (rep.code / 100 != 2) {
+		res_reply(r, "noop", &rep);
+		r->member_fault = r->temp = 1;
+		if (rep.code == 421)
+			s->broken = 1;
+		return -1;
+	}
+	res_reply(r, "noop", &rep);
+	return 0;
 }
 
 void smtp_close(struct smtp_session *s)

@@ -3,8 +3,9 @@
 /* SMTP client: one blocking session on one socket, with poll()-based
  * timeouts. Made for a long-lived network worker process that runs one
  * session at a time: smtp_open, then smtp_send (and smtp_reset) for each
- * message, then smtp_close. Not thread-safe per session; sessions share
- * nothing except the cached TLS context (see tls.h).
+ * message, then smtp_close. Use it from one thread: sessions share only
+ * the cached TLS context (tls.h), which is not locked. A worker keeps one
+ * struct dns_ctx (dns.h) for its lifetime and passes it in opts.dns.
  *
  * Never raises SIGPIPE (MSG_NOSIGNAL on plain sockets, and a socket BIO
  * that uses MSG_NOSIGNAL under TLS); callers should still ignore SIGPIPE.
@@ -43,7 +44,7 @@ struct smtp_result {
 	int code;          /* 3-digit reply code, or 0 for a local/network failure */
 	char enh[16];      /* enhanced status code "5.1.1" or "" */
 	char text[512];    /* safe text; multi-line replies joined with " / " */
-	char stage[12];    /* connect greeting ehlo starttls tls auth mail rcpt data dot rset quit */
+	char stage[12];    /* connect greeting ehlo starttls tls auth mail rcpt data dot rset noop quit */
 	int temp;          /* 1 if temporary */
 	int member_fault;  /* 1 if the relay is at fault: fail over (implies temp) */
 	int local;         /* 1 if refused here without asking the server */
@@ -86,7 +87,7 @@ struct smtp_opts {
 	const char *ca_file;   /* CA bundle for verify; NULL = system store */
 	const char *tls_name;  /* SNI and the name verified; NULL = host */
 	const char *auth_user, *auth_pass; /* NULL = no AUTH */
-	int auth_plaintext_ok; /* allow AUTH without TLS (only for tls policy none) */
+	int auth_plaintext_ok; /* allow AUTH without TLS; honoured only with tls TLS_NONE */
 	struct dns_ctx *dns;   /* resolve host through dns_addrs; NULL = getaddrinfo */
 	struct smtp_timeouts to;
 };
@@ -104,7 +105,8 @@ struct smtp_session;
  * session continues in plaintext (nothing was negotiated yet); a failed
  * handshake fails the attempt (no silent plaintext retry).
  * AUTH: PLAIN when offered, else LOGIN; never without TLS unless
- * auth_plaintext_ok; credentials given but AUTH not offered is a failure.
+ * auth_plaintext_ok and tls == TLS_NONE; 535 and every other AUTH
+ * failure is member_fault, temp (never a bounce); credentials given but AUTH not offered is a failure.
  * Credentials never appear in results. */
 #define SMTP_ADDRS_MAX 8
 int smtp_open(struct smtp_session **s, const struct smtp_opts *o, struct smtp_result *r);
@@ -132,6 +134,9 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 
 /* RSET; 0 if the server said 2xx, -1 if the session must be closed. */
 int smtp_reset(struct smtp_session *s);
+/* NOOP, for health probes (EHLO/STARTTLS/AUTH happen in smtp_open).
+ * 0 on 2xx; -1 with r filled (member_fault=1) otherwise. */
+int smtp_noop(struct smtp_session *s, struct smtp_result *r);
 /* QUIT (the reply is waited for at most to.quit and ignored), close, free.
  * NULL is fine. */
 void smtp_close(struct smtp_session *s);
@@ -180,6 +185,7 @@ struct smtp_reply {
 	int cr;            /* the previous byte was CR */
 	char line[REPLY_LINE_MAX];
 };
+/* Resets everything but on_line and arg: set those (or NULL) first. */
 void smtp_reply_init(struct smtp_reply *r);
 /* Feed bytes. Consumes up to the end of one reply and no further; *used
  * tells how many bytes. Returns 1 when the reply is complete, 0 when more

@@ -386,3 +386,38 @@ T="--timeout connect=2000 --timeout greeting=5000 --timeout ehlo=5000 --timeout 
 	echo "$output"
 	assert_success
 }
+
+@test "unsolicited or out-of-step replies during a transaction: no delivery claimed (item 40)" {
+	for st in mail rcpt; do
+		start_server --hostile-reply unsolicited --hostile-at "$st"
+		drv $T
+		assert_failure 1
+		assert_line --regexp "^txn code=0 .*temp=1 member_fault=1 .*protocol error"
+		assert_line "send rc=-1"
+		[ "$(msgs)" -eq 0 ]
+		stop_servers
+	done
+}
+
+@test "421 at RCPT under pipelining closes the session, all temporary (item 36)" {
+	start_server --rcpt-reply 'b@example.test=421 4.4.5 shutting down'
+	drv $T --to a@example.test --to b@example.test --to c@example.test
+	assert_line --partial "rcpt1 code=421 enh=4.4.5 stage=rcpt temp=1 member_fault=1"
+	assert_line --regexp "^rcpt0 code=(421|0) .*temp=1"
+	assert_line "send rc=-1"
+	! grep -q ' DATA' "$SRV/log"
+}
+
+@test "the server closes during the TLS handshake: a member fault, no crash (items 41, 47)" {
+	start_server --starttls "$CERTS/server.pem" "$CERTS/server.key" --starttls-close
+	drv $T --tls may
+	assert_failure 1
+	assert_line --regexp "^open code=0 enh=- stage=tls temp=1 member_fault=1 .*closed during TLS handshake"
+}
+
+@test "NOOP for health probes" {
+	start_server
+	drv $T --noop
+	assert_success
+	assert_line --partial "noop code=250 enh=2.0.0 stage=noop temp=0"
+}

@@ -10,7 +10,7 @@
  *   t_smtpdrv send --host H --port P [--tls none|may|encrypt|verify]
  *       [--implicit] [--ca FILE] [--tls-name N] [--auth USER:PASS]
  *       [--auth-plaintext] [--helo NAME] [--from A] --to B [--to C ...]
- *       [--msg FILE] [--count N] [--8bit] [--utf8] [--dns-config FILE]
+ *       [--msg FILE] [--count N] [--8bit] [--utf8] [--noop] [--dns-config FILE]
  *       [--timeout STAGE=MS ...]
  *   t_smtpdrv mx --dns-config FILE DOMAIN
  *   t_smtpdrv addrs --dns-config FILE HOST
@@ -91,7 +91,7 @@ static int cmd_send(int argc, char **argv)
 	size_t nto = 0, i;
 	const char *from = "sender@example.test", *msgfile = NULL, *dnsconf = NULL;
 	struct buf msg = BUF_INIT;
-	int eightbit = 0, utf8 = 0, count = 1, k, all_ok = 1;
+	int eightbit = 0, utf8 = 0, count = 1, k, all_ok = 1, noop = 0;
 	char *auth = NULL;
 	memset(&o, 0, sizeof o);
 	o.host = "127.0.0.1";
@@ -123,6 +123,7 @@ static int cmd_send(int argc, char **argv)
 		else if (ARG("--count")) count = atoi(v);
 		else if (!strcmp(a, "--8bit")) eightbit = 1;
 		else if (!strcmp(a, "--utf8")) utf8 = 1;
+		else if (!strcmp(a, "--noop")) noop = 1;
 		else if (ARG("--dns-config")) dnsconf = v;
 		else if (ARG("--timeout")) { if (set_timeout(&o.to, v) < 0) return usage(); }
 		else return usage();
@@ -146,6 +147,9 @@ static int cmd_send(int argc, char **argv)
 	}
 	if (smtp_open(&s, &o, &r) < 0) {
 		print_res("open", &r);
+		free(auth);
+		buf_free(&msg);
+		dns_free(o.dns);
 		return 1;
 	}
 	{
@@ -156,6 +160,11 @@ static int cmd_send(int argc, char **argv)
 			c & SMTP_CAP_SMTPUTF8 ? "SMTPUTF8," : "", c & SMTP_CAP_STARTTLS ? "STARTTLS," : "",
 			c & SMTP_CAP_SIZE ? "SIZE," : "", c & SMTP_CAP_AUTH_PLAIN ? "AUTH-PLAIN," : "",
 			c & SMTP_CAP_AUTH_LOGIN ? "AUTH-LOGIN," : "", smtp_size_limit(s));
+	}
+	if (noop) {
+		int rc = smtp_noop(s, &r);
+		print_res("noop", &r);
+		printf("noop rc=%d\n", rc);
 	}
 	rr = calloc(nto, sizeof *rr);
 	for (k = 0; k < count; k++) {
