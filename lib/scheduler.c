@@ -1089,7 +1089,7 @@ static void on_result(int wi, struct job_result *res)
 	struct pool_state *p = pool_of(t->pool);
 	char relay[600];
 	size_t i;
-	int all_fault = 1;
+	int all_fault = 1, some_ok = 0, fault_again = 0;
 	double now = mono();
 
 	S.w[wi].t = NULL;
@@ -1127,6 +1127,8 @@ static void on_result(int wi, struct job_result *res)
 		return;
 	}
 	pool_succeeded(p, t->member);
+	for (i = 0; i < t->n; i++)
+		some_ok |= res->r[i].code / 100 == 2;
 	for (i = 0; i < t->n; i++) {
 		size_t k = t->idx[i];
 		const struct smtp_result *r = &res->r[i];
@@ -1134,11 +1136,14 @@ static void on_result(int wi, struct job_result *res)
 			a->now[k] = RS_DELIVERED;
 			set_err(a, k, r, relay);
 			log_outcome("delivered", a, k, relay, r, res->tls);
-		} else if (r->member_fault) {
-			/* e.g. 421 in mid-session: these go to the next member */
+		} else if (r->member_fault || (r->code == 452 && !strcmp(r->stage, "rcpt") && some_ok)) {
+			/* 421 in mid-session: these go to the next member. 452 "too
+			 * many recipients" after some were taken: a new transaction
+			 * for the rest, on any member (RFC 5321 4.5.3.1.10) */
 			if (!again) {
 				again = task_new(a, t->pool, t->domain);
-				again->tried = t->tried | (1UL << t->member);
+				again->tried = r->member_fault ? t->tried | (1UL << t->member) : t->tried;
+				fault_again = r->member_fault;
 			}
 			again->idx[again->n++] = k;
 			again->last = *r;
@@ -1154,7 +1159,8 @@ static void on_result(int wi, struct job_result *res)
 		}
 	}
 	if (again) {
-		pool_failed(p, t->member, now);
+		if (fault_again)
+			pool_failed(p, t->member, now);
 		task_enqueue(again, 1);
 	}
 	task_done(t);
