@@ -52,6 +52,7 @@ static const struct classify_rule defaults[] = {
 	/* our credentials or relay permission at a smarthost */
 	R("*", "*", "authentication required", CAT_AUTH, KIND_SOFT),
 	R("*", "*", "authentication failed", CAT_AUTH, KIND_SOFT),
+	R("*", "*", "authentication failure", CAT_AUTH, KIND_SOFT),
 	R("*", "*", "authentication credentials invalid", CAT_AUTH, KIND_SOFT),
 	R("*", "*", "authentication unsuccessful", CAT_AUTH, KIND_SOFT),
 	R("*", "*", "relay access denied", CAT_AUTH, KIND_SOFT),
