@@ -252,6 +252,8 @@ static int cmd_dsn(void)
 		die_errno("unable to read the failure records");
 	}
 	if (read_fd(0, &orig, ORIGINAL_MAX) < 0) {
+		if (errno == EBADF)
+			die(EXIT_PERM, "no queue file on fd 0");
 		if (errno != EFBIG)
 			die_sys(EXIT_TEMP, "unable to read the queue file");
 		truncated = 1;  /* enough for the envelope and headers */
@@ -282,7 +284,8 @@ static int cmd_dsn(void)
 			safe_text(s, sizeof s, o.sender, strlen(o.sender));
 			warn_("no DSN for sender <%s>: %s; no postmaster set: dropped", s, why);
 			suppress_failed(&rs, &t);
-			return 0;
+			code = 0;
+			goto done;
 		}
 		opt.to = pm;
 		opt.why_not_sender = why;
@@ -292,6 +295,7 @@ static int cmd_dsn(void)
 	code = enqueue(&dsn, opt.to);
 	if (code == 0)
 		suppress_failed(&rs, &t);
+done:
 	buf_free(&dsn);
 	buf_free(&orig);
 	buf_free(&recs);
