@@ -174,6 +174,7 @@ static int enqueue(const struct buf *msg, const char *to)
 		if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0)
 			_exit(81);
 		close(m[0]); close(m[1]); close(e[0]); close(e[1]);
+		signal(SIGPIPE, SIG_DFL);  /* SIG_IGN would survive exec */
 		execvp(prog, argv);
 		warn_sys("unable to run %s", prog);
 		_exit(81);  /* qmail-queue's "internal bug": temporary */
@@ -251,6 +252,7 @@ static int cmd_dsn(void)
 			die(EXIT_PERM, "failure records larger than %lu bytes", RECORDS_MAX);
 		die_errno("unable to read the failure records");
 	}
+	close(3);  /* not for the queue program */
 	if (read_fd(0, &orig, ORIGINAL_MAX) < 0) {
 		if (errno == EBADF)
 			die(EXIT_PERM, "no queue file on fd 0");
