@@ -269,6 +269,7 @@ static int list_write(const char *home, const struct list *l)
 	buf_free(&b);
 	if (r < 0)
 		return -1;
+	crash_point("suppress-text-written");
 	return write_cdb(home, l);
 }
 

@@ -449,3 +449,35 @@ EOF
 	run relay-bounce counters add relay ../evil deferred 1
 	assert_failure 100
 }
+
+@test "suppress: a crash between the text list and the CDB is repaired by the next change" {
+	relay-bounce suppress add a@example.com
+	run env RELAY_CRASH_AT=suppress-text-written relay-bounce suppress add b@example.com
+	[ "$status" -eq 137 ]
+	grep -q '^b@example.com' "$RELAY_HOME/state/suppress"
+	run relay-bounce suppress check b@example.com
+	assert_output 'suppressed=no'
+	relay-bounce suppress add c@example.com
+	for a in a b c; do
+		run relay-bounce suppress check $a@example.com
+		assert_output 'suppressed=yes'
+	done
+}
+
+@test "suppress: the CDB is committed by write, fsync, close, rename, directory fsync" {
+	command -v strace >/dev/null || skip "strace not installed"
+	relay-bounce suppress add a@example.com
+	strace -f -o "$BATS_TEST_TMPDIR/trace" -e trace=openat,write,fsync,close,rename \
+		relay-bounce suppress add b@example.com
+	# fd of the temporary CDB, then the order of the steps for it.
+	run awk -v dir="$RELAY_HOME/state" '
+		/openat\(.*suppress\.cdb\.tmp\./ { match($0, /= [0-9]+$/); fd = substr($0, RSTART + 2); step = "open"; seq = "open"; next }
+		fd != "" && $0 ~ "write\\(" fd "," && step == "open" { seq = seq " write"; step = "write"; next }
+		fd != "" && $0 ~ "fsync\\(" fd "\\)" && step == "write" { seq = seq " fsync"; step = "fsync"; next }
+		fd != "" && $0 ~ "close\\(" fd "\\)" && step == "fsync" { seq = seq " close"; step = "close"; next }
+		/rename\(.*suppress\.cdb\.tmp\..*suppress\.cdb"/ && step == "close" { seq = seq " rename"; step = "rename"; next }
+		$0 ~ "openat\\(.*\"" dir "\".*O_DIRECTORY" && step == "rename" { match($0, /= [0-9]+$/); dfd = substr($0, RSTART + 2); step = "diropen"; next }
+		dfd != "" && $0 ~ "fsync\\(" dfd "\\)" && step == "diropen" { seq = seq " dirfsync"; step = "done" }
+		END { print seq }' "$BATS_TEST_TMPDIR/trace"
+	assert_output 'open write fsync close rename dirfsync'
+}
