@@ -22,7 +22,11 @@
 #include "fileio.h"
 #include "suppress.h"
 
-#define ORIGINAL_MAX (1UL << 30)        /* read of the queue file */
+/* How much of the queue file to read: the largest envelope, the largest
+ * header section, and the message up to bounce_size_limit. A bigger
+ * message comes back as headers only, so reading on would be waste. */
+#define ORIGINAL_CAP(limit) ((size_t)RCPT_MAX * (ADDR_PATH_MAX + 3) + 4096 + \
+                             HEADER_MAX + (size_t)(limit))
 #define RECORDS_MAX  (16UL * 1024 * 1024)
 
 static const char *home;
@@ -243,7 +247,7 @@ static int cmd_dsn(void)
 	char host[256], pm[ADDR_PATH_MAX + 1], err[256], why[128];
 	const char *reason;
 	int truncated = 0, code;
-	long hops;
+	long hops, limit;
 
 	if (read_fd(3, &recs, RECORDS_MAX) < 0) {
 		if (errno == EBADF)
@@ -253,7 +257,10 @@ static int cmd_dsn(void)
 		die_errno("unable to read the failure records");
 	}
 	close(3);  /* not for the queue program */
-	if (read_fd(0, &orig, ORIGINAL_MAX) < 0) {
+	limit = setting_number("bounce_size_limit", DSN_SIZE_LIMIT_DEFAULT);
+	if (limit > 1L << 30)
+		limit = 1L << 30;
+	if (read_fd(0, &orig, ORIGINAL_CAP(limit)) < 0) {
 		if (errno == EBADF)
 			die(EXIT_PERM, "no queue file on fd 0");
 		if (errno != EFBIG)
@@ -271,7 +278,7 @@ static int cmd_dsn(void)
 	memset(&opt, 0, sizeof opt);
 	opt.hostname = host;
 	opt.to = o.sender;
-	opt.size_limit = setting_number("bounce_size_limit", DSN_SIZE_LIMIT_DEFAULT);
+	opt.size_limit = limit;
 	opt.now = time(NULL);
 	opt.truncated = truncated;
 	why[0] = 0;

@@ -481,3 +481,15 @@ EOF
 		END { print seq }' "$BATS_TEST_TMPDIR/trace"
 	assert_output 'open write fsync close rename dirfsync'
 }
+
+@test "dsn: a message far over the size limit is read only in part and returned as headers" {
+	queuefile alice@example.com
+	head -c 40000000 /dev/zero | tr '\0' 'x' | fold -w 900 | sed 's/$/\r/' >> "$QF"
+	record bob@example.net failed 5.1.1 "" "550 5.1.1 no such user"
+	bounce_dsn
+	assert_success
+	[ "$(wc -c < "$FAKEQ_DIR/1/message")" -lt 10000 ]
+	parse
+	assert_line 'part3=text/rfc822-headers'
+	assert_line 'part3:h:Subject=quarterly report'
+}
