@@ -332,6 +332,14 @@ static int cmd_classify(int argc, char **argv)
 
 /* ---- relay-bounce suppress */
 
+static void __attribute__((noreturn)) die_list(const char *what)
+{
+	if (errno == EPROTO)
+		die(EXIT_PERM, "%s/state/suppress: a line does not parse; fix it, then "
+		    "run relay-bounce suppress rebuild", home);
+	die_errno("unable to %s %s/state/suppress", what, home);
+}
+
 static void json_str(const char *s)
 {
 	putchar('"');
@@ -383,7 +391,7 @@ static int cmd_suppress(int argc, char **argv)
 		if (json[0])
 			putchar('[');
 		if (suppress_each(home, list_one, json) < 0)
-			die_errno("unable to read %s/state/suppress", home);
+			die_list("read");
 		if (json[0])
 			puts("]");
 	} else if (strcmp(sub, "add") == 0 && (argc == 4 || argc == 5)) {
@@ -392,11 +400,11 @@ static int cmd_suppress(int argc, char **argv)
 			die(EXIT_PERM, "not an address: %s", argv[3]);
 		if (suppress_add(home, a, argc == 5 ? argv[4] : "added by hand", time(NULL),
 		                 setting_duration("suppression_expiry", SUPPRESS_EXPIRY_DEFAULT)) < 0)
-			die_errno("unable to update %s/state/suppress", home);
+			die_list("update");
 	} else if (strcmp(sub, "remove") == 0 && argc == 4) {
 		int r = suppress_remove(home, argv[3]);
 		if (r < 0)
-			die_errno("unable to update %s/state/suppress", home);
+			die_list("update");
 		if (r == 0)
 			warn_("%s was not on the suppression list", argv[3]);
 	} else if (strcmp(sub, "check") == 0 && argc == 4) {
@@ -407,7 +415,7 @@ static int cmd_suppress(int argc, char **argv)
 		printf("suppressed=%s\n", r ? "yes" : "no");
 	} else if (strcmp(sub, "rebuild") == 0 && argc == 3) {
 		if (suppress_rebuild(home) < 0)
-			die_errno("unable to rebuild %s/state/suppress.cdb", home);
+			die_list("rebuild");
 	} else
 		usage();
 	return fflush(stdout) == 0 ? 0 : EXIT_TEMP;

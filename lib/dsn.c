@@ -11,6 +11,8 @@
 #include "bounds.h"
 
 static void seterr(char *err, size_t cap, const char *fmt, unsigned long line)
+	__attribute__((format(printf, 3, 0)));
+static void seterr(char *err, size_t cap, const char *fmt, unsigned long line)
 {
 	if (cap)
 		snprintf(err, cap, fmt, line);
@@ -139,7 +141,7 @@ int dsn_parse_records(char *data, size_t len, struct dsn_records *out,
 			}
 		}
 		if (out->n >= DSN_RECORDS_MAX) {
-			seterr(err, errcap, "more than %lu records", DSN_RECORDS_MAX);
+			seterr(err, errcap, "more than %lu records", (unsigned long)DSN_RECORDS_MAX);
 			return -1;
 		}
 		if (out->n == out->cap) {

@@ -419,7 +419,8 @@ EOF
 	assert_failure 111
 	printf 'a@example.com\tnot-a-number\n' > "$RELAY_HOME/state/suppress"
 	run relay-bounce suppress add b@example.com
-	assert_failure
+	assert_failure 100
+	assert_output --partial 'a line does not parse'
 }
 
 @test "suppress: concurrent writers lose no entry" {
