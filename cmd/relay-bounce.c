@@ -31,7 +31,7 @@
 
 static const char *home;
 
-static void usage(void)
+static void __attribute__((noreturn)) usage(void)
 {
 	die(EXIT_PERM, "usage: relay-bounce dsn 3<records <queuefile | "
 	    "classify REPLY | suppress list [--json] | suppress add ADDR [REASON] | "
