@@ -11,7 +11,8 @@
  *   CODE     550, 5xx, 55x, * (any)
  *   ENH      5.1.1, 5.1.*, x.7.*, * (any, also matches a reply without one)
  *   PATTERN  the rest up to "->": * (any); with * or ? a case-insensitive
- *            glob over the whole text; else a case-insensitive substring.
+ *            glob over the whole text after the reply code and enhanced
+ *            code; else a case-insensitive substring of that text.
  *            May be quoted with "..." to keep leading or trailing spaces.
  */
 #include <stddef.h>
