@@ -1167,3 +1167,52 @@ int dkim_verify_message(const char *msg, size_t len, dkim_keyfn keyfn, void *kct
 	}
 	return r;
 }
+
+int dkim_signing_input(const char *msg, size_t len, size_t nth, struct buf *out)
+{
+	struct dkim_headers h;
+	struct tags st;
+	struct names hl = {0};
+	struct buf hcopy = BUF_INIT, strip = BUF_INIT;
+	const char *bad, *v, *colon;
+	size_t i, n = 0, seen = 0;
+	int hc, bc, r = -1;
+	memset(&st, 0, sizeof st);
+	if (dkim_headers_parse(&h, msg, len, &bad) < 0)
+		return -1;
+	for (i = 0; i < h.n; i++) {
+		const struct dkim_field *f = &h.f[i];
+		if (!dkim_field_is(msg, f, "dkim-signature", 14) || seen++ != nth)
+			continue;
+		colon = memchr(msg + f->off, ':', f->len);
+		if (tags_parse(&st, colon + 1, f->len - (size_t)(colon + 1 - (msg + f->off))) < 0)
+			break;
+		v = tag(&st, "c", &n);
+		if (parse_canon(v, n, &hc, &bc) < 0 || !(v = tag(&st, "h", &n)) ||
+		    buf_add(&hcopy, v, n) < 0 || buf_addc(&hcopy, 0) < 0 ||
+		    names_split(&hl, hcopy.p) < 0 ||
+		    hash_headers(out, msg, &h, hl.p, hl.len, hl.n, hc == DKIM_RELAXED) < 0 ||
+		    strip_b(msg + f->off, f->len, &strip) < 0 ||
+		    dkim_canon_header(out, hc == DKIM_RELAXED, strip.p, strip.len) < 0)
+			break;
+		out->len -= 2;
+		r = 0;
+		break;
+	}
+	free(hl.p);
+	free(hl.len);
+	buf_free(&st.text);
+	buf_free(&hcopy);
+	buf_free(&strip);
+	dkim_headers_free(&h);
+	return r;
+}
+
+int dkim_sign_data(const struct dkim_key *k, const void *data, size_t len, struct buf *b64)
+{
+	unsigned char dg[32], sig[1024];
+	size_t siglen = sizeof sig;
+	if (sha256(data, len, dg) < 0 || sign_digest(k, dg, sig, &siglen) < 0)
+		return -1;
+	return base64_encode(b64, sig, siglen);
+}

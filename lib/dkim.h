@@ -86,6 +86,13 @@ int dkim_verify_message(const char *msg, size_t len, dkim_keyfn keyfn, void *kct
  * resolver from /etc/resolv.conf); a dkim_keyfn. */
 int dkim_dns_key(void *ctx, const char *selector, const char *domain, struct buf *out);
 
+/* The header data (RFC 6376 3.7) the nth DKIM-Signature of msg signs:
+ * the fields its h= selects, canonicalized by its c=, then the field
+ * itself with b= emptied and no final CRLF. For tests. 0 or -1. */
+int dkim_signing_input(const char *msg, size_t len, size_t nth, struct buf *out);
+/* base64 of the signature over SHA-256(data) with key. 0 or -1. */
+int dkim_sign_data(const struct dkim_key *k, const void *data, size_t len, struct buf *b64);
+
 /* Canonicalize and SHA-256 a body; for tests and benchmarks. */
 void dkim_body_hash(const char *body, size_t len, int relaxed, unsigned char out[32]);
 #endif
