@@ -138,6 +138,10 @@ static int cmd_sign(int argc, char **argv)
 	}
 	if (write_all(1, out.p, out.len) < 0 || write_all(1, m.p, m.len) < 0)
 		die_sys(EXIT_TEMP, "unable to write output");
+	if (crlf.p != m.p)
+		buf_free(&crlf);
+	buf_free(&m);
+	buf_free(&out);
 	return 0;
 }
 
@@ -191,12 +195,14 @@ static int cmd_keygen(int argc, char **argv)
 		die_errno("unable to write %s", file);
 	}
 	sodium_memzero(pem.p, pem.len);
+	buf_free(&pem);
 	dkim_key_free(&k);
 	/* zone file line; strings of at most 255 bytes (RFC 1035 3.3.14) */
 	printf("%s._domainkey.%s. IN TXT (", sel, dom);
 	for (i = 0; i < rec.len; i += 255)
 		printf(" \"%.*s\"", (int)(rec.len - i < 255 ? rec.len - i : 255), rec.p + i);
 	printf(" )\n");
+	buf_free(&rec);
 	if (fflush(stdout) != 0)
 		die_sys(EXIT_TEMP, "unable to write output");
 	return 0;
@@ -236,6 +242,10 @@ static int cmd_verify(int argc, char **argv)
 		r = dkim_verify_message(crlf.p, crlf.len, dkim_dns_key, NULL, time(NULL), &rep);
 	if (write_all(1, rep.p, rep.len) < 0)
 		die_sys(EXIT_TEMP, "unable to write output");
+	if (crlf.p != m.p)
+		buf_free(&crlf);
+	buf_free(&m);
+	buf_free(&rep);
 	return exit_for(r);
 }
 
@@ -275,6 +285,8 @@ static int cmd_serve(int argc, char **argv)
 			die_sys(EXIT_TEMP, "unable to write a response");
 	}
 	dkim_server_free(&s);
+	buf_free(&req);
+	buf_free(&resp);
 	return 0;
 }
 

@@ -273,6 +273,7 @@ int main(int argc, char **argv)
 	buf_free(&want);
 	buf_free(&msg);
 	/* refusing the other algorithm for a key */
+	dkim_key_free(&kc);
 	pem = load("rfc6376-appC.key");
 	CHECK(dkim_key_from_pem(&kc, pem.p, pem.len, DKIM_ED25519_SHA256, why, sizeof why) == DKIM_PERM);
 	buf_free(&pem);
