@@ -98,10 +98,22 @@ void dkim_body_update(struct dkim_body *b, const void *data, size_t n)
 		/* a run of ordinary bytes goes out in one piece */
 		{
 			const char *q = p + 1;
-			if (b->relaxed)
-				while (q < end && *q != '\r' && *q != ' ' && *q != '\t')
+			if (b->relaxed) {
+				/* a single space between two ordinary bytes stays as it is */
+				while (q < end) {
+					char d = *q;
+					if (d == '\r' || d == '\t')
+						break;
+					if (d == ' ') {
+						if (q + 1 < end && q[1] != ' ' && q[1] != '\t' && q[1] != '\r') {
+							q += 2;
+							continue;
+						}
+						break;
+					}
 					q++;
-			else {
+				}
+			} else {
 				const char *r = memchr(q, '\r', (size_t)(end - q));
 				q = r ? r : end;
 			}
