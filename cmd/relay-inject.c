@@ -22,6 +22,7 @@
 #include "msg.h"
 #include "queue.h"
 #include "settings.h"
+#include "suppress.h"
 
 struct rcpts {
 	char **a;
@@ -262,6 +263,16 @@ int main(int argc, char **argv)
 	}
 	if (r.n == 0)
 		die(EXIT_PERM, "refused: no recipients");
+	/* the suppression list: hard bounces of the past (relay-bounce) */
+	for (k = 0; k < r.n; k++) {
+		struct suppress_entry se;
+		int s = suppress_lookup(home, r.a[k], &se);
+		if (s < 0)
+			die_sys(EXIT_TEMP, "unable to read the suppression list");
+		if (s > 0)
+			die(EXIT_PERM, "refused: <%s> is suppressed after a hard bounce (%s); "
+			    "remove it with: relay-bounce suppress remove %s", r.a[k], se.reason, r.a[k]);
+	}
 	if (class && !valid_class(class))
 		die(EXIT_PERM, "bad message class \"%.60s\" (letters, digits, - _ . only)", class);
 
@@ -294,7 +305,10 @@ int main(int argc, char **argv)
 				quote_name(&out, fullname);
 				buf_adds(&out, " ");
 			}
-			buf_printf(&out, "<%s>\r\n", *sbuf ? sbuf : "MAILER-DAEMON");
+			if (*sbuf)
+				buf_printf(&out, "<%s>\r\n", sbuf);
+			else
+				buf_printf(&out, "<MAILER-DAEMON@%s>\r\n", host);
 		}
 		buf_adds(&out, "\r\n");
 		if (buf_add(&out, m.p + h.body, m.len - h.body) < 0)

@@ -52,8 +52,11 @@ int main(int argc, char **argv)
 		struct stat st;
 		snprintf(q, sizeof q, "%s/queue", relay_home());
 		if (user("relayq", &o.sched_uid, &o.sched_gid) && user("relayn", &o.worker_uid, &o.worker_gid) &&
-		    stat(q, &st) == 0 && st.st_uid == o.sched_uid)
+		    stat(q, &st) == 0 && st.st_uid == o.sched_uid) {
 			o.drop = 1;
+			if (!user("relayd", &o.dkim_uid, &o.dkim_gid))
+				o.dkim_uid = 0;
+		}
 		else
 			warn_("%s is not owned by user relayq: not dropping privileges", q);
 	}

@@ -946,7 +946,9 @@ static const struct setting {
 	{ "concurrency", S_COUNT, "20" },
 	{ "dns_config", S_PATH, NULL },          /* none: the system resolver */
 	{ "bounce_delay_warning", S_DURATION0, "4h" }, /* 0s: no warnings */
-	{ "suppression_expiry", S_DURATION, "30d" },
+	{ "suppression_expiry", S_DURATION, "90d" },
+	{ "bounce_size_limit", S_COUNT, "50000" }, /* bytes of the original in a DSN */
+	{ "hopcount_limit", S_COUNT, "100" },      /* Received: lines: a loop, no DSN */
 	{ "smtp_timeout", S_DURATION0, "0s" },   /* 0s: RFC 5321 4.5.3.2 per stage */
 	{ NULL, 0, NULL }
 };

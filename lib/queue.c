@@ -153,6 +153,7 @@ void queue_env_free(struct queue_env *e)
 
 #include <fcntl.h>
 #include <limits.h>
+#include "base64.h"
 #include "fileio.h"
 
 int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
@@ -188,6 +189,10 @@ int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
 			if (line[0] != 'F' || qi->state[n] == RS_PENDING)
 				qi->state[n] = (unsigned char)line[0];
 			break;
+		case 'S':
+			qi->sig.len = 0;
+			qi->have_sig = base64_decode(&qi->sig, line + 1, strlen(line + 1)) == 0;
+			break;
 		case 'R':
 			qi->next = strtoll(line + 1, &end, 10);
 			if (*end == ' ')
@@ -203,6 +208,7 @@ void queue_info_free(struct queue_info *qi)
 {
 	free(qi->state);
 	qi->state = NULL;
+	buf_free(&qi->sig);
 }
 
 int queue_read_env(const char *path, struct buf *data, struct queue_env *e, const char **why)

@@ -32,6 +32,11 @@
  *   "F<n> <epoch> <status> <text>\n"    recipient n failed for good; DSN due
  *   "X<n>\n"                            DSN for recipient n queued (done)
  *   "R<epoch-next> <attempts>\n"        retry hint (not fsynced)
+ *   "S<base64>\n"                       DKIM-Signature field(s) made by
+ *                                       relay-dkim at the first attempt,
+ *                                       sent before the message on every
+ *                                       later one (not fsynced: if lost,
+ *                                       the message is signed again)
  * Recipient n is done when it has a D or an X line.
  */
 #include <stddef.h>
@@ -75,6 +80,8 @@ struct queue_info {
 	unsigned char *state; /* nrcpt entries, enum rcpt_state */
 	long long next;       /* retry hint: next attempt (epoch), 0 = none */
 	int attempts;
+	struct buf sig;       /* the DKIM header fields to send first (S line) */
+	int have_sig;
 };
 /* Read info/XX/ID for a message of nrcpt recipients. A missing file means
  * every recipient pending (returns 0); -1 on a read error. Lines it does

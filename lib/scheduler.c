@@ -20,11 +20,15 @@
 #include "addr.h"
 #include "bounds.h"
 #include "buf.h"
+#include "base64.h"
+#include "classify.h"
 #include "conf.h"
+#include "counters.h"
 #include "diag.h"
 #include "evlog.h"
 #include "fileio.h"
 #include "job.h"
+#include "netstring.h"
 #include "pool.h"
 #include "queue.h"
 #include "timers.h"
@@ -70,6 +74,8 @@ struct attempt {
 	int dispatched;
 	double t0;
 	int gone;               /* the queue file vanished (held, deleted) */
+	struct buf sig;         /* DKIM header fields sent before the message */
+	int sig_new;            /* made in this attempt: store it if we retry */
 };
 
 struct task {
@@ -122,6 +128,15 @@ static struct {
 	volatile sig_atomic_t got_hup, got_alrm, got_term, got_chld;
 	int terminating;
 	double housekeep_at;
+	/* reply classification (etc/classify, relay-bounce's table) */
+	struct classify_table cls;
+	/* the DKIM signer co-process (relay-dkim serve), when etc/dkim has keys */
+	pid_t dkim_pid;
+	int dkim_in, dkim_out;
+	/* counters for relay-health, written at most once a second */
+	struct ctr { char kind[8]; char name[300]; struct counts c; } *ctr;
+	size_t nctr;
+	double ctr_at;
 } S;
 
 static double mono(void)
@@ -404,6 +419,13 @@ static void load_config(void)
 		snprintf(p, sizeof p, "%s/etc/%s", S.home, S.dns_config);
 		snprintf(S.dns_config, sizeof S.dns_config, "%s", p);
 	}
+	{
+		char cp[PATH_MAX], cerr[256];
+		classify_table_free(&S.cls);
+		snprintf(cp, sizeof cp, "%s/etc/classify", S.home);
+		if (classify_load(&S.cls, cp, cerr, sizeof cerr) < 0)
+			warn_("etc/classify: %s; using the built-in rules", errno ? strerror(errno) : cerr);
+	}
 	S.timeout_ms = 0;
 	if (setting("smtp_timeout", t, sizeof t)) {
 		unsigned long secs;
@@ -590,8 +612,17 @@ static int run_bounce(struct attempt *a)
 		struct rerr *r = &a->err[i];
 		if (a->st[i] != RS_FAILED)
 			continue;
-		buf_printf(&rec, "%s\tfailed\t%s\t%s\t%s\t%lld\n", a->e.rcpt[i], r->enh[0] ? r->enh : "5.0.0",
-			   r->relay, r->text ? r->text : "", (long long)time(NULL));
+		char mta[300], *c;
+		/* Remote-MTA is a host name: "host:port" loses the port, "mx:d" the prefix */
+		snprintf(mta, sizeof mta, "%s", strncmp(r->relay, "mx:", 3) ? r->relay : r->relay + 3);
+		if ((c = strrchr(mta, ':')) && !strchr(mta, ']'))
+			*c = 0;
+		if (!strcmp(mta, "dkim") || !strcmp(mta, "-"))
+			mta[0] = 0;
+		buf_printf(&rec, "%s\tfailed\t%s\t%s\t", a->e.rcpt[i], r->enh[0] ? r->enh : "5.0.0", mta);
+		if (r->code)
+			buf_printf(&rec, "%d ", r->code);
+		buf_printf(&rec, "%s\t%lld\n", r->text ? r->text : "", (long long)time(NULL));
 	}
 	if (queue_path(path, sizeof path, "msg", a->m->id) < 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		buf_free(&rec);
@@ -626,6 +657,163 @@ static int run_bounce(struct attempt *a)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
+
+/* ------------------------------------------------------------ counters */
+
+static void count(const char *kind, const char *name, int type)
+{
+	size_t i;
+	char n[300];
+	snprintf(n, sizeof n, "%s", name);
+	conf_lower(n);
+	if (!counters_name_ok(kind, n))
+		return;
+	for (i = 0; i < S.nctr; i++)
+		if (!strcmp(S.ctr[i].kind, kind) && !strcmp(S.ctr[i].name, n))
+			break;
+	if (i == S.nctr) {
+		struct ctr *nc = realloc(S.ctr, (S.nctr + 1) * sizeof *nc);
+		if (!nc)
+			return;
+		S.ctr = nc;
+		memset(&S.ctr[i], 0, sizeof S.ctr[i]);
+		snprintf(S.ctr[i].kind, sizeof S.ctr[i].kind, "%s", kind);
+		snprintf(S.ctr[i].name, sizeof S.ctr[i].name, "%s", n);
+		S.nctr++;
+	}
+	if (type == COUNTER_DELIVERED) S.ctr[i].c.delivered++;
+	else if (type == COUNTER_DEFERRED) S.ctr[i].c.deferred++;
+	else S.ctr[i].c.bounced++;
+}
+
+static void count_outcome(const char *relay, const char *sender, int type)
+{
+	const char *d = sender ? addr_domain(sender) : NULL;
+	count("relay", relay, type);
+	if (d && *d)
+		count("domain", d, type);
+}
+
+/* Write what was counted; called at most once a second. */
+static void counters_flush(void)
+{
+	size_t i;
+	time_t now = time(NULL);
+	for (i = 0; i < S.nctr; i++)
+		if (counters_add_at(S.home, S.ctr[i].kind, S.ctr[i].name, &S.ctr[i].c, now) < 0)
+			warn_sys("unable to update state/counters/%s/%s", S.ctr[i].kind, S.ctr[i].name);
+	free(S.ctr);
+	S.ctr = NULL;
+	S.nctr = 0;
+}
+
+/* ------------------------------------------------------------ DKIM signer */
+
+static int dkim_configured(void)
+{
+	struct conf c;
+	struct buf k = BUF_INIT, v = BUF_INIT;
+	int r;
+	if (conf_open(&c, S.home, "dkim") < 0)
+		die_sys(EXIT_TEMP, "unable to open etc/dkim.cdb");
+	conf_rewind(&c);
+	r = conf_each(&c, &k, &v);
+	conf_close(&c);
+	buf_free(&k);
+	buf_free(&v);
+	return r == 1;
+}
+
+/* relay-dkim serve, under its own uid: the only process that reads keys */
+static void dkim_start(void)
+{
+	char prog[PATH_MAX];
+	const char *p = prog_path("relay-dkim", "RELAYDKIM", prog, sizeof prog);
+	int in[2], out[2];
+	if (S.dkim_pid > 0 || !dkim_configured())
+		return;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		die_sys(EXIT_TEMP, "unable to make a pipe");
+	S.dkim_pid = fork();
+	if (S.dkim_pid < 0)
+		die_sys(EXIT_TEMP, "unable to fork relay-dkim");
+	if (S.dkim_pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if (S.o->drop && S.o->dkim_uid &&
+		    (setgroups(0, NULL) < 0 || setgid(S.o->dkim_gid) < 0 || setuid(S.o->dkim_uid) < 0))
+			die_sys(EXIT_TEMP, "relay-dkim: unable to drop privileges");
+		execl(p, p, "serve", "-d", S.home, (char *)NULL);
+		die_sys(EXIT_TEMP, "unable to run %s", p);
+	}
+	close(in[0]);
+	close(out[1]);
+	S.dkim_in = in[1];
+	S.dkim_out = out[0];
+	ev_begin("dkim");
+	ev_str("signer", p);
+	ev_num("pid", S.dkim_pid);
+	ev_end();
+}
+
+static void dkim_stop(void)
+{
+	if (S.dkim_pid <= 0)
+		return;
+	close(S.dkim_in);
+	close(S.dkim_out);
+	waitpid(S.dkim_pid, NULL, 0);
+	S.dkim_pid = 0;
+}
+
+/* Sign a's message once: 0 signed or no key (a->sig), 1 temporary, 2
+ * permanent; why gets the reason. */
+static int dkim_sign(struct attempt *a, char *why, size_t cap)
+{
+	struct buf m = BUF_INIT, r = BUF_INIT;
+	struct stat st;
+	int rc;
+	if (S.dkim_pid <= 0)
+		return 0;
+	if (fstat(a->fd, &st) < 0 || buf_reserve(&m, (size_t)st.st_size) < 0 ||
+	    pread(a->fd, m.p, (size_t)st.st_size - a->e.body_off, (off_t)a->e.body_off) !=
+		    (ssize_t)((size_t)st.st_size - a->e.body_off)) {
+		snprintf(why, cap, "unable to read the message for signing");
+		buf_free(&m);
+		return 1;
+	}
+	m.len = (size_t)st.st_size - a->e.body_off;
+	if (netstring_write(S.dkim_in, m.p, m.len) < 0 || netstring_read(S.dkim_out, &r, 1 << 20) != 0 ||
+	    r.len == 0) {
+		snprintf(why, cap, "the DKIM signer stopped answering");
+		warn_("relay-dkim serve stopped answering; restarting it");
+		dkim_stop();
+		if (!S.o->drop)
+			dkim_start();
+		buf_free(&m);
+		buf_free(&r);
+		return 1;
+	}
+	buf_free(&m);
+	switch (r.p[0]) {
+	case 'K':
+		a->sig.len = 0;
+		buf_add(&a->sig, r.p + 1, r.len - 1);
+		a->sig_new = 1;
+		rc = 0;
+		break;
+	case 'D':
+		snprintf(why, cap, "DKIM: %.*s", (int)(r.len - 1), r.p + 1);
+		rc = 2;
+		break;
+	default:
+		snprintf(why, cap, "DKIM: %.*s", (int)(r.len > 1 ? r.len - 1 : 0), r.p + 1);
+		rc = 1;
+	}
+	buf_free(&r);
+	return rc;
+}
+
 /* ------------------------------------------------------------ attempts */
 
 static void attempt_free(struct attempt *a)
@@ -640,6 +828,7 @@ static void attempt_free(struct attempt *a)
 	free(a->now);
 	queue_env_free(&a->e);
 	buf_free(&a->env);
+	buf_free(&a->sig);
 	free(a);
 }
 
@@ -780,6 +969,11 @@ static void finish(struct attempt *a)
 		double wait = (double)rt.schedule[k];
 		m->next = mono() + wait;
 		buf_printf(&lines, "R%lld %d\n", (long long)now + (long long)wait, a->attempts + 1);
+		if (a->sig_new && a->sig.len) {
+			buf_adds(&lines, "S");
+			base64_encode(&lines, a->sig.p, a->sig.len);
+			buf_adds(&lines, "\n");
+		}
 	} else
 		m->next = mono() + BOUNCE_RETRY;
 	if (lines.len && info_append(m->id, lines.p, lines.len, bounced_now > 0) < 0)
@@ -896,7 +1090,13 @@ static void attempt_start(struct qmsg *m)
 		return;
 	}
 	a->st = qi.state;
+	qi.state = NULL;
 	a->attempts = qi.attempts;
+	if (qi.have_sig) {
+		a->sig = qi.sig;	/* signed at the first attempt: the same bytes */
+		memset(&qi.sig, 0, sizeof qi.sig);
+	}
+	queue_info_free(&qi);
 	/* a retry hint from before a restart: wait for it unless forced */
 	if (!m->forced && qi.next > (long long)time(NULL)) {
 		m->next = mono() + (double)(qi.next - (long long)time(NULL));
@@ -905,6 +1105,7 @@ static void attempt_start(struct qmsg *m)
 		free(a->st);
 		queue_env_free(&a->e);
 		buf_free(&a->env);
+		buf_free(&a->sig);
 		free(a);
 		return;
 	}
@@ -916,6 +1117,27 @@ static void attempt_start(struct qmsg *m)
 	m->a = a;
 	S.active++;
 	a->tasks = 1;   /* held while routing, released below */
+	if (!a->sig.len && !a->sig_new) {
+		char dwhy[500];
+		int d = dkim_sign(a, dwhy, sizeof dwhy);
+		if (d) {
+			struct smtp_result e = {0};
+			e.code = d == 2 ? 554 : 451;
+			snprintf(e.enh, sizeof e.enh, d == 2 ? "5.7.0" : "4.7.0");
+			snprintf(e.text, sizeof e.text, "%s", dwhy);
+			for (i = 0; i < a->e.nrcpt; i++) {
+				if (a->st[i] != RS_PENDING)
+					continue;
+				set_err(a, i, &e, "dkim");
+				if (d == 2)
+					a->now[i] = RS_FAILED;
+				log_outcome(d == 2 ? "failed" : "deferred", a, i, "dkim", &e, NULL);
+			}
+			if (--a->tasks == 0)
+				finish(a);
+			return;
+		}
+	}
 
 	for (i = 0; i < a->e.nrcpt; i++) {
 		struct buf pool = BUF_INIT;
@@ -1047,7 +1269,8 @@ static void dispatch(void)
 		j.helo = S.helo;
 		j.dns_config = S.dns_config;
 		j.body_off = t->a->e.body_off;
-		j.prefix = "";
+		j.prefix = t->a->sig.p ? t->a->sig.p : "";
+		j.prefix_len = t->a->sig.len;
 		j.timeout_ms = S.timeout_ms;
 		j.sender = t->a->e.sender;
 		for (i = 0; i < t->n; i++)
@@ -1111,6 +1334,7 @@ static void on_result(int wi, struct job_result *res)
 		const struct smtp_result *why = res->conn_failed ? &res->conn : &res->r[0];
 		/* the member is at fault: cool it and try the next member now */
 		pool_failed(p, t->member, now);
+		count_outcome(relay, a->e.sender, COUNTER_DEFERRED);
 		t->tried |= 1UL << t->member;
 		t->last = *why;
 		t->have_last = 1;
@@ -1132,35 +1356,61 @@ static void on_result(int wi, struct job_result *res)
 	for (i = 0; i < t->n; i++) {
 		size_t k = t->idx[i];
 		const struct smtp_result *r = &res->r[i];
+		struct classify_result cr;
+		int failover = r->member_fault;
 		if (r->code / 100 == 2) {
 			a->now[k] = RS_DELIVERED;
 			set_err(a, k, r, relay);
 			log_outcome("delivered", a, k, relay, r, res->tls);
-		} else if (r->member_fault || (r->code == 452 && !strcmp(r->stage, "rcpt") && some_ok)) {
+			count_outcome(relay, a->e.sender, COUNTER_DELIVERED);
+			continue;
+		}
+		/* the shared table (etc/classify, relay-bounce's defaults) says
+		 * whether a refusal is the relay's problem: rate limits, TLS and
+		 * AUTH demands go to the next member, never to a bounce */
+		classify(&S.cls, r->code, r->enh, r->text, &cr);
+		if (cr.action == ACTION_FAILOVER && r->code)
+			failover = 1;
+		if (failover || (r->code == 452 && !strcmp(r->stage, "rcpt") && some_ok)) {
 			/* 421 in mid-session: these go to the next member. 452 "too
 			 * many recipients" after some were taken: a new transaction
 			 * for the rest, on any member (RFC 5321 4.5.3.1.10) */
 			if (!again) {
 				again = task_new(a, t->pool, t->domain);
-				again->tried = r->member_fault ? t->tried | (1UL << t->member) : t->tried;
-				fault_again = r->member_fault;
+				again->tried = failover ? t->tried | (1UL << t->member) : t->tried;
+				fault_again = failover;
 			}
 			again->idx[again->n++] = k;
 			again->last = *r;
 			again->have_last = 1;
 			set_err(a, k, r, relay);
-		} else if (r->temp) {
+			if (failover)
+				count_outcome(relay, a->e.sender, COUNTER_DEFERRED);
+		} else if (r->temp || r->code / 100 != 5 || cr.action == ACTION_RETRY) {
 			set_err(a, k, r, relay);
 			log_outcome("deferred", a, k, relay, r, res->tls);
+			count_outcome(relay, a->e.sender, COUNTER_DEFERRED);
 		} else {
 			a->now[k] = RS_FAILED;
 			set_err(a, k, r, relay);
 			log_outcome("failed", a, k, relay, r, res->tls);
+			count_outcome(relay, a->e.sender, COUNTER_BOUNCED);
 		}
 	}
 	if (again) {
-		if (fault_again)
+		if (fault_again) {
 			pool_failed(p, t->member, now);
+			ev_begin("failover");
+			ev_str("id", a->m->id);
+			ev_str("pool", p->name);
+			ev_str("relay", relay);
+			ev_str("stage", again->last.stage);
+			ev_num("code", again->last.code);
+			ev_num("recipients", (long long)again->n);
+			ev_str("text", again->last.text);
+			ev_dbl("cooldown", p->ms[t->member].cool_until - now);
+			ev_end();
+		}
 		task_enqueue(again, 1);
 	}
 	task_done(t);
@@ -1346,9 +1596,10 @@ int sched_run(const struct sched_opts *o)
 		die(EXIT_TEMP, "out of memory");
 	for (i = 0; i < S.nw; i++)
 		S.w[i].sock = -1;
-	/* workers first, before the scheduler drops to its own uid */
+	/* workers and the signer first, before the scheduler drops to its uid */
 	for (i = 0; i < S.nw; i++)
 		spawn_worker(i);
+	dkim_start();
 	if (o->drop && (setgroups(0, NULL) < 0 || setgid(o->sched_gid) < 0 || setuid(o->sched_uid) < 0))
 		die_sys(EXIT_TEMP, "unable to drop privileges");
 
@@ -1386,9 +1637,17 @@ int sched_run(const struct sched_opts *o)
 		double now = mono();
 		struct qmsg *m;
 
+		if (now >= S.ctr_at) {
+			counters_flush();
+			S.ctr_at = now + 1;
+		}
 		if (S.got_hup) {
 			S.got_hup = 0;
 			load_config();
+			if (S.dkim_pid <= 0 && !o->drop)
+				dkim_start();
+			else if (S.dkim_pid <= 0 && dkim_configured())
+				warn_("etc/dkim has keys now: restart relay-send to start the signer");
 			ev_begin("reload");
 			ev_num("pools", (long long)S.npools);
 			ev_end();
@@ -1410,6 +1669,14 @@ int sched_run(const struct sched_opts *o)
 			int st;
 			S.got_chld = 0;
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+				if (pid == S.dkim_pid) {
+					warn_("relay-dkim serve exited; signing restarts with the next message");
+					close(S.dkim_in);
+					close(S.dkim_out);
+					S.dkim_pid = 0;
+					if (!o->drop)
+						dkim_start();
+				}
 				for (i = 0; i < S.nw; i++)
 					if (S.w[i].pid == pid) {
 						if (!S.terminating)
@@ -1517,6 +1784,8 @@ int sched_run(const struct sched_opts *o)
 	for (i = 0; i < S.nw; i++)
 		if (S.w[i].pid > 0)
 			waitpid(S.w[i].pid, NULL, 0);
+	dkim_stop();
+	counters_flush();
 	ev_begin("stopped");
 	ev_end();
 	ev_flush();

@@ -13,6 +13,8 @@ struct sched_opts {
 	gid_t worker_gid;
 	uid_t sched_uid;       /* and the scheduler to this one */
 	gid_t sched_gid;
+	uid_t dkim_uid;        /* relay-dkim serve (0: not dropped) */
+	gid_t dkim_gid;
 	int drop;              /* 1: do the drops above */
 };
 
