@@ -5,6 +5,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -503,6 +504,16 @@ static int write_cdb(const struct table *t, const char *tmp, mode_t mode)
 	 * so that "chown relaysend etc/auth" lets relay-send read auth.cdb. */
 	if (t->owned && geteuid() == 0 && fchown(fd, t->uid, t->gid) < 0)
 		goto fail;
+	/* On an installed tree the passwords are for group relayauth (the
+	 * scheduler and relay-health, doc/security.md): root:relayauth 0640. */
+	if (mode == 0600 && geteuid() == 0) {
+		struct group *gr = getgrnam("relayauth");
+		if (gr) {
+			if (fchown(fd, 0, gr->gr_gid) < 0)
+				goto fail;
+			mode = 0640;
+		}
+	}
 	if (fchmod(fd, mode) < 0 || cdb_make_start(&cm, fd) < 0)
 		goto fail;
 	if (cdb_make_add(&cm, "", 0, CONF_VERSION, (unsigned)strlen(CONF_VERSION)) < 0)
