@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -492,7 +493,7 @@ oom:
 
 /* Write table t into tmp (a new file) as a CDB: version record first,
  * then the records in file order; fsync and close. */
-static int write_cdb(const struct table *t, const char *tmp, mode_t mode)
+static int write_cdb(const struct table *t, const char *tmp, mode_t mode, gid_t authgid)
 {
 	struct cdb_make cm;
 	size_t i;
@@ -506,13 +507,10 @@ static int write_cdb(const struct table *t, const char *tmp, mode_t mode)
 		goto fail;
 	/* On an installed tree the passwords are for group relayauth (the
 	 * scheduler and relay-health, doc/security.md): root:relayauth 0640. */
-	if (mode == 0600 && geteuid() == 0) {
-		struct group *gr = getgrnam("relayauth");
-		if (gr) {
-			if (fchown(fd, 0, gr->gr_gid) < 0)
-				goto fail;
-			mode = 0640;
-		}
+	if (mode == 0600 && authgid) {
+		if (fchown(fd, 0, authgid) < 0)
+			goto fail;
+		mode = 0640;
 	}
 	if (fchmod(fd, mode) < 0 || cdb_make_start(&cm, fd) < 0)
 		goto fail;
@@ -534,14 +532,31 @@ fail:
 	return -1;
 }
 
+/* The group of auth.cdb on an installed tree (queue/ owned by relayq,
+ * group relayauth present, run as root); 0 elsewhere (tests, a home of
+ * one's own): then auth.cdb is 0600 like its source. */
+static gid_t auth_group(const char *home)
+{
+	char q[PATH_MAX];
+	struct passwd *pw;
+	struct group *gr;
+	struct stat st;
+	if (geteuid() != 0 || !(pw = getpwnam("relayq")) || !(gr = getgrnam("relayauth")))
+		return 0;
+	if (pathf(q, sizeof q, "%s/queue", home) < 0 || stat(q, &st) < 0 || st.st_uid != pw->pw_uid)
+		return 0;
+	return gr->gr_gid;
+}
+
 static int write_all_tables(struct run *run)
 {
 	char tmp[T_N][PATH_MAX], dst[PATH_MAX], etc[PATH_MAX];
 	int i, made = 0;
+	gid_t ag = auth_group(run->home);
 	for (i = 0; i < T_N; i++) {
 		pathf(tmp[i], sizeof tmp[i], "%s/etc/%s.cdb.tmp.%ld", run->home,
 		         run->t[i].name, (long)getpid());
-		if (write_cdb(&run->t[i], tmp[i], i == T_AUTH ? 0600 : 0644) < 0) {
+		if (write_cdb(&run->t[i], tmp[i], i == T_AUTH ? 0600 : 0644, ag) < 0) {
 			warn_sys("unable to write etc/%s.cdb.tmp.%ld", run->t[i].name, (long)getpid());
 			unlink(tmp[i]);
 			goto fail;
