@@ -189,6 +189,9 @@ int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
 			if (line[0] != 'F' || qi->state[n] == RS_PENDING)
 				qi->state[n] = (unsigned char)line[0];
 			break;
+		case 'W':
+			qi->warned = 1;
+			break;
 		case 'S':
 			qi->sig.len = 0;
 			qi->have_sig = base64_decode(&qi->sig, line + 1, strlen(line + 1)) == 0;

@@ -32,6 +32,7 @@
  *   "F<n> <epoch> <status> <text>\n"    recipient n failed for good; DSN due
  *   "X<n>\n"                            DSN for recipient n queued (done)
  *   "R<epoch-next> <attempts>\n"        retry hint (not fsynced)
+ *   "W\n"                                a delay warning DSN was queued
  *   "S<base64>\n"                       DKIM-Signature field(s) made by
  *                                       relay-dkim at the first attempt,
  *                                       sent before the message on every
@@ -82,6 +83,7 @@ struct queue_info {
 	int attempts;
 	struct buf sig;       /* the DKIM header fields to send first (S line) */
 	int have_sig;
+	int warned;           /* a delay warning went out (W line) */
 };
 /* Read info/XX/ID for a message of nrcpt recipients. A missing file means
  * every recipient pending (returns 0); -1 on a read error. Lines it does

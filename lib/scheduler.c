@@ -74,6 +74,7 @@ struct attempt {
 	int dispatched;
 	double t0;
 	int gone;               /* the queue file vanished (held, deleted) */
+	int warned;             /* a delay warning was sent before */
 	struct buf sig;         /* DKIM header fields sent before the message */
 	int sig_new;            /* made in this attempt: store it if we retry */
 };
@@ -110,6 +111,7 @@ static struct {
 	char helo[256];
 	char dns_config[CONF_PATH_MAX + 1];
 	int timeout_ms;
+	unsigned long delay_warn;   /* seconds; 0: no delay warnings */
 	/* queue */
 	struct qmsg **hash;
 	size_t hsize, count;
@@ -426,6 +428,10 @@ static void load_config(void)
 		if (classify_load(&S.cls, cp, cerr, sizeof cerr) < 0)
 			warn_("etc/classify: %s; using the built-in rules", errno ? strerror(errno) : cerr);
 	}
+	S.delay_warn = 0;
+	if (setting("bounce_delay_warning", t, sizeof t) &&
+	    conf_parse_duration(t, &S.delay_warn, err, sizeof err) < 0)
+		S.delay_warn = 0;
 	S.timeout_ms = 0;
 	if (setting("smtp_timeout", t, sizeof t)) {
 		unsigned long secs;
@@ -598,9 +604,10 @@ static const char *prog_path(const char *name, const char *envname, char *buf, s
 	return buf;
 }
 
-/* Hand the failed recipients to relay-bounce; 0 when it queued a DSN
- * (or deliberately dropped one). */
-static int run_bounce(struct attempt *a)
+/* Hand the failed recipients (or, with delayed, the pending ones, for a
+ * delay warning) to relay-bounce; 0 when it queued a DSN (or deliberately
+ * dropped one). */
+static int run_bounce(struct attempt *a, int delayed)
 {
 	char path[PATH_MAX], prog[PATH_MAX];
 	struct buf rec = BUF_INIT;
@@ -610,16 +617,19 @@ static int run_bounce(struct attempt *a)
 	const char *bp = prog_path("relay-bounce", "RELAYBOUNCE", prog, sizeof prog);
 	for (i = 0; i < a->e.nrcpt; i++) {
 		struct rerr *r = &a->err[i];
-		if (a->st[i] != RS_FAILED)
+		char mta[300], *c, enh[16];
+		if (a->st[i] != (delayed ? RS_PENDING : RS_FAILED))
 			continue;
-		char mta[300], *c;
 		/* Remote-MTA is a host name: "host:port" loses the port, "mx:d" the prefix */
 		snprintf(mta, sizeof mta, "%s", strncmp(r->relay, "mx:", 3) ? r->relay : r->relay + 3);
 		if ((c = strrchr(mta, ':')) && !strchr(mta, ']'))
 			*c = 0;
 		if (!strcmp(mta, "dkim") || !strcmp(mta, "-"))
 			mta[0] = 0;
-		buf_printf(&rec, "%s\tfailed\t%s\t%s\t", a->e.rcpt[i], r->enh[0] ? r->enh : "5.0.0", mta);
+		snprintf(enh, sizeof enh, "%s", r->enh[0] ? r->enh : delayed ? "4.0.0" : "5.0.0");
+		if (delayed)
+			enh[0] = '4';
+		buf_printf(&rec, "%s\t%s\t%s\t%s\t", a->e.rcpt[i], delayed ? "delayed" : "failed", enh, mta);
 		if (r->code)
 			buf_printf(&rec, "%d ", r->code);
 		buf_printf(&rec, "%s\t%lld\n", r->text ? r->text : "", (long long)time(NULL));
@@ -938,7 +948,9 @@ static void finish(struct attempt *a)
 		lines.len = 0;
 	}
 	if (failed) {
-		if (run_bounce(a) == 0) {
+		if (run_bounce(a, 0) == 0) {
+			/* a crash here repeats the DSN (the F lines stay): never loses one */
+			crash_point("send-bounced");
 			for (i = 0; i < a->e.nrcpt; i++)
 				if (a->st[i] == RS_FAILED) {
 					buf_printf(&lines, "X%zu\n", i);
@@ -963,6 +975,15 @@ static void finish(struct attempt *a)
 		attempt_free(a);
 		buf_free(&lines);
 		return;
+	}
+	if (pending && S.delay_warn && !a->warned && (unsigned long)age >= S.delay_warn) {
+		if (run_bounce(a, 1) == 0) {
+			buf_adds(&lines, "W\n");
+			ev_begin("delay_warning");
+			ev_str("id", m->id);
+			ev_num("recipients", (long long)pending);
+			ev_end();
+		}
 	}
 	if (pending) {
 		size_t k = (size_t)a->attempts < rt.n ? (size_t)a->attempts : rt.n - 1;
@@ -1092,6 +1113,7 @@ static void attempt_start(struct qmsg *m)
 	a->st = qi.state;
 	qi.state = NULL;
 	a->attempts = qi.attempts;
+	a->warned = qi.warned;
 	if (qi.have_sig) {
 		a->sig = qi.sig;	/* signed at the first attempt: the same bytes */
 		memset(&qi.sig, 0, sizeof qi.sig);

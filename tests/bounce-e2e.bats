@@ -101,3 +101,47 @@ route_all() {
 	assert_output --partial "delivered=1"
 	assert_output --partial "deferred=1"
 }
+
+@test "a delay warning (Action: delayed) goes out once after bounce_delay_warning" {
+	start_server --rcpt-reply 'slow@example.net=451 4.7.1 greylisted'; GREY=$PORT; SG=$SRV
+	route_all "$GREY"
+	relay_setting bounce_delay_warning 1s
+	printf 'Subject: s\n\nbody\n' | relay-inject -f app@example.org slow@example.net
+	sleep 1.1
+	run relay-send -1
+	assert_line --partial "event=delay_warning"
+	# the DSN is a new queued message to app@example.org from <>
+	grep -l '^Tapp@example.org$' "$RELAY_HOME"/queue/msg/*/* > "$BATS_TEST_TMPDIR/dsns"
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/dsns")" -eq 1 ]
+	f=$(cat "$BATS_TEST_TMPDIR/dsns")
+	grep -qx F "$f"
+	sed '1,/^$/d' "$f" > "$BATS_TEST_TMPDIR/dsn.eml"
+	run "$BATS_TEST_DIRNAME/dsn-parse" "$BATS_TEST_TMPDIR/dsn.eml"
+	assert_line --regexp '^ds1:Action=delayed$'
+	assert_line --regexp '^ds1:Status=4\.7\.1$'
+	# not twice
+	relay-qctl requeue "$(basename "$(grep -L '^Tapp@example.org$' "$RELAY_HOME"/queue/msg/*/* | head -1)")"
+	run relay-send -1
+	refute_line --partial "event=delay_warning"
+}
+
+@test "a crash between the DSN queued and the done-mark repeats the DSN, never loses it" {
+	start_server --rcpt-reply 'gone@example.net=550 5.1.1 no such user'
+	route_all "$PORT"
+	printf 'Subject: s\n\nbody\n' | relay-inject -f app@example.org gone@example.net
+	RELAY_CRASH_AT=send-bounced run relay-send -1 -w 1
+	# killed after relay-bounce queued the DSN, before the X line
+	orig=$(grep -L '^Tapp@example.org$' "$RELAY_HOME"/queue/msg/*/*)
+	[ -n "$orig" ]
+	id=$(basename "$orig")
+	grep -q '^F0 ' "$RELAY_HOME/queue/info/${id:14:2}/$id"
+	! grep -q '^X0' "$RELAY_HOME/queue/info/${id:14:2}/$id"
+	[ "$(grep -l '^Tapp@example.org$' "$RELAY_HOME"/queue/msg/*/* | wc -l)" -eq 1 ]
+	pkill -9 -f "relay-send -1 -w 1" || true
+	run relay-send -1
+	assert_line --partial "event=bounced"
+	run relay-send -1
+	[ "$(queue_count)" -eq 0 ]
+	# two DSNs reached the sender: a repeat, not a loss
+	[ "$(grep -l 'RCPT TO:<app@example.org>' "$SRV"/rec/*.env | wc -l)" -eq 2 ]
+}
