@@ -1,7 +1,6 @@
 /* relay-bounce: delivery status notifications, reply classification, the
  * suppression list and the delivery counters. Wiring only: the logic is
  * in lib/dsn.c, lib/classify.c, lib/suppress.c and lib/counters.c. */
-#include <cdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +16,7 @@
 #include "buf.h"
 #include "classify.h"
 #include "counters.h"
+#include "conf.h"
 #include "diag.h"
 #include "dsn.h"
 #include "fileio.h"
@@ -45,34 +45,17 @@ static void __attribute__((noreturn)) usage(void)
 
 static int setting(const char *key, char *val, size_t cap)
 {
-	static int fd = -2;
-	static struct cdb c;
-	char p[PATH_MAX];
-	unsigned n;
-	if (fd == -2) {
-		snprintf(p, sizeof p, "%s/etc/settings.cdb", home);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && errno != ENOENT)
-			die_sys(EXIT_TEMP, "unable to open %s", p);
-		if (fd >= 0 && cdb_init(&c, fd) < 0)
-			die(EXIT_TEMP, "unable to read %s: not a CDB", p);
-	}
-	if (fd < 0)
-		return 0;
-	switch (cdb_find(&c, key, (unsigned)strlen(key))) {
-	case 0:
-		return 0;
-	case 1:
-		n = cdb_datalen(&c);
-		if (n >= cap)
+	struct buf v = BUF_INIT;
+	int r = conf_setting(home, key, &v);
+	if (r < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+	if (r > 0) {
+		if (v.len >= cap)
 			die(EXIT_TEMP, "setting %s: value too long", key);
-		if (cdb_read(&c, val, n, cdb_datapos(&c)) < 0)
-			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
-		val[n] = 0;
-		return 1;
-	default:
-		die(EXIT_TEMP, "unable to read etc/settings.cdb: bad CDB");
+		memcpy(val, v.p, v.len + 1);
 	}
+	buf_free(&v);
+	return r;
 }
 
 /* "90d", "12h", "30m", "45s", "2w" or plain seconds. */
