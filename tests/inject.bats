@@ -202,3 +202,23 @@ refuse() {
 	grep -q '^MAIL FROM:<spoof@x>' "$(queue_last)"
 	[ "$(queue_count)" -eq 1 ]
 }
+
+@test "a header folded over thousands of continuation lines is refused past the header limit, quickly" {
+	python3 -c '
+import sys
+sys.stdout.write("Subject: x\n" + " y\n" * 80000 + "\nbody\n")' > "$BATS_TEST_TMPDIR/big"
+	run bash -c 'relay-inject b@example.net < "$0"' "$BATS_TEST_TMPDIR/big"
+	assert_failure 100
+	assert_output --partial "header section larger than"
+	[ "$(queue_count)" -eq 0 ]
+}
+
+@test "an empty message and one without a final newline are completed, not refused" {
+	run bash -c ": | relay-inject b@example.net"
+	assert_success
+	f=$(queue_last)
+	grep -q '^Message-ID:' "$f"
+	rm -f "$f"
+	printf 'Subject: s\n\nno newline at the end' | relay-inject b@example.net
+	tail -c 2 "$(queue_last)" | od -c | grep -q '\\r  \\n'
+}

@@ -380,3 +380,16 @@ send_msgs() {   # send_msgs N [relay-inject args]: N messages to r@example.net
 	[ "$(msgs)" -eq 1 ]
 	[ "$(queue_count)" -eq 0 ]
 }
+
+@test "250 recipients go out in transactions of at most 100, each recipient once" {
+	start_server
+	pool main failover "127.0.0.1:$PORT"
+	rcpts=$(for i in $(seq 250); do printf 'u%s@example.net ' "$i"; done)
+	printf 'Subject: many\n\nhi\n' | relay-inject -f s@example.org $rcpts
+	run relay-send -1 -w 3
+	assert_success
+	[ "$(msgs)" -eq 3 ]
+	[ "$(cat "$SRV"/rec/*.env | grep -c 'RCPT TO:')" -eq 250 ]
+	[ "$(cat "$SRV"/rec/*.env | grep 'RCPT TO:' | sort -u | wc -l)" -eq 250 ]
+	[ "$(queue_count)" -eq 0 ]
+}
