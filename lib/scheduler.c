@@ -417,9 +417,12 @@ static void load_config(void)
 		gethostname(S.helo, sizeof S.helo);
 	S.dns_config[0] = 0;
 	if (setting("dns_config", S.dns_config, sizeof S.dns_config) && S.dns_config[0] != '/') {
-		char p[CONF_PATH_MAX + 1];
-		snprintf(p, sizeof p, "%s/etc/%s", S.home, S.dns_config);
-		snprintf(S.dns_config, sizeof S.dns_config, "%s", p);
+		struct buf p = BUF_INIT;
+		if (conf_path(S.home, S.dns_config, &p) == 0 && p.len < sizeof S.dns_config)
+			memcpy(S.dns_config, p.p, p.len + 1);
+		else
+			warn_("dns_config: file name too long");
+		buf_free(&p);
 	}
 	{
 		char cp[PATH_MAX], cerr[256];
@@ -1226,7 +1229,7 @@ static void dispatch(void)
 		struct pool_state *p = pool_of(t->pool);
 		const struct conf_member *cm;
 		struct job j;
-		char key[600], tkey[300], ca[CONF_PATH_MAX + 1];
+		char key[600], tkey[300], ca[PATH_MAX];
 		struct buf v = BUF_INIT;
 		struct conf_tls tp;
 		struct conf_auth au;
@@ -1278,9 +1281,12 @@ static void dispatch(void)
 		j.tls = (int)tp.mode;
 		j.implicit_tls = tp.smtps;
 		ca[0] = 0;
-		if (tp.ca[0])
-			snprintf(ca, sizeof ca, tp.ca[0] == '/' ? "%s" : "%s/etc/%s", tp.ca[0] == '/' ? tp.ca : S.home,
-				 tp.ca);
+		if (tp.ca[0]) {
+			struct buf cb = BUF_INIT;
+			if (conf_path(S.home, tp.ca, &cb) == 0 && cb.len < sizeof ca)
+				memcpy(ca, cb.p, cb.len + 1);
+			buf_free(&cb);
+		}
 		j.ca = ca;
 		j.user = j.pass = "";
 		if (!cm->mx && conf_get(&S.auth, tkey, &v) == 1 && conf_parse_auth(v.p, &au, err, sizeof err) == 0) {
