@@ -70,7 +70,8 @@ static void scan(void)
 	}
 	snprintf(dir, sizeof dir, "%s/queue/hold", relay_home());
 	add_dir(dir, 1);
-	qsort(ents, nents, sizeof *ents, by_id);
+	if (nents)
+		qsort(ents, nents, sizeof *ents, by_id);
 }
 
 static const char *state_name(int s, int attempts)

@@ -284,5 +284,7 @@ int main(int argc, char **argv)
 	}
 	crash_point("queue-dirsynced");
 	report_id(id);
+	buf_free(&msg);
+	buf_free(&hdr);
 	return 0;
 }

@@ -11,12 +11,15 @@
 
 const char *relay_home(void)
 {
+	static const char *home;
 	const char *h;
+	if (home)
+		return home;
 	/* A setuid or setgid program must not let its caller pick the queue. */
 	if (getuid() != geteuid() || getgid() != getegid())
-		return "/var/relay";
+		return home = "/var/relay";
 	h = getenv("RELAY_HOME");
-	return h && *h ? h : "/var/relay";
+	return home = h && *h ? h : "/var/relay";
 }
 
 void queue_id_new(char id[QUEUE_ID_LEN + 1])
@@ -172,6 +175,7 @@ int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
 			return 0;
 		return -1;
 	}
+	qi->exists = 1;
 	while (pos < b.len) {
 		char *line = b.p + pos, *nl = memchr(line, '\n', b.len - pos), *end;
 		unsigned long long n;
@@ -216,25 +220,32 @@ void queue_info_free(struct queue_info *qi)
 
 int queue_read_env(const char *path, struct buf *data, struct queue_env *e, const char **why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	data->len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r, er;
 	if (fd < 0) {
 		*why = strerror(errno);
 		return -1;
 	}
+	r = queue_read_env_fd(fd, data, e, why);
+	er = errno;
+	close(fd);
+	errno = er;
+	return r;
+}
+
+int queue_read_env_fd(int fd, struct buf *data, struct queue_env *e, const char **why)
+{
+	data->len = 0;
 	for (;;) {
 		ssize_t r;
 		if (buf_reserve(data, 8192) < 0) {
-			close(fd);
 			*why = "out of memory";
 			return -1;
 		}
-		r = read(fd, data->p + data->len, 8192);
+		r = pread(fd, data->p + data->len, 8192, (off_t)data->len);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			*why = strerror(errno);
-			close(fd);
 			return -1;
 		}
 		data->len += (size_t)r;
@@ -242,11 +253,9 @@ int queue_read_env(const char *path, struct buf *data, struct queue_env *e, cons
 		if (r == 0 || memmem(data->p, data->len, "\n\n", 2))
 			break;
 		if (data->len > (size_t)RCPT_MAX_ENV) {
-			close(fd);
 			*why = "envelope too large";
 			return -1;
 		}
 	}
-	close(fd);
 	return queue_parse(data->p, data->len, e, why);
 }

@@ -84,6 +84,7 @@ struct queue_info {
 	struct buf sig;       /* the DKIM header fields to send first (S line) */
 	int have_sig;
 	int warned;           /* a delay warning went out (W line) */
+	int exists;           /* the info file is there */
 };
 /* Read info/XX/ID for a message of nrcpt recipients. A missing file means
  * every recipient pending (returns 0); -1 on a read error. Lines it does
@@ -93,4 +94,6 @@ void queue_info_free(struct queue_info *qi);
 /* Read just the envelope of queue file path (the message body is not
  * read). data receives the bytes read; e points into it. */
 int queue_read_env(const char *path, struct buf *data, struct queue_env *e, const char **why);
+/* The same from an open queue file (read with pread: the offset stays). */
+int queue_read_env_fd(int fd, struct buf *data, struct queue_env *e, const char **why);
 #endif

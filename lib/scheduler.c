@@ -75,6 +75,7 @@ struct attempt {
 	double t0;
 	int gone;               /* the queue file vanished (held, deleted) */
 	int warned;             /* a delay warning was sent before */
+	int has_info;           /* an info file exists (else nothing to remove) */
 	struct buf sig;         /* DKIM header fields sent before the message */
 	int sig_new;            /* made in this attempt: store it if we retry */
 };
@@ -540,8 +541,9 @@ static int idle_worker(const char *key)
 
 /* ------------------------------------------------------------ info file */
 
-static int info_append(const char *id, const char *data, size_t len, int sync)
+static int info_append(struct attempt *a, const char *data, size_t len, int sync)
 {
+	const char *id = a->m->id;
 	char path[PATH_MAX];
 	int fd, e;
 	if (queue_path(path, sizeof path, "info", id) < 0)
@@ -549,6 +551,7 @@ static int info_append(const char *id, const char *data, size_t len, int sync)
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -1;
+	a->has_info = 1;
 	if (write_all(fd, data, len) < 0 || (sync && fsync_checked(fd) < 0)) {
 		e = errno;
 		close(fd);
@@ -571,7 +574,7 @@ static void msg_remove(struct attempt *a)
 		if (queue_path_flat(path, sizeof path, "hold", a->m->id) == 0)
 			unlink(path);
 	}
-	if (queue_path(path, sizeof path, "info", a->m->id) == 0)
+	if (a->has_info && queue_path(path, sizeof path, "info", a->m->id) == 0)
 		unlink(path);
 }
 
@@ -894,7 +897,7 @@ static void finish(struct attempt *a)
 			if (a->now[i] == RS_DELIVERED)
 				buf_printf(&lines, "D%zu %lld %s\n", i, (long long)now, a->err[i].relay);
 		if (lines.len)
-			info_append(m->id, lines.p, lines.len, 1);
+			info_append(a, lines.p, lines.len, 1);
 		buf_free(&lines);
 		if (a->gone)
 			msg_forget(m);
@@ -946,7 +949,7 @@ static void finish(struct attempt *a)
 	 * queued only after the F lines, the X lines only after the DSN. */
 	if (lines.len) {
 		sync = 1;
-		if (info_append(m->id, lines.p, lines.len, 1) < 0)
+		if (info_append(a, lines.p, lines.len, 1) < 0)
 			warn_sys("unable to record outcomes of %s (they may repeat)", m->id);
 		lines.len = 0;
 	}
@@ -1000,7 +1003,7 @@ static void finish(struct attempt *a)
 		}
 	} else
 		m->next = mono() + BOUNCE_RETRY;
-	if (lines.len && info_append(m->id, lines.p, lines.len, bounced_now > 0) < 0)
+	if (lines.len && info_append(a, lines.p, lines.len, bounced_now > 0) < 0)
 		warn_sys("unable to update the info file of %s", m->id);
 	(void)sync;
 	m->forced = 0;
@@ -1094,7 +1097,7 @@ static void attempt_start(struct qmsg *m)
 		}
 		return;
 	}
-	if (queue_read_env(path, &a->env, &a->e, &why) < 0) {
+	if (queue_read_env_fd(a->fd, &a->env, &a->e, &why) < 0) {
 		if (errno != ENOENT)
 			quarantine(m->id, why);
 		close(a->fd);
@@ -1117,6 +1120,7 @@ static void attempt_start(struct qmsg *m)
 	qi.state = NULL;
 	a->attempts = qi.attempts;
 	a->warned = qi.warned;
+	a->has_info = qi.exists;
 	if (qi.have_sig) {
 		a->sig = qi.sig;	/* signed at the first attempt: the same bytes */
 		memset(&qi.sig, 0, sizeof qi.sig);
