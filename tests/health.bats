@@ -91,6 +91,15 @@ counters() {
 	line_of "$GOOD" | grep -q 'state=degraded reason=cert-expiring'
 }
 
+@test "smtps (TLS from connect): up with its TLS version and certificate; the handshake is in banner_ms" {
+	start_server --implicit-tls "$CERTS/server.pem" "$CERTS/server.key"
+	pools main failover "127.0.0.1:$PORT"
+	tls "127.0.0.1:$PORT" verify smtps "ca=$CERTS/ca.pem"
+	run relay-health -t 5
+	assert_success
+	line_of "$PORT" | grep -Eq 'state=up reason=ok connect_ms=[0-9]+ banner_ms=[0-9]+ ehlo_ms=[0-9]+ mail_ms=[0-9]+ tls=TLSv1\.[23] cert_days='
+}
+
 @test "AUTH: accepted is timed, 535 is down reason=auth" {
 	start_server --starttls "$CERTS/server.pem" "$CERTS/server.key" --auth u:secret; OK=$PORT
 	start_server --starttls "$CERTS/server.pem" "$CERTS/server.key" --auth u:secret --auth-reply '535 5.7.8 no'; NO=$PORT
