@@ -12,7 +12,8 @@ struct member_state {
 	double cool_until;  /* not used before this time */
 	unsigned penalty;   /* consecutive failures */
 	long current;       /* smooth weighted round-robin */
-	int down;           /* marked down by relay-health */
+	int down;           /* skipped: marked down by relay-health */
+	int health_down;    /* relay-health's last word (for the log) */
 	unsigned active;    /* sessions now open (the scheduler keeps it) */
 	unsigned limit;     /* concurrency limit, 0 = none */
 };

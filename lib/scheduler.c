@@ -27,6 +27,7 @@
 #include "diag.h"
 #include "evlog.h"
 #include "fileio.h"
+#include "health.h"
 #include "job.h"
 #include "netstring.h"
 #include "pool.h"
@@ -140,6 +141,11 @@ static struct {
 	struct ctr { char kind[8]; char name[300]; struct counts c; } *ctr;
 	size_t nctr;
 	double ctr_at;
+	/* members relay-health marked down (state/health) */
+	struct health_state health;
+	struct timespec health_mtime;
+	ino_t health_ino;
+	time_t health_at;
 } S;
 
 static double mono(void)
@@ -475,6 +481,65 @@ static int pool_index(const char *name)
 		if (strcmp(S.pools[i].name, name) == 0)
 			return (int)i;
 	return -2;
+}
+
+
+/* ------------------------------------------------------------ relay-health */
+
+/* Members marked down by relay-health: one stat a second, the file re-read
+ * when it changed; stale data (health_member_down) counts for nothing, so
+ * passive cooling is all that applies then. If every relay of a pool
+ * would be down, none is: relay-send then trusts its own cooling, rather
+ * than hold mail back on a probe's word alone. */
+static void health_refresh(void)
+{
+	char path[PATH_MAX], key[CONF_HOST_MAX + 8];
+	struct stat st;
+	time_t now = time(NULL);
+	size_t p, i;
+	if (now == S.health_at)
+		return;
+	S.health_at = now;
+	snprintf(path, sizeof path, "%s/%s", S.home, HEALTH_FILE);
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT)
+			warn_sys("unable to stat %s", path);
+		health_free(&S.health);
+		S.health_ino = 0;
+	} else if (st.st_ino != S.health_ino || st.st_mtim.tv_sec != S.health_mtime.tv_sec ||
+		   st.st_mtim.tv_nsec != S.health_mtime.tv_nsec) {
+		if (health_read(S.home, &S.health) < 0) {
+			warn_sys("unable to read %s; ignored", path);
+			health_free(&S.health);
+		}
+		S.health_ino = st.st_ino;
+		S.health_mtime = st.st_mtim;
+	}
+	for (p = 0; p < S.npools; p++) {
+		size_t relays = 0, down = 0;
+		for (i = 0; i < S.pools[p].cfg.n; i++) {
+			const struct conf_member *cm = &S.pools[p].cfg.m[i];
+			int d = 0;
+			if (!cm->mx) {
+				snprintf(key, sizeof key, "%s:%u", cm->host, cm->port);
+				conf_lower(key);
+				d = health_member_down(&S.health, S.pools[p].name, key, now);
+				relays++;
+				down += d > 0;
+			}
+			if ((d > 0) != S.pools[p].ms[i].health_down) {
+				ev_begin(d > 0 ? "member_down" : "member_up");
+				ev_str("pool", S.pools[p].name);
+				ev_str("relay", cm->mx ? "mx" : key);
+				ev_str("source", "relay-health");
+				ev_end();
+			}
+			S.pools[p].ms[i].down = S.pools[p].ms[i].health_down = d > 0;
+		}
+		if (relays && down == relays)
+			for (i = 0; i < S.pools[p].cfg.n; i++)
+				S.pools[p].ms[i].down = 0;
+	}
 }
 
 /* ------------------------------------------------------------ workers */
@@ -1676,6 +1741,7 @@ int sched_run(const struct sched_opts *o)
 		if (S.got_hup) {
 			S.got_hup = 0;
 			load_config();
+			S.health_at = 0;
 			if (S.dkim_pid <= 0 && !o->drop)
 				dkim_start();
 			else if (S.dkim_pid <= 0 && dkim_configured())
@@ -1732,6 +1798,7 @@ int sched_run(const struct sched_opts *o)
 		}
 		while (!S.terminating && S.active < S.max_active && (m = ready_pop()))
 			attempt_start(m);
+		health_refresh();
 		dispatch();
 		ev_flush();
 

@@ -4,7 +4,7 @@ load helper
 load smtp_helper
 
 setup_file() { TESTS="$BATS_TEST_DIRNAME"; make_certs; }
-setup() { relay_home; relay_setting smtp_timeout 3s; }
+setup() { relay_home; relay_setting smtp_timeout 10s; }
 teardown() {
 	stop_servers
 	[ -n "${DAEMON:-}" ] && kill -9 "$DAEMON" 2>/dev/null || true
@@ -392,4 +392,27 @@ send_msgs() {   # send_msgs N [relay-inject args]: N messages to r@example.net
 	[ "$(cat "$SRV"/rec/*.env | grep -c 'RCPT TO:')" -eq 250 ]
 	[ "$(cat "$SRV"/rec/*.env | grep 'RCPT TO:' | sort -u | wc -l)" -eq 250 ]
 	[ "$(queue_count)" -eq 0 ]
+}
+
+@test "relay-send routes around a member relay-health marked down, and back when it recovers" {
+	start_server --greet 421; A=$PORT; SA=$SRV; APID=${SRV_PIDS##* }
+	start_server; B=$PORT; SB=$SRV
+	pool main failover 127.0.0.1:$A 127.0.0.1:$B
+	run relay-health
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -q "^main 127.0.0.1:$A down" "$RELAY_HOME/state/health"
+	send_msgs 1
+	run relay-send -1
+	assert_line --regexp "event=member_down pool=main relay=127.0.0.1:$A"
+	assert_line --regexp "event=delivered .*relay=127.0.0.1:$B "
+	refute_line --partial "event=failover"      # A was skipped, not tried
+	kill "$APID"; sleep 0.3
+	start_server --port "$A"; SA=$SRV
+	[ "$PORT" = "$A" ]
+	run relay-health
+	[ "$status" -eq 0 ]
+	send_msgs 1
+	run relay-send -1
+	assert_line --regexp "event=delivered .*relay=127.0.0.1:$A "
 }
