@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "smtp.h"
-#include "tls_info.h"
+#include "tls.h"
 
 const char *const probe_step_names[PROBE_NSTEPS] = {
 	"connect", "banner", "ehlo", "tls", "auth", "mail", "send"
@@ -30,7 +30,7 @@ enum { CAP_STARTTLS = 1, CAP_PLAIN = 2, CAP_LOGIN = 4 };
 
 struct pc {
 	int fd;
-	struct tlsi *tls;
+	struct tls_conn *tls;
 	int64_t deadline;
 	unsigned caps;
 	struct probe_result *r;
@@ -93,7 +93,7 @@ static int fill(struct pc *c, const char *stage)
 	for (;;) {
 		if (c->tls) {
 			size_t got = 0;
-			int rc = tlsi_read(c->tls, c->buf, sizeof c->buf, &got);
+			int rc = tls_read(c->tls, c->buf, sizeof c->buf, &got);
 			if (rc == TLS_OK) {
 				c->pos = 0;
 				c->len = got;
@@ -139,7 +139,7 @@ static int put(struct pc *c, const char *p, size_t n, const char *stage)
 	while (n) {
 		if (c->tls) {
 			size_t w = 0;
-			int rc = tlsi_write(c->tls, p, n, &w);
+			int rc = tls_write(c->tls, p, n, &w);
 			if (rc == TLS_OK) {
 				p += w;
 				n -= w;
@@ -335,12 +335,12 @@ static int handshake(struct pc *c, const struct probe_opts *o, int policy)
 	} else {
 		snprintf(name, sizeof name, "%s", o->host);
 	}
-	if (tlsi_new(&c->tls, c->fd, policy, o->ca_file, name, err, sizeof err) < 0) {
+	if (tls_new(&c->tls, c->fd, policy, o->ca_file, name, err, sizeof err) < 0) {
 		fail(c->r, "tls", 0, "%s", err);
 		return -1;
 	}
 	for (;;) {
-		int rc = tlsi_handshake(c->tls, err, sizeof err);
+		int rc = tls_handshake(c->tls, err, sizeof err);
 		if (rc == TLS_OK)
 			break;
 		if (rc == TLS_ERR || rc == TLS_EOF) {
@@ -352,8 +352,8 @@ static int handshake(struct pc *c, const struct probe_opts *o, int policy)
 			return -1;
 		}
 	}
-	snprintf(c->r->tls_version, sizeof c->r->tls_version, "%s", tlsi_version(c->tls));
-	if (tlsi_not_after(c->tls, &na)) {
+	snprintf(c->r->tls_version, sizeof c->r->tls_version, "%s", tls_version(c->tls));
+	if (tls_not_after(c->tls, &na)) {
 		c->r->have_cert = 1;
 		c->r->not_after = (long long)na;
 	}
@@ -570,7 +570,7 @@ int probe_run(const struct probe_opts *o, struct probe_result *r)
 	snprintf(r->reason, sizeof r->reason, "ok");
 	rc = 0;
 out:
-	tlsi_free(c.tls);
+	tls_free(c.tls);
 	if (c.fd >= 0)
 		close(c.fd);
 	return rc;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
@@ -303,6 +304,17 @@ void tls_error(struct tls_conn *t, char *err, size_t errcap)
 		err_text(err, errcap, "TLS error");
 	else
 		snprintf(err, errcap, "TLS error: %s", errno ? strerror(errno) : "connection lost");
+}
+
+int tls_not_after(struct tls_conn *t, time_t *when)
+{
+	X509 *c = SSL_get0_peer_certificate(t->ssl);
+	const ASN1_TIME *na;
+	struct tm tm;
+	if (!c || !(na = X509_get0_notAfter(c)) || ASN1_TIME_to_tm(na, &tm) != 1)
+		return 0;
+	*when = timegm(&tm);
+	return 1;
 }
 
 void tls_free(struct tls_conn *t)

@@ -14,6 +14,7 @@
  * (one entry, keyed by verify and ca_file) because workers are
  * long-lived and loading a CA store per session is slow. */
 #include <stddef.h>
+#include <time.h>
 
 enum { TLS_OK = 0, TLS_WANT_READ = 1, TLS_WANT_WRITE = 2, TLS_EOF = 3, TLS_ERR = -1 };
 
@@ -36,6 +37,9 @@ const char *tls_version(struct tls_conn *t);
 /* The last error as text (OpenSSL's queue), for TLS_ERR from read/write. */
 void tls_error(struct tls_conn *t, char *err, size_t errcap);
 /* Send close_notify once without waiting, free. Does not close fd. */
+/* The peer certificate's notAfter (relay-health's days-left): 1 and
+ * *when, or 0 when there is none. */
+int tls_not_after(struct tls_conn *t, time_t *when);
 void tls_free(struct tls_conn *t);
 
 #endif
