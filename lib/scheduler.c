@@ -74,7 +74,6 @@ struct attempt {
 	int tasks;              /* tasks not finished */
 	int dispatched;
 	double t0;
-	int gone;               /* the queue file vanished (held, deleted) */
 	int warned;             /* a delay warning was sent before */
 	int has_info;           /* an info file exists (else nothing to remove) */
 	struct buf sig;         /* DKIM header fields sent before the message */
@@ -951,23 +950,12 @@ static void finish(struct attempt *a)
 	size_t i, pending = 0, failed = 0, bounced_now = 0;
 	time_t now = time(NULL);
 	long long age = (long long)(now - a->e.arrival);
-	int sync = 0;
 
 	S.active--;
 	m->a = NULL;
-	if (a->gone || (S.terminating && !a->dispatched)) {
-		/* held or deleted meanwhile; or never started: record what we
-		 * learnt and leave the rest for later */
-		for (i = 0; i < a->e.nrcpt; i++)
-			if (a->now[i] == RS_DELIVERED)
-				buf_printf(&lines, "D%zu %lld %s\n", i, (long long)now, a->err[i].relay);
-		if (lines.len)
-			info_append(a, lines.p, lines.len, 1);
-		buf_free(&lines);
-		if (a->gone)
-			msg_forget(m);
-		else
-			heap_push(m);
+	if (S.terminating && !a->dispatched) {
+		/* stopping before any transaction started: nothing to record */
+		heap_push(m);
 		attempt_free(a);
 		return;
 	}
@@ -1013,7 +1001,6 @@ static void finish(struct attempt *a)
 	/* Outcomes are durable before anything depends on them: the DSN is
 	 * queued only after the F lines, the X lines only after the DSN. */
 	if (lines.len) {
-		sync = 1;
 		if (info_append(a, lines.p, lines.len, 1) < 0)
 			warn_sys("unable to record outcomes of %s (they may repeat)", m->id);
 		lines.len = 0;
@@ -1070,7 +1057,6 @@ static void finish(struct attempt *a)
 		m->next = mono() + BOUNCE_RETRY;
 	if (lines.len && info_append(a, lines.p, lines.len, bounced_now > 0) < 0)
 		warn_sys("unable to update the info file of %s", m->id);
-	(void)sync;
 	m->forced = 0;
 	heap_push(m);
 	buf_free(&lines);
