@@ -380,5 +380,13 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	for (k = 0; k < r.n; k++)
+		free(r.a[k]);
+	free(r.a);
+	msg_headers_free(&h);
+	buf_free(&m);
+	buf_free(&out);
+	buf_free(&env);
+	buf_free(&v);
 	return 0;
 }
