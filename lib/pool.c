@@ -15,9 +15,37 @@ static int usable(const struct pool_state *p, size_t i, double now, unsigned lon
 	return !(tried & (1UL << i)) && !m->down && m->cool_until <= now;
 }
 
-static int has_slot(const struct member_state *m)
+static void refill(struct member_state *m, double now)
 {
-	return m->limit == 0 || m->active < m->limit;
+	if (!m->rate || m->per <= 0)
+		return;
+	if (!m->primed) {
+		m->tokens = m->rate;   /* a full bucket to begin with */
+		m->primed = 1;
+	} else if (now > m->filled) {
+		m->tokens += (now - m->filled) * (double)m->rate / m->per;
+		if (m->tokens > m->rate)
+			m->tokens = m->rate;
+	}
+	m->filled = now;
+}
+
+/* A free session slot and, with a rate limit, a token. */
+static int has_slot(struct member_state *m, double now)
+{
+	if (m->limit && m->active >= m->limit)
+		return 0;
+	refill(m, now);
+	return !m->rate || m->per <= 0 || m->tokens >= 1;
+}
+
+void pool_used(struct pool_state *p, int i, double now)
+{
+	struct member_state *m = &p->ms[i];
+	m->active++;
+	refill(m, now);
+	if (m->rate && m->per > 0 && m->tokens >= 1)
+		m->tokens -= 1;
 }
 
 int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
@@ -32,7 +60,7 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 		for (i = 0; i < n; i++) {
 			if (!usable(p, i, now, tried))
 				continue;
-			if (!has_slot(&p->ms[i])) {
+			if (!has_slot(&p->ms[i], now)) {
 				*busy = 1;
 				return -1;
 			}
@@ -44,7 +72,7 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 			size_t k = (p->rr + i) % n;
 			if (!usable(p, k, now, tried))
 				continue;
-			if (!has_slot(&p->ms[k])) {
+			if (!has_slot(&p->ms[k], now)) {
 				*busy = 1;
 				continue;
 			}
@@ -60,7 +88,7 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 		for (i = 0; i < n; i++) {
 			if (!usable(p, i, now, tried))
 				continue;
-			if (!has_slot(&p->ms[i])) {
+			if (!has_slot(&p->ms[i], now)) {
 				*busy = 1;
 				continue;
 			}

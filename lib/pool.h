@@ -16,6 +16,11 @@ struct member_state {
 	int health_down;    /* relay-health's last word (for the log) */
 	unsigned active;    /* sessions now open (the scheduler keeps it) */
 	unsigned limit;     /* concurrency limit, 0 = none */
+	unsigned rate;      /* at most rate messages ... */
+	double per;         /* ... per this many seconds (etc/limits rate=); 0 = none */
+	double tokens;      /* token bucket for the rate */
+	double filled;      /* when tokens were last topped up */
+	int primed;         /* the bucket was filled once */
 };
 
 struct pool_state {
@@ -32,6 +37,9 @@ void pool_init(struct pool_state *p, const char *name, const struct conf_pool *c
  * free session slot (the caller waits rather than defers). */
 int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy);
 void pool_failed(struct pool_state *p, int i, double now);
+/* A transaction was handed to member i at now: one session slot and one
+ * token of its rate. */
+void pool_used(struct pool_state *p, int i, double now);
 void pool_succeeded(struct pool_state *p, int i);
 /* Earliest time a cooling member is usable again (0: one is usable). */
 double pool_ready_at(const struct pool_state *p, double now);

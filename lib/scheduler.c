@@ -354,8 +354,13 @@ static void limits_for(struct member_state *ms, const struct conf_member *cm)
 	if (cm->mx)
 		return;
 	buf_printf(&k, "%s:%u", cm->host, cm->port);
-	if (conf_get(&S.limits, k.p, &v) == 1 && conf_parse_limits(v.p, &l, err, sizeof err) == 0)
+	ms->rate = 0;
+	ms->per = 0;
+	if (conf_get(&S.limits, k.p, &v) == 1 && conf_parse_limits(v.p, &l, err, sizeof err) == 0) {
 		ms->limit = l.concurrency;
+		ms->rate = l.rate;
+		ms->per = l.rate ? (double)l.rate_per : 0;
+	}
 	buf_free(&k);
 	buf_free(&v);
 }
@@ -1373,7 +1378,7 @@ static void dispatch(void)
 		S.w[wi].t = t;
 		S.w[wi].jobid = j.id;
 		snprintf(S.w[wi].key, sizeof S.w[wi].key, "%s", key);
-		p->ms[mi].active++;
+		pool_used(p, mi, now);
 		t->a->dispatched = 1;
 	}
 }

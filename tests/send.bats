@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: real remote MX hosts (local DNS data only), rate limits (not implemented), tarpit past the 10-minute default (short smtp_timeout instead), DKIM (tests/dkim-e2e.bats).
+# not tested: real remote MX hosts (local DNS data only), tarpit past the 10-minute default (short smtp_timeout instead), DKIM (tests/dkim-e2e.bats).
 load helper
 load smtp_helper
 
@@ -415,4 +415,20 @@ send_msgs() {   # send_msgs N [relay-inject args]: N messages to r@example.net
 	send_msgs 1
 	run relay-send -1
 	assert_line --regexp "event=delivered .*relay=127.0.0.1:$A "
+}
+
+@test "etc/limits rate= spaces deliveries to a member; concurrency= caps its sessions" {
+	start_server
+	pool main failover "127.0.0.1:$PORT"
+	echo "127.0.0.1:$PORT concurrency=1 rate=2/s" >> "$RELAY_HOME/etc/limits"
+	relay-config -d "$RELAY_HOME"
+	send_msgs 6
+	SECONDS=0
+	run relay-send -1 -w 4
+	assert_success
+	[ "$(msgs)" -eq 6 ]
+	# 2 at once, then 2 a second: at least 2 seconds for 6
+	[ "$SECONDS" -ge 2 ]
+	# one session at a time: a single connection carried them all
+	[ "$(grep -o '^c[0-9]*' "$SRV/log" | sort -u | wc -l)" -eq 1 ]
 }

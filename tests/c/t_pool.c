@@ -68,5 +68,21 @@ int main(void)
 	p.ms[0].active = 1;
 	CHECK(pool_pick(&p, 0, 0, &busy) == 1);
 	CHECK(pool_pick(&p, 0, 0, &busy) == 1);
+
+	/* rate=2/s: two at once, then one more each half second */
+	mk(&p, "roundrobin a:25");
+	p.ms[0].rate = 2;
+	p.ms[0].per = 1;
+	CHECK(pool_pick(&p, 10, 0, &busy) == 0);
+	pool_used(&p, 0, 10);
+	p.ms[0].active = 0;
+	CHECK(pool_pick(&p, 10, 0, &busy) == 0);
+	pool_used(&p, 0, 10);
+	p.ms[0].active = 0;
+	CHECK(pool_pick(&p, 10.1, 0, &busy) == -1 && busy);
+	CHECK(pool_pick(&p, 10.6, 0, &busy) == 0);
+	pool_used(&p, 0, 10.6);
+	p.ms[0].active = 0;
+	CHECK(pool_pick(&p, 10.7, 0, &busy) == -1 && busy);
 	CHECK_DONE();
 }
