@@ -37,6 +37,14 @@ $(BUILD)/bin/%: cmd/%.c $(BUILD)/librelay.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librelay.a $(LDLIBS)
 
+# relay-queue runs once per message (and setuid): linked statically it
+# starts in a fraction of the time (no dynamic loader); it needs only
+# libc and tinycdb. The sanitizer build links it like the others.
+STATIC_QUEUE ?= -static
+$(BUILD)/bin/relay-queue: cmd/relay-queue.c $(BUILD)/librelay.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(STATIC_QUEUE) -o $@ $< $(BUILD)/librelay.a -lcdb
+
 # relay-inject behaves as sendmail when called by that name.
 $(BUILD)/bin/sendmail: $(BUILD)/bin/relay-inject
 	ln -sf relay-inject $@
@@ -52,7 +60,7 @@ check: tests
 
 # The same tests, built with AddressSanitizer and UBSan.
 asan:
-	$(MAKE) BUILD=build-asan CC=$(CC) \
+	$(MAKE) BUILD=build-asan CC=$(CC) STATIC_QUEUE= \
 	  OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	  LDFLAGS='-fsanitize=address,undefined' check
 
