@@ -34,6 +34,13 @@
 
 static char tmppath[PATH_MAX];
 
+#ifdef __SANITIZE_ADDRESS__
+/* The sanitizer build: LeakSanitizer cannot run in a setuid program (it
+ * needs ptrace-like access to itself); ASan's other checks stay on. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "detect_leaks=0"; }
+#endif
+
 static void quit(int code, const char *why)
 {
 	if (tmppath[0])
