@@ -152,6 +152,8 @@ static int cmd_list(int json)
 		buf_adds(&out, "\n]\n");
 	if (out.len)
 		fwrite(out.p, 1, out.len, stdout);
+	buf_free(&out);
+	buf_free(&data);
 	return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
 }
 
@@ -205,6 +207,7 @@ static int cmd_stat(int json)
 		queue_info_free(&qi);
 		queue_env_free(&e);
 	}
+	buf_free(&data);
 	if (json)
 		printf("{\"messages\":%ld,\"held\":%ld,\"deferred\":%ld,\"bytes\":%lld,\"oldest\":%lld,"
 		       "\"recipients_pending\":%ld,\"recipients_delivered\":%ld,\"recipients_failed\":%ld,"
