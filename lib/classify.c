@@ -188,7 +188,7 @@ static int rule_matches(const struct classify_rule *r, int code,
 	       match_text(r, text);
 }
 
-static int valid_enh(const char *s)
+int classify_enh_valid(const char *s)
 {
 	int part = 0;
 	if (strlen(s) >= CLASSIFY_ENH_MAX)
@@ -232,7 +232,7 @@ void classify_split_reply(const char *reply, int *code,
 		if (n > 0 && n < sizeof tmp) {
 			memcpy(tmp, s, n);
 			tmp[n] = 0;
-			if (valid_enh(tmp)) {
+			if (classify_enh_valid(tmp)) {
 				memcpy(enh, tmp, n + 1);
 				s += n;
 				while (*s == ' ')

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "bounds.h"
+#include "classify.h"
 
 static void seterr(char *err, size_t cap, const char *fmt, unsigned long line)
 	__attribute__((format(printf, 3, 0)));
@@ -20,20 +21,9 @@ static void seterr(char *err, size_t cap, const char *fmt, unsigned long line)
 
 static int valid_status(const char *s, int action)
 {
-	int part = 0;
 	if (action == DSN_DELAYED ? s[0] != '4' : (s[0] != '4' && s[0] != '5'))
 		return 0;
-	for (;;) {
-		size_t n = strspn(s, "0123456789");
-		if (n == 0 || n > 3 || (part == 0 && n != 1))
-			return 0;
-		s += n;
-		if (++part == 3)
-			return *s == 0;
-		if (*s != '.')
-			return 0;
-		s++;
-	}
+	return classify_enh_valid(s);
 }
 
 /* Printable ASCII and spaces, not starting with a space: what an address
