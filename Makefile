@@ -1,5 +1,6 @@
 # relay: one Makefile. Every cmd/relay-X.c becomes $(BUILD)/bin/relay-X,
-# linked against $(BUILD)/librelay.a made of every lib/*.c.
+# linked against $(BUILD)/librelay.a made of every lib/WING/*.c
+# (doc/architecture.md: one folder per stage of the mail's way).
 # Every tests/c/t_*.c becomes $(BUILD)/tests/t_* (run by tests/unit.bats).
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -15,13 +16,13 @@ CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter 
 LDFLAGS += -Wl,--as-needed
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lunbound
 
-LIBSRC  := $(sort $(wildcard lib/*.c))
+LIBSRC  := $(sort $(wildcard lib/*/*.c))
 LIBOBJ  := $(LIBSRC:lib/%.c=$(BUILD)/obj/lib/%.o)
 CMDSRC  := $(sort $(wildcard cmd/*.c))
 PROGS   := $(CMDSRC:cmd/%.c=$(BUILD)/bin/%)
 TSRC    := $(sort $(wildcard tests/c/t_*.c))
 TPROGS  := $(TSRC:tests/c/%.c=$(BUILD)/tests/%)
-HDRS    := $(wildcard lib/*.h)
+HDRS    := $(wildcard lib/*/*.h)
 
 all: $(PROGS) $(BUILD)/bin/sendmail
 

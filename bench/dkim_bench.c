@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "buf.h"
-#include "dkim.h"
+#include "base/buf.h"
+#include "dkim/dkim.h"
 
 static double now(void)
 {

@@ -12,15 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bounds.h"
-#include "buf.h"
-#include "classify.h"
-#include "counters.h"
-#include "conf.h"
-#include "diag.h"
-#include "dsn.h"
-#include "fileio.h"
-#include "suppress.h"
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "bounce/classify.h"
+#include "health/counters.h"
+#include "conf/conf.h"
+#include "base/diag.h"
+#include "bounce/dsn.h"
+#include "base/fileio.h"
+#include "bounce/suppress.h"
 
 /* How much of the queue file to read: the largest envelope, the largest
  * header section, and the message up to bounce_size_limit. A bigger

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "diag.h"
+#include "conf/conf.h"
+#include "base/diag.h"
 
 static void usage(void)
 {

@@ -12,13 +12,13 @@
 
 #include <sodium.h>
 
-#include "bounds.h"
-#include "buf.h"
-#include "diag.h"
-#include "dkim.h"
-#include "dkim_serve.h"
-#include "fileio.h"
-#include "netstring.h"
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "dkim/dkim.h"
+#include "dkim/dkim_serve.h"
+#include "base/fileio.h"
+#include "base/netstring.h"
 
 #define MSG_MAX (8 * MSG_SIZE_DEFAULT)  /* what one message may be here */
 #define SIGS_MAX 8

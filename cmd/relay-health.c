@@ -13,16 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "conf.h"
-#include "diag.h"
-#include "fileio.h"
-#include "health.h"
-#include "json.h"
-#include "probeset.h"
-#include "prom.h"
-#include "qscan.h"
-#include "smtp.h"
+#include "base/buf.h"
+#include "conf/conf.h"
+#include "base/diag.h"
+#include "base/fileio.h"
+#include "health/health.h"
+#include "base/json.h"
+#include "health/probeset.h"
+#include "health/prom.h"
+#include "queue/qscan.h"
+#include "net/smtp.h"
 
 enum { NAGIOS_OK = 0, NAGIOS_WARNING = 1, NAGIOS_CRITICAL = 2, NAGIOS_UNKNOWN = 3 };
 #define POOLS_MAX 256

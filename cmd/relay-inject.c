@@ -14,15 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "bounds.h"
-#include "buf.h"
-#include "diag.h"
-#include "fileio.h"
-#include "msg.h"
-#include "queue.h"
-#include "settings.h"
-#include "suppress.h"
+#include "intake/addr.h"
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/fileio.h"
+#include "intake/msg.h"
+#include "queue/queue.h"
+#include "conf/settings.h"
+#include "bounce/suppress.h"
 
 struct rcpts {
 	char **a;

@@ -12,12 +12,12 @@
 #include <fcntl.h>
 #include <signal.h>
 
-#include "fileio.h"
+#include "base/fileio.h"
 
-#include "buf.h"
-#include "diag.h"
-#include "json.h"
-#include "queue.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/json.h"
+#include "queue/queue.h"
 
 struct entry {
 	char id[QUEUE_ID_LEN + 1];

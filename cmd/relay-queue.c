@@ -13,14 +13,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "bounds.h"
-#include "buf.h"
-#include "diag.h"
-#include "fileio.h"
-#include "queue.h"
-#include "settings.h"
-#include "timers.h"
+#include "intake/addr.h"
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/fileio.h"
+#include "queue/queue.h"
+#include "conf/settings.h"
+#include "base/timers.h"
 
 /* qmail-queue's exit codes */
 #define QQ_TOOLONG  11

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "queue.h"
-#include "scheduler.h"
+#include "base/diag.h"
+#include "queue/queue.h"
+#include "send/scheduler.h"
 
 static void usage(void)
 {

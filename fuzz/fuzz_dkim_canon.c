@@ -1,5 +1,5 @@
 /* libFuzzer harness for the DKIM canonicalizers and the header parser
- * (lib/dkim_canon.c), built by scripts/fuzz-dkim. For each input it checks
+ * (lib/dkim/dkim_canon.c), built by scripts/fuzz-dkim. For each input it checks
  * properties, not just the absence of crashes:
  *  - the body canonicalizers give the same output fed whole, byte by
  *    byte, and in the split the first input byte chooses;
@@ -16,9 +16,9 @@
 
 #include <sodium.h>
 
-#include "buf.h"
-#include "dkim.h"
-#include "dkim_canon.h"
+#include "base/buf.h"
+#include "dkim/dkim.h"
+#include "dkim/dkim_canon.h"
 
 static void sink(void *ctx, const void *p, size_t n) { buf_add(ctx, p, n); }
 

@@ -2,8 +2,8 @@
  * Built by scripts/fuzz-smtp. The first input byte picks how the rest is
  * cut into pieces, so that the parser sees the same bytes arriving in
  * different segments; the checks below must hold for any input. */
-#include "buf.h"
-#include "smtp.h"
+#include "base/buf.h"
+#include "net/smtp.h"
 
 #include <stdint.h>
 #include <stdlib.h>

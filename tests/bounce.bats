@@ -21,7 +21,7 @@ settings() {
 	printf '%s\n' "$@" | "$TESTS/mkcdb" "$RELAY_HOME/etc/settings.cdb"
 }
 
-# queuefile SENDER [EXTRA-HEADER-LINES]: a queue file (lib/queue.h format).
+# queuefile SENDER [EXTRA-HEADER-LINES]: a queue file (lib/queue/queue.h format).
 queuefile() {
 	printf 'RQ1\nA1700000000\nCdefault\nF%s\nTbob@example.net\nTcarol@example.org\n\n' "$1" > "$QF"
 	[ -n "${2:-}" ] && printf '%s' "$2" >> "$QF"

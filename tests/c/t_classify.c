@@ -2,7 +2,7 @@
  * the etc/classify line parser, and operator rules winning. */
 #include <stdlib.h>
 #include "check.h"
-#include "classify.h"
+#include "bounce/classify.h"
 
 static void want(const struct classify_table *t, const char *reply,
                  int cat, int kind, int action)

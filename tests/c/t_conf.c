@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "conf.h"
-#include "diag.h"
+#include "conf/conf.h"
+#include "base/diag.h"
 
 static char err[512];
 

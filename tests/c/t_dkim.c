@@ -7,12 +7,12 @@
 
 #include <sodium.h>
 
-#include "../c/check.h"
-#include "base64.h"
-#include "buf.h"
-#include "dkim.h"
-#include "dkim_canon.h"
-#include "fileio.h"
+#include "check.h"
+#include "base/base64.h"
+#include "base/buf.h"
+#include "dkim/dkim.h"
+#include "dkim/dkim_canon.h"
+#include "base/fileio.h"
 
 static char datadir[PATH_MAX];
 

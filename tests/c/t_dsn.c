@@ -1,7 +1,7 @@
 /* DSN: failure records, the queue file parts, folding, the built report. */
 #include <stdlib.h>
 #include "check.h"
-#include "dsn.h"
+#include "bounce/dsn.h"
 
 static char *dup(const char *s) { return strdup(s); }
 

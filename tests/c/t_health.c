@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "health.h"
+#include "health/health.h"
 
 static char home[256];
 

@@ -2,7 +2,7 @@
  * order, cooling and its cap. */
 #include <stdio.h>
 #include "check.h"
-#include "pool.h"
+#include "send/pool.h"
 
 static void mk(struct pool_state *p, const char *spec)
 {

@@ -1,8 +1,8 @@
 /* The SMTP reply parser and the DATA encoder against hostile input
  * (hostile-inputs.md items 30, 3, 4, 5). */
-#include "buf.h"
+#include "base/buf.h"
 #include "check.h"
-#include "smtp.h"
+#include "net/smtp.h"
 
 #include <stdlib.h>
 

@@ -20,12 +20,12 @@
  *   rcpt0 code=250 ... / txn code=250 ... / send rc=0
  * Exit 0 when every recipient of every message got 2xx, 1 otherwise,
  * 2 on bad usage. */
-#include "buf.h"
+#include "base/buf.h"
 #include "check.h"
-#include "diag.h"
-#include "dns.h"
-#include "fileio.h"
-#include "smtp.h"
+#include "base/diag.h"
+#include "net/dns.h"
+#include "base/fileio.h"
+#include "net/smtp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

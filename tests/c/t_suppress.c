@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "check.h"
-#include "counters.h"
-#include "suppress.h"
+#include "health/counters.h"
+#include "bounce/suppress.h"
 
 int main(void)
 {

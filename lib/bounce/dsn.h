@@ -1,0 +1,82 @@
+#ifndef RELAY_DSN_H
+#define RELAY_DSN_H
+/* RFC 3464 delivery status notifications: the failure records relay-send
+ * hands to relay-bounce, the parts of a queue file a DSN needs, and the
+ * DSN itself. doc/bounce.md explains the choices.
+ *
+ * A failure record is one line, fields separated by TAB:
+ *   rcpt  action  status  remote-mta  diagnostic  last-attempt-epoch
+ * action: failed | delayed; status: 5.1.1 style (class 4 or 5; delayed
+ * needs class 4); remote-mta: a host name or empty; diagnostic: the
+ * remote reply, made safe (no CR, LF, NUL), any length (capped here). */
+#include <stddef.h>
+#include <time.h>
+#include "base/buf.h"
+
+#define DSN_FAILED  0
+#define DSN_DELAYED 1
+#define DSN_RECORDS_MAX   10000      /* records in one call */
+#define DSN_RECORD_MAX    8192       /* bytes in one record line */
+#define DSN_DIAG_MAX      2000       /* diagnostic text kept, in bytes */
+#define DSN_HEADERS_MAX   (64 * 1024) /* original headers returned */
+#define DSN_SIZE_LIMIT_DEFAULT 50000L /* whole message returned below this */
+#define DSN_HOPCOUNT_DEFAULT   100    /* Received: lines (RFC 5321 6.3) */
+
+struct dsn_record {
+	char *rcpt;
+	int action;             /* DSN_FAILED | DSN_DELAYED */
+	char status[16];
+	char *remote_mta;       /* "" when unknown */
+	char *diag;             /* "" when none */
+	long long last_attempt; /* 0 when unknown */
+};
+
+struct dsn_records {
+	struct dsn_record *r;
+	size_t n, cap;
+};
+#define DSN_RECORDS_INIT {0, 0, 0}
+
+/* Parse the records in data (modified: fields become NUL-terminated in
+ * place; out points into it). 0, or -1 with the reason in err (bad line:
+ * a permanent error) or errno ENOMEM with err "out of memory". */
+int dsn_parse_records(char *data, size_t len, struct dsn_records *out,
+                      char *err, size_t errcap);
+void dsn_records_free(struct dsn_records *rs);
+
+/* What a DSN needs from the queue file (lib/queue.h format). */
+struct dsn_original {
+	time_t arrival;
+	const char *sender;     /* "" for the null sender */
+	const char *msg;        /* the message (CRLF) */
+	size_t msglen;
+	size_t hdrlen;          /* header section, without the empty line */
+	unsigned long received; /* Received: header lines */
+};
+/* Parse a queue file in data (modified: envelope newlines become NULs).
+ * 0, or -1 with *why. */
+int dsn_parse_original(char *data, size_t len, struct dsn_original *o,
+                       const char **why);
+
+struct dsn_opts {
+	const char *hostname;   /* Reporting-MTA and MAILER-DAEMON@ */
+	const char *to;         /* DSN recipient: the envelope sender, or the postmaster */
+	const char *why_not_sender; /* NULL, or why the postmaster gets it */
+	long size_limit;        /* whole message when smaller; 0: headers only */
+	time_t now;
+	int truncated;          /* the message was read only in part */
+};
+/* Build the DSN (CRLF line endings) into out. 0 or -1 (ENOMEM). */
+int dsn_build(const struct dsn_opts *opt, const struct dsn_original *o,
+              const struct dsn_record *r, size_t n, struct buf *out);
+
+/* RFC 5322 date in UTC: "Mon, 23 Nov 2026 19:27:18 +0000". */
+void dsn_date(char *out, size_t cap, time_t t);
+/* Append "name" then value as a folded header field (lines of at most 78
+ * octets where the words allow, never more than 998; every continuation
+ * line starts with a space, so no value can start a field). The value is
+ * made safe first: control bytes to '_', non-ASCII to '?', runs of white
+ * space to one space, at most DSN_DIAG_MAX bytes. Ends with CRLF. */
+int dsn_fold(struct buf *b, const char *name, const char *value);
+
+#endif

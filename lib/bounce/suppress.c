@@ -1,0 +1,397 @@
+#include "bounce/suppress.h"
+
+#include <cdb.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "base/fileio.h"
+
+#define LIST_MAX (64UL * 1024 * 1024)
+
+int suppress_normalize(const char *addr, char *out, size_t cap)
+{
+	size_t n = strlen(addr), i;
+	const char *at = strrchr(addr, '@');
+	if (n == 0 || n > ADDR_PATH_MAX || n + 1 > cap) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)addr[i];
+		if (c <= 0x20 || c == 0x7f) {
+			errno = EINVAL;
+			return -1;
+		}
+		out[i] = (at && addr + i > at) ? (char)tolower(c) : (char)c;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+static int path(char *out, const char *home, const char *name)
+{
+	if (snprintf(out, PATH_MAX, "%s/state/%s", home, name) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static void clean_reason(char *out, const char *in)
+{
+	size_t o = 0;
+	for (; in && *in && o < SUPPRESS_REASON_MAX; in++) {
+		unsigned char c = (unsigned char)*in;
+		out[o++] = (c < 0x20 || c >= 0x7f) ? (c == '\t' ? ' ' : '_') : (char)c;
+	}
+	out[o] = 0;
+}
+
+/* "FIRST LAST EXPIRES REASON" (CDB value) or the TAB form (text list). */
+static int parse_times(const char *s, char sep, struct suppress_entry *e)
+{
+	long long v[3];
+	int i;
+	char *end;
+	for (i = 0; i < 3; i++) {
+		errno = 0;
+		v[i] = strtoll(s, &end, 10);
+		if (errno || end == s || v[i] < 0 || (*end != sep && !(i == 2 && !*end)))
+			return -1;
+		s = *end ? end + 1 : end;
+	}
+	e->first = (time_t)v[0];
+	e->last = (time_t)v[1];
+	e->expires = (time_t)v[2];
+	clean_reason(e->reason, s);
+	return 0;
+}
+
+int suppress_lookup_at(const char *home, const char *addr, time_t now,
+                       struct suppress_entry *e)
+{
+	char p[PATH_MAX], key[ADDR_PATH_MAX + 1], val[512];
+	struct suppress_entry tmp;
+	struct cdb c;
+	int fd, r;
+	unsigned vlen;
+
+	if (suppress_normalize(addr, key, sizeof key) < 0)
+		return 0;  /* an address we could never have listed */
+	if (path(p, home, "suppress.cdb") < 0)
+		return -1;
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (cdb_init(&c, fd) < 0) {
+		int er = errno ? errno : EPROTO;
+		close(fd);
+		errno = er;
+		return -1;
+	}
+	r = cdb_find(&c, key, (unsigned)strlen(key));
+	if (r > 0) {
+		vlen = cdb_datalen(&c);
+		if (vlen >= sizeof val || cdb_read(&c, val, vlen, cdb_datapos(&c)) < 0) {
+			r = -1;
+			errno = EPROTO;
+		} else {
+			val[vlen] = 0;
+			if (!e)
+				e = &tmp;
+			memset(e, 0, sizeof *e);
+			memcpy(e->addr, key, strlen(key) + 1);
+			if (parse_times(val, ' ', e) < 0) {
+				r = -1;
+				errno = EPROTO;
+			} else if (e->expires && e->expires <= now)
+				r = 0;
+			else
+				r = 1;
+		}
+	} else if (r < 0 && !errno)
+		errno = EPROTO;
+	cdb_free(&c);
+	close(fd);
+	return r;
+}
+
+int suppress_lookup(const char *home, const char *addr, struct suppress_entry *e)
+{
+	return suppress_lookup_at(home, addr, time(NULL), e);
+}
+
+struct list {
+	struct suppress_entry *e;
+	size_t n, cap;
+};
+
+static int list_push(struct list *l, const struct suppress_entry *e)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		void *np = realloc(l->e, nc * sizeof *l->e);
+		if (!np) {
+			errno = ENOMEM;
+			return -1;
+		}
+		l->e = np;
+		l->cap = nc;
+	}
+	l->e[l->n++] = *e;
+	return 0;
+}
+
+/* Read state/suppress. A line that does not parse makes the whole read
+ * fail (EPROTO) rather than silently unlisting an address. */
+static int list_read(const char *home, struct list *l, unsigned long *badline)
+{
+	char p[PATH_MAX];
+	struct buf b = BUF_INIT;
+	char *line, *nl;
+	unsigned long lineno = 0;
+
+	*badline = 0;
+	if (path(p, home, "suppress") < 0)
+		return -1;
+	if (read_file(p, &b, LIST_MAX) < 0) {
+		int e = errno;
+		buf_free(&b);
+		errno = e;
+		return e == ENOENT ? 0 : -1;
+	}
+	for (line = b.p; line && line < b.p + b.len; line = nl) {
+		struct suppress_entry e;
+		char *tab;
+		nl = memchr(line, '\n', b.len - (size_t)(line - b.p));
+		if (nl)
+			*nl++ = 0;
+		lineno++;
+		if (!*line || *line == '#')
+			continue;
+		memset(&e, 0, sizeof e);
+		tab = strchr(line, '\t');
+		if (tab)
+			*tab = 0;
+		if (!tab ||
+		    suppress_normalize(line, e.addr, sizeof e.addr) < 0 ||
+		    parse_times(tab + 1, '\t', &e) < 0 || list_push(l, &e) < 0) {
+			int er = errno == ENOMEM ? ENOMEM : EPROTO;
+			buf_free(&b);
+			*badline = lineno;
+			errno = er;
+			return -1;
+		}
+	}
+	buf_free(&b);
+	return 0;
+}
+
+static int write_cdb(const char *home, const struct list *l)
+{
+	char p[PATH_MAX], tmp[PATH_MAX];
+	struct cdb_make m;
+	size_t i;
+	int fd, e;
+
+	if (path(p, home, "suppress.cdb") < 0)
+		return -1;
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", p, (long)getpid()) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	if (cdb_make_start(&m, fd) < 0)
+		goto fail;
+	for (i = 0; i < l->n; i++) {
+		char val[512];
+		int n = snprintf(val, sizeof val, "%lld %lld %lld %s",
+		                 (long long)l->e[i].first, (long long)l->e[i].last,
+		                 (long long)l->e[i].expires, l->e[i].reason);
+		if (cdb_make_add(&m, l->e[i].addr, (unsigned)strlen(l->e[i].addr),
+		                 val, (unsigned)n) < 0)
+			goto fail;
+	}
+	if (cdb_make_finish(&m) < 0 || fsync_checked(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, p) < 0)
+		goto fail;
+	return fsync_parent(p);
+fail:
+	e = errno ? errno : EIO;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = e;
+	return -1;
+}
+
+/* Text first, then the CDB: a crash between leaves the CDB one change
+ * behind, and the next change (or relay-bounce suppress add of any
+ * address) rebuilds it from the text. */
+static int list_write(const char *home, const struct list *l)
+{
+	char p[PATH_MAX];
+	struct buf b = BUF_INIT;
+	size_t i;
+	int r;
+
+	if (path(p, home, "suppress") < 0)
+		return -1;
+	if (buf_adds(&b, "# address\tfirst-seen\tlast-seen\texpires\treason"
+	                 " (epoch seconds; expires 0 = never)\n") < 0)
+		return -1;
+	for (i = 0; i < l->n; i++)
+		if (buf_printf(&b, "%s\t%lld\t%lld\t%lld\t%s\n", l->e[i].addr,
+		               (long long)l->e[i].first, (long long)l->e[i].last,
+		               (long long)l->e[i].expires, l->e[i].reason) < 0) {
+			buf_free(&b);
+			return -1;
+		}
+	r = atomic_write(p, b.p, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
+		return -1;
+	crash_point("suppress-text-written");
+	return write_cdb(home, l);
+}
+
+static int lock_open(const char *home)
+{
+	char p[PATH_MAX], dir[PATH_MAX];
+	int fd;
+	if (snprintf(dir, sizeof dir, "%s/state", home) >= (int)sizeof dir ||
+	    path(p, home, "suppress.lock") < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void lock_close(int fd)
+{
+	int e = errno;
+	close(fd);  /* releases the flock */
+	errno = e;
+}
+
+static int change(const char *home, const char *addr, const char *reason,
+                  time_t now, long expiry, int remove)
+{
+	struct list l = {0, 0, 0};
+	struct suppress_entry ne;
+	unsigned long bad;
+	size_t i, o;
+	int fd, found = 0, r = -1;
+
+	memset(&ne, 0, sizeof ne);
+	if (suppress_normalize(addr, ne.addr, sizeof ne.addr) < 0)
+		return -1;
+	if ((fd = lock_open(home)) < 0)
+		return -1;
+	if (list_read(home, &l, &bad) < 0)
+		goto out;
+	/* Drop expired entries and find ours. */
+	for (i = o = 0; i < l.n; i++) {
+		if (strcmp(l.e[i].addr, ne.addr) == 0) {
+			found = 1;
+			if (remove)
+				continue;
+			l.e[i].last = now;
+			l.e[i].expires = expiry > 0 ? now + expiry : 0;
+			if (reason)
+				clean_reason(l.e[i].reason, reason);
+		} else if (l.e[i].expires && l.e[i].expires <= now)
+			continue;
+		l.e[o++] = l.e[i];
+	}
+	l.n = o;
+	if (!remove && !found) {
+		ne.first = ne.last = now;
+		ne.expires = expiry > 0 ? now + expiry : 0;
+		clean_reason(ne.reason, reason ? reason : "added");
+		if (list_push(&l, &ne) < 0)
+			goto out;
+	}
+	if (list_write(home, &l) < 0)
+		goto out;
+	r = remove ? found : 0;
+out:
+	free(l.e);
+	lock_close(fd);
+	return r;
+}
+
+int suppress_add(const char *home, const char *addr, const char *reason,
+                 time_t now, long expiry)
+{
+	return change(home, addr, reason, now, expiry, 0);
+}
+
+int suppress_rebuild(const char *home)
+{
+	struct list l = {0, 0, 0};
+	unsigned long bad;
+	int fd, r = -1;
+	if ((fd = lock_open(home)) < 0)
+		return -1;
+	if (list_read(home, &l, &bad) == 0 && list_write(home, &l) == 0)
+		r = 0;
+	free(l.e);
+	lock_close(fd);
+	return r;
+}
+
+int suppress_remove(const char *home, const char *addr)
+{
+	return change(home, addr, NULL, time(NULL), 0, 1);
+}
+
+int suppress_each(const char *home,
+                  int (*fn)(const struct suppress_entry *e, void *arg), void *arg)
+{
+	struct list l = {0, 0, 0};
+	unsigned long bad;
+	size_t i;
+	int r = 0;
+	if (list_read(home, &l, &bad) < 0) {
+		int e = errno;
+		free(l.e);
+		errno = e;
+		return -1;
+	}
+	for (i = 0; i < l.n && !r; i++)
+		r = fn(&l.e[i], arg);
+	free(l.e);
+	return r;
+}

@@ -1,0 +1,265 @@
+/* DNS through libunbound: see dns.h. */
+#include "net/dns.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unbound.h>
+
+#define RR_A    1
+#define RR_MX   15
+#define RR_AAAA 28
+#define RCODE_SERVFAIL 2
+#define RCODE_NXDOMAIN 3
+
+struct dns_ctx {
+	struct ub_ctx *ub;
+};
+
+const char *dns_status_enh(int rc)
+{
+	switch (rc) {
+	case DNS_OK: return "2.0.0";
+	case DNS_NXDOMAIN: case DNS_NOADDR: return "5.1.2";
+	case DNS_NULLMX: return "5.1.10";
+	default: return "4.4.3";
+	}
+}
+
+struct dns_ctx *dns_new(const char *config, char *err, size_t errcap)
+{
+	struct dns_ctx *d = calloc(1, sizeof *d);
+	int rc;
+	if (!d) {
+		snprintf(err, errcap, "out of memory");
+		return NULL;
+	}
+	d->ub = ub_ctx_create();
+	if (!d->ub) {
+		snprintf(err, errcap, "cannot create resolver context");
+		free(d);
+		return NULL;
+	}
+	if (config) {
+		rc = ub_ctx_config(d->ub, config);
+		if (rc) {
+			snprintf(err, errcap, "cannot load %s: %s", config, ub_strerror(rc));
+			dns_free(d);
+			return NULL;
+		}
+	} else {
+		rc = ub_ctx_resolvconf(d->ub, NULL);
+		if (rc) {
+			snprintf(err, errcap, "cannot read resolv.conf: %s", ub_strerror(rc));
+			dns_free(d);
+			return NULL;
+		}
+		ub_ctx_hosts(d->ub, NULL); /* no hosts file is fine */
+	}
+	return d;
+}
+
+void dns_free(struct dns_ctx *d)
+{
+	if (!d)
+		return;
+	if (d->ub)
+		ub_ctx_delete(d->ub);
+	free(d);
+}
+
+/* A domain name in wire format (no compression in unbound results) to
+ * text: lowercase, no trailing dot; the root is "". -1 if malformed. */
+static int wire_name(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+	for (;;) {
+		size_t l, k;
+		if (i >= n)
+			return -1;
+		l = p[i++];
+		if (l == 0)
+			break;
+		if (l > 63 || i + l > n)
+			return -1;
+		if (o && o + 1 < cap)
+			out[o++] = '.';
+		for (k = 0; k < l; k++) {
+			unsigned char c = p[i + k];
+			/* only what a host name may hold (and '_' for safety of logs) */
+			if (!(isalnum(c) || c == '-' || c == '_'))
+				return -1;
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = (char)tolower(c);
+		}
+		i += l;
+	}
+	out[o] = 0;
+	return 0;
+}
+
+static int valid_name(const char *s)
+{
+	size_t n = strlen(s), i;
+	if (n == 0 || n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(isalnum(c) || c == '-' || c == '.' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int resolve(struct dns_ctx *d, const char *name, int type, struct ub_result **res,
+	char *err, size_t errcap)
+{
+	int rc = ub_resolve(d->ub, name, type, 1, res);
+	if (rc) {
+		snprintf(err, errcap, "lookup of %s failed: %s", name, ub_strerror(rc));
+		*res = NULL;
+		return DNS_TEMP;
+	}
+	if ((*res)->nxdomain)
+		return DNS_NXDOMAIN;
+	if ((*res)->rcode != 0) {
+		snprintf(err, errcap, "lookup of %s failed: rcode %d%s", name, (*res)->rcode,
+			(*res)->rcode == RCODE_SERVFAIL ? " (SERVFAIL)" : "");
+		return DNS_TEMP;
+	}
+	if ((*res)->bogus) {
+		snprintf(err, errcap, "lookup of %s failed DNSSEC validation", name);
+		return DNS_TEMP;
+	}
+	return DNS_OK;
+}
+
+int dns_addrs(struct dns_ctx *d, const char *host, struct dns_addr *out, size_t max,
+	size_t *n, char *err, size_t errcap)
+{
+	static const int types[2] = { RR_AAAA, RR_A };
+	int t, nx = 0, temp = 0;
+	*n = 0;
+	if (!valid_name(host)) {
+		snprintf(err, errcap, "bad host name");
+		return DNS_NOADDR;
+	}
+	for (t = 0; t < 2; t++) {
+		struct ub_result *res;
+		int rc = resolve(d, host, types[t], &res, err, errcap), i;
+		if (rc == DNS_NXDOMAIN)
+			nx++;
+		else if (rc == DNS_TEMP)
+			temp++;
+		else if (res->havedata) {
+			for (i = 0; res->data[i] && *n < max; i++) {
+				struct dns_addr *a = &out[*n];
+				memset(a, 0, sizeof *a);
+				if (types[t] == RR_AAAA && res->len[i] == 16) {
+					struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
+					s6->sin6_family = AF_INET6;
+					memcpy(&s6->sin6_addr, res->data[i], 16);
+					a->len = sizeof *s6;
+					(*n)++;
+				} else if (types[t] == RR_A && res->len[i] == 4) {
+					struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
+					s4->sin_family = AF_INET;
+					memcpy(&s4->sin_addr, res->data[i], 4);
+					a->len = sizeof *s4;
+					(*n)++;
+				}
+			}
+		}
+		if (res)
+			ub_resolve_free(res);
+	}
+	if (*n)
+		return DNS_OK;
+	if (temp)
+		return DNS_TEMP;
+	if (nx == 2) {
+		snprintf(err, errcap, "%s: no such domain", host);
+		return DNS_NXDOMAIN;
+	}
+	snprintf(err, errcap, "%s has no address", host);
+	return DNS_NOADDR;
+}
+
+int dns_mx(struct dns_ctx *d, const char *domain, struct mx_list *out, char *err, size_t errcap)
+{
+	struct ub_result *res;
+	int rc, i, nullmx = 0;
+	size_t k;
+	memset(out, 0, sizeof *out);
+	if (!valid_name(domain)) {
+		snprintf(err, errcap, "bad domain name");
+		return DNS_NXDOMAIN;
+	}
+	rc = resolve(d, domain, RR_MX, &res, err, errcap);
+	if (rc == DNS_NXDOMAIN) {
+		snprintf(err, errcap, "%s: no such domain", domain);
+		ub_resolve_free(res);
+		return rc;
+	}
+	if (rc != DNS_OK) {
+		if (res)
+			ub_resolve_free(res);
+		return rc;
+	}
+	for (i = 0; res->havedata && res->data[i]; i++) {
+		const unsigned char *p = (const unsigned char *)res->data[i];
+		struct mx_host h;
+		if (res->len[i] < 3)
+			continue;
+		h.pref = p[0] << 8 | p[1];
+		if (wire_name(p + 2, (size_t)res->len[i] - 2, h.name, sizeof h.name) < 0)
+			continue; /* a malformed or hostile target is skipped */
+		if (!h.name[0]) {
+			nullmx++;
+			continue;
+		}
+		if (out->n < DNS_MX_MAX)
+			out->h[out->n++] = h;
+	}
+	ub_resolve_free(res);
+	if (nullmx && !out->n) {
+		snprintf(err, errcap, "%s accepts no mail (null MX)", domain);
+		return DNS_NULLMX;
+	}
+	if (out->n) {
+		/* stable insertion sort by preference */
+		for (k = 1; k < out->n; k++) {
+			struct mx_host h = out->h[k];
+			size_t j = k;
+			while (j > 0 && out->h[j - 1].pref > h.pref) {
+				out->h[j] = out->h[j - 1];
+				j--;
+			}
+			out->h[j] = h;
+		}
+		return DNS_OK;
+	}
+	/* no MX: the domain itself, if it has an address (RFC 5321 5.1) */
+	{
+		struct dns_addr a[1];
+		size_t n;
+		rc = dns_addrs(d, domain, a, 1, &n, err, errcap);
+		if (rc != DNS_OK)
+			return rc;
+		snprintf(out->h[0].name, sizeof out->h[0].name, "%s", domain);
+		for (k = 0; out->h[0].name[k]; k++)
+			out->h[0].name[k] = (char)tolower((unsigned char)out->h[0].name[k]);
+		k = strlen(out->h[0].name);
+		if (k && out->h[0].name[k - 1] == '.')
+			out->h[0].name[k - 1] = 0;
+		out->h[0].pref = 0;
+		out->n = 1;
+		out->implicit = 1;
+		return DNS_OK;
+	}
+}

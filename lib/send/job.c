@@ -1,0 +1,200 @@
+#include "send/job.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "base/diag.h"
+
+#define JOB_MAX (256 * 1024)
+
+static int rec(struct buf *b, char type, const char *s, size_t n)
+{
+	if (memchr(s, 0, n)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (buf_addc(b, type) < 0 || buf_add(b, s, n) < 0 || buf_addc(b, 0) < 0)
+		return -1;
+	return 0;
+}
+
+static int recs(struct buf *b, char type, const char *s)
+{
+	return rec(b, type, s ? s : "", s ? strlen(s) : 0);
+}
+
+static int recn(struct buf *b, char type, unsigned long v)
+{
+	char t[32];
+	snprintf(t, sizeof t, "%lu", v);
+	return recs(b, type, t);
+}
+
+int job_send(int sock, const struct job *j, int msgfd)
+{
+	struct buf b = BUF_INIT;
+	struct msghdr mh;
+	struct iovec iov;
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct cmsghdr *c;
+	size_t i;
+	int r = 0;
+	r |= recn(&b, 'J', j->id);
+	r |= recn(&b, 'M', (unsigned long)j->mx);
+	r |= recs(&b, 'H', j->host);
+	r |= recn(&b, 'P', j->port);
+	r |= recn(&b, 'L', (unsigned long)j->tls);
+	r |= recn(&b, 'I', (unsigned long)j->implicit_tls);
+	r |= recs(&b, 'A', j->ca);
+	r |= recs(&b, 'U', j->user);
+	r |= recs(&b, 'W', j->pass);
+	r |= recn(&b, 'X', (unsigned long)j->auth_plaintext_ok);
+	r |= recs(&b, 'E', j->helo);
+	r |= recs(&b, 'N', j->dns_config);
+	r |= recn(&b, 'O', j->body_off);
+	r |= recn(&b, 'Z', (unsigned long)j->timeout_ms);
+	r |= rec(&b, 'S', j->prefix ? j->prefix : "", j->prefix ? j->prefix_len : 0);
+	r |= recs(&b, 'F', j->sender);
+	for (i = 0; i < j->n; i++)
+		r |= recs(&b, 'T', j->rcpt[i]);
+	if (r || b.len > JOB_MAX) {
+		buf_free(&b);
+		errno = r ? errno : EMSGSIZE;
+		return -1;
+	}
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = b.p;
+	iov.iov_len = b.len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	memset(&u, 0, sizeof u);
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &msgfd, sizeof(int));
+	while ((r = (int)sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	buf_free(&b);
+	return r < 0 ? -1 : 0;
+}
+
+int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct cmsghdr *c;
+	ssize_t n;
+	size_t pos = 0;
+	*msgfd = -1;
+	memset(j, 0, sizeof *j);
+	if (buf_reserve(store, JOB_MAX) < 0)
+		return -1;
+	memset(&mh, 0, sizeof mh);
+	iov.iov_base = store->p;
+	iov.iov_len = JOB_MAX;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(msgfd, CMSG_DATA(c), sizeof(int));
+	store->len = (size_t)n;
+	if (*msgfd < 0 || (mh.msg_flags & MSG_TRUNC) || n == 0 || store->p[n - 1] != 0)
+		goto bad;
+	while (pos < (size_t)n) {
+		char *s = store->p + pos, type = *s++;
+		size_t l = strlen(s);
+		pos += l + 2;
+		switch (type) {
+		case 'J': j->id = strtoul(s, NULL, 10); break;
+		case 'M': j->mx = atoi(s); break;
+		case 'H': j->host = s; break;
+		case 'P': j->port = (unsigned)strtoul(s, NULL, 10); break;
+		case 'L': j->tls = atoi(s); break;
+		case 'I': j->implicit_tls = atoi(s); break;
+		case 'A': j->ca = s; break;
+		case 'U': j->user = s; break;
+		case 'W': j->pass = s; break;
+		case 'X': j->auth_plaintext_ok = atoi(s); break;
+		case 'E': j->helo = s; break;
+		case 'N': j->dns_config = s; break;
+		case 'O': j->body_off = strtoul(s, NULL, 10); break;
+		case 'Z': j->timeout_ms = atoi(s); break;
+		case 'S': j->prefix = s; j->prefix_len = l; break;
+		case 'F': j->sender = s; break;
+		case 'T':
+			if (j->n >= JOB_RCPT_MAX)
+				goto bad;
+			j->rcpt[j->n++] = s;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	if (!j->host || !j->sender || j->n == 0)
+		goto bad;
+	return 1;
+bad:
+	errno = EPROTO;
+	return -1;
+}
+
+int job_result_send(int sock, const struct job_result *r)
+{
+	size_t len = offsetof(struct job_result, r) + r->n * sizeof r->r[0];
+	ssize_t w;
+	while ((w = send(sock, r, len, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return w == (ssize_t)len ? 0 : -1;
+}
+
+static void terminate(struct smtp_result *s)
+{
+	s->enh[sizeof s->enh - 1] = 0;
+	s->text[sizeof s->text - 1] = 0;
+	s->stage[sizeof s->stage - 1] = 0;
+	/* the worker is less trusted: keep the text safe whatever it sent */
+	safe_text(s->text, sizeof s->text, s->text, strlen(s->text));
+	safe_text(s->enh, sizeof s->enh, s->enh, strlen(s->enh));
+	safe_text(s->stage, sizeof s->stage, s->stage, strlen(s->stage));
+	if (s->code < 0 || s->code > 599)
+		s->code = 0;
+}
+
+int job_result_recv(int sock, struct job_result *r)
+{
+	ssize_t n;
+	size_t i;
+	while ((n = recv(sock, r, sizeof *r, 0)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return (int)n;
+	if ((size_t)n < offsetof(struct job_result, r) || r->n > JOB_RCPT_MAX ||
+	    (size_t)n != offsetof(struct job_result, r) + r->n * sizeof r->r[0]) {
+		errno = EPROTO;
+		return -1;
+	}
+	r->tls[sizeof r->tls - 1] = 0;
+	r->peer[sizeof r->peer - 1] = 0;
+	safe_text(r->peer, sizeof r->peer, r->peer, strlen(r->peer));
+	safe_text(r->tls, sizeof r->tls, r->tls, strlen(r->tls));
+	terminate(&r->conn);
+	for (i = 0; i < r->n; i++)
+		terminate(&r->r[i]);
+	return 1;
+}

@@ -1,0 +1,58 @@
+#ifndef RELAY_JOB_H
+#define RELAY_JOB_H
+/* The scheduler <-> network worker protocol of relay-send, over a
+ * SOCK_SEQPACKET socketpair: one datagram per job or result.
+ *
+ * A job carries the queued message as a read-only fd (SCM_RIGHTS) and
+ * everything the worker needs to deliver it, including that member's
+ * credentials: the worker reads neither etc/ nor the queue directories.
+ * Job records are NUL-terminated, each starting with a one-letter type.
+ * A result is a fixed header and one struct smtp_result per recipient;
+ * the scheduler does not trust it blindly (job_result_check). */
+#include <stddef.h>
+#include "base/buf.h"
+#include "net/smtp.h"
+
+#define JOB_RCPT_MAX 100   /* recipients per transaction (RFC 5321 4.5.3.1.8) */
+
+struct job {
+	unsigned long id;
+	int mx;                 /* 1: deliver to the MX hosts of domain */
+	const char *host;       /* a relay, or the recipient domain for mx */
+	unsigned port;
+	int tls;                /* TLS_NONE .. TLS_VERIFY */
+	int implicit_tls;
+	const char *ca;         /* "" = system store */
+	const char *user, *pass;/* "" = no AUTH */
+	int auth_plaintext_ok;
+	const char *helo;
+	const char *dns_config; /* "" = system resolver */
+	unsigned long body_off; /* where the message starts in the fd */
+	const char *prefix;     /* header fields to send first (DKIM); may be "" */
+	size_t prefix_len;
+	int timeout_ms;         /* stage timeouts; 0 = RFC defaults */
+	const char *sender;
+	const char *rcpt[JOB_RCPT_MAX];
+	size_t n;
+};
+
+/* 0, or -1 with errno. */
+int job_send(int sock, const struct job *j, int msgfd);
+/* 1 a job (strings point into store), 0 the peer closed, -1 error. */
+int job_recv(int sock, struct job *j, int *msgfd, struct buf *store);
+
+struct job_result {
+	unsigned long id;
+	int conn_failed;            /* the session could not be opened */
+	struct smtp_result conn;    /* why, when conn_failed */
+	char tls[16];               /* "TLSv1.3" or "" */
+	char peer[64];              /* the address actually used */
+	size_t n;
+	struct smtp_result r[JOB_RCPT_MAX]; /* final outcome per recipient */
+};
+
+int job_result_send(int sock, const struct job_result *r);
+/* 1, 0 closed, -1 error (a short or malformed datagram is EPROTO). */
+int job_result_recv(int sock, struct job_result *r);
+
+#endif

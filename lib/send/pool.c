@@ -1,0 +1,143 @@
+#include "send/pool.h"
+
+#include <string.h>
+
+void pool_init(struct pool_state *p, const char *name, const struct conf_pool *cfg)
+{
+	memset(p, 0, sizeof *p);
+	strncpy(p->name, name, sizeof p->name - 1);
+	p->cfg = *cfg;
+}
+
+static int usable(const struct pool_state *p, size_t i, double now, unsigned long tried)
+{
+	const struct member_state *m = &p->ms[i];
+	return !(tried & (1UL << i)) && !m->down && m->cool_until <= now;
+}
+
+static void refill(struct member_state *m, double now)
+{
+	if (!m->rate || m->per <= 0)
+		return;
+	if (!m->primed) {
+		m->tokens = m->rate;   /* a full bucket to begin with */
+		m->primed = 1;
+	} else if (now > m->filled) {
+		m->tokens += (now - m->filled) * (double)m->rate / m->per;
+		if (m->tokens > m->rate)
+			m->tokens = m->rate;
+	}
+	m->filled = now;
+}
+
+/* A free session slot and, with a rate limit, a token. */
+static int has_slot(struct member_state *m, double now)
+{
+	if (m->limit && m->active >= m->limit)
+		return 0;
+	refill(m, now);
+	return !m->rate || m->per <= 0 || m->tokens >= 1;
+}
+
+void pool_used(struct pool_state *p, int i, double now)
+{
+	struct member_state *m = &p->ms[i];
+	m->active++;
+	refill(m, now);
+	if (m->rate && m->per > 0 && m->tokens >= 1)
+		m->tokens -= 1;
+}
+
+int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
+{
+	size_t i, n = p->cfg.n;
+	*busy = 0;
+	if (n == 0)
+		return -1;
+	switch (p->cfg.strategy) {
+	case CONF_FAILOVER:
+		/* the first usable member in order; if it is full, wait for it */
+		for (i = 0; i < n; i++) {
+			if (!usable(p, i, now, tried))
+				continue;
+			if (!has_slot(&p->ms[i], now)) {
+				*busy = 1;
+				return -1;
+			}
+			return (int)i;
+		}
+		return -1;
+	case CONF_ROUNDROBIN:
+		for (i = 0; i < n; i++) {
+			size_t k = (p->rr + i) % n;
+			if (!usable(p, k, now, tried))
+				continue;
+			if (!has_slot(&p->ms[k], now)) {
+				*busy = 1;
+				continue;
+			}
+			p->rr = k + 1;
+			return (int)k;
+		}
+		return -1;
+	case CONF_WEIGHTED: {
+		/* smooth weighted round-robin (as in nginx): every candidate
+		 * gains its weight, the largest wins and pays the total */
+		long total = 0;
+		int best = -1;
+		for (i = 0; i < n; i++) {
+			if (!usable(p, i, now, tried))
+				continue;
+			if (!has_slot(&p->ms[i], now)) {
+				*busy = 1;
+				continue;
+			}
+			p->ms[i].current += (long)p->cfg.m[i].weight;
+			total += (long)p->cfg.m[i].weight;
+			if (best < 0 || p->ms[i].current > p->ms[best].current)
+				best = (int)i;
+		}
+		if (best >= 0)
+			p->ms[best].current -= total;
+		return best;
+	}
+	}
+	return -1;
+}
+
+void pool_failed(struct pool_state *p, int i, double now)
+{
+	struct member_state *m = &p->ms[i];
+	double cool;
+	if (m->cool_until > now)
+		return;	/* already cooling: sessions that were open meanwhile
+			   do not count as more failures */
+	if (m->penalty < 1000)
+		m->penalty++;
+	cool = COOL_BASE * (double)m->penalty * (double)m->penalty;
+	if (cool > COOL_MAX)
+		cool = COOL_MAX;
+	m->cool_until = now + cool;
+}
+
+void pool_succeeded(struct pool_state *p, int i)
+{
+	p->ms[i].penalty = 0;
+	p->ms[i].cool_until = 0;
+}
+
+double pool_ready_at(const struct pool_state *p, double now)
+{
+	double t = 0;
+	size_t i;
+	for (i = 0; i < p->cfg.n; i++) {
+		const struct member_state *m = &p->ms[i];
+		if (m->down)
+			continue;
+		if (m->cool_until <= now)
+			return 0;
+		if (t == 0 || m->cool_until < t)
+			t = m->cool_until;
+	}
+	return t;
+}

@@ -1,0 +1,47 @@
+#ifndef RELAY_POOL_H
+#define RELAY_POOL_H
+/* Choosing a pool member: failover, round-robin, smooth weighted
+ * round-robin, and the cooling of members that failed. Pure logic (no
+ * I/O), so tests can drive it. Times are monotonic seconds. */
+#include "conf/conf.h"
+
+#define COOL_BASE 15.0    /* seconds: cooldown = COOL_BASE * p^2 ... */
+#define COOL_MAX  3600.0  /* ... capped at an hour */
+
+struct member_state {
+	double cool_until;  /* not used before this time */
+	unsigned penalty;   /* consecutive failures */
+	long current;       /* smooth weighted round-robin */
+	int down;           /* skipped: marked down by relay-health */
+	int health_down;    /* relay-health's last word (for the log) */
+	unsigned active;    /* sessions now open (the scheduler keeps it) */
+	unsigned limit;     /* concurrency limit, 0 = none */
+	unsigned rate;      /* at most rate messages ... */
+	double per;         /* ... per this many seconds (etc/limits rate=); 0 = none */
+	double tokens;      /* token bucket for the rate */
+	double filled;      /* when tokens were last topped up */
+	int primed;         /* the bucket was filled once */
+};
+
+struct pool_state {
+	char name[CONF_NAME_MAX + 1];
+	struct conf_pool cfg;
+	struct member_state ms[CONF_POOL_MAX];
+	size_t rr;
+};
+
+void pool_init(struct pool_state *p, const char *name, const struct conf_pool *cfg);
+/* The member to use next, or -1 when every member is tried, cooling,
+ * down or (round-robin, weighted) busy. tried: a bit per member already
+ * tried in this attempt. *busy is set when a member would do but has no
+ * free session slot (the caller waits rather than defers). */
+int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy);
+void pool_failed(struct pool_state *p, int i, double now);
+/* A transaction was handed to member i at now: one session slot and one
+ * token of its rate. */
+void pool_used(struct pool_state *p, int i, double now);
+void pool_succeeded(struct pool_state *p, int i);
+/* Earliest time a cooling member is usable again (0: one is usable). */
+double pool_ready_at(const struct pool_state *p, double now);
+
+#endif

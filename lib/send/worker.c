@@ -1,0 +1,228 @@
+#include "send/worker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "intake/addr.h"
+#include "base/buf.h"
+#include "base/diag.h"
+#include "net/dns.h"
+#include "send/job.h"
+#include "net/smtp.h"
+
+#define MX_TRY_MAX 5  /* hosts per attempt, like Postfix smtp_mx_address_limit */
+
+struct wstate {
+	struct smtp_session *s;
+	char key[600];          /* destination of the open session */
+	unsigned msgs;
+	struct dns_ctx *dns;
+	char dns_config[1100];
+};
+
+static void set_result(struct smtp_result *r, int code, const char *enh, const char *stage,
+		       int temp, int mf, const char *text)
+{
+	memset(r, 0, sizeof *r);
+	r->code = code;
+	snprintf(r->enh, sizeof r->enh, "%s", enh);
+	snprintf(r->stage, sizeof r->stage, "%s", stage);
+	r->temp = temp;
+	r->member_fault = mf;
+	snprintf(r->text, sizeof r->text, "%s", text);
+}
+
+static void close_session(struct wstate *w)
+{
+	if (w->s)
+		smtp_close(w->s);
+	w->s = NULL;
+	w->key[0] = 0;
+	w->msgs = 0;
+}
+
+static void fill_opts(struct smtp_opts *o, const struct job *j, const char *host, struct wstate *w)
+{
+	memset(o, 0, sizeof *o);
+	o->host = host;
+	o->port = (int)j->port;
+	o->helo = j->helo && *j->helo ? j->helo : NULL;
+	o->tls = j->tls;
+	o->implicit_tls = j->implicit_tls;
+	o->ca_file = j->ca && *j->ca ? j->ca : NULL;
+	o->auth_user = j->user && *j->user ? j->user : NULL;
+	o->auth_pass = o->auth_user ? j->pass : NULL;
+	o->auth_plaintext_ok = j->auth_plaintext_ok;
+	o->dns = w->dns;
+	if (j->timeout_ms > 0) {
+		int t = j->timeout_ms;
+		o->to.connect = o->to.greeting = o->to.ehlo = o->to.starttls = o->to.tls = t;
+		o->to.auth = o->to.mail = o->to.rcpt = o->to.data_init = o->to.data_block = t;
+		o->to.dot = o->to.rset = t;
+		o->to.reply_max = t;
+	}
+}
+
+static int need_dns(struct wstate *w, const struct job *j, struct smtp_result *err)
+{
+	char e[256];
+	const char *cfg = j->dns_config && *j->dns_config ? j->dns_config : NULL;
+	if (w->dns && strcmp(w->dns_config, cfg ? cfg : "") == 0)
+		return 0;
+	if (w->dns)
+		dns_free(w->dns);
+	w->dns = dns_new(cfg, e, sizeof e);
+	snprintf(w->dns_config, sizeof w->dns_config, "%s", cfg ? cfg : "");
+	if (!w->dns) {
+		set_result(err, 0, "4.4.3", "connect", 1, 0, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* Open a session to host unless one to the same key is open. */
+static int session(struct wstate *w, const struct job *j, const char *host, const char *key,
+		   struct smtp_result *err)
+{
+	struct smtp_opts o;
+	if (w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)
+		return 0;
+	close_session(w);
+	fill_opts(&o, j, host, w);
+	if (smtp_open(&w->s, &o, err) < 0) {
+		w->s = NULL;
+		return -1;
+	}
+	snprintf(w->key, sizeof w->key, "%s", key);
+	return 0;
+}
+
+static void deliver(struct wstate *w, const struct job *j, const char *msg, size_t len,
+		    struct job_result *res)
+{
+	struct smtp_result rr[JOB_RCPT_MAX], txn;
+	char key[600];
+	size_t i, k;
+	int eightbit = 0, utf8 = addr_is_utf8(j->sender, strlen(j->sender));
+	for (i = 0; i < len && !eightbit; i++)
+		eightbit = (unsigned char)msg[i] >= 0x80;
+	for (i = 0; i < j->n; i++)
+		utf8 |= addr_is_utf8(j->rcpt[i], strlen(j->rcpt[i]));
+
+	if (!j->mx) {
+		snprintf(key, sizeof key, "%s:%u", j->host, j->port);
+		if (session(w, j, j->host, key, &res->conn) < 0) {
+			res->conn_failed = 1;
+			return;
+		}
+	} else {
+		/* direct delivery: the MX hosts of the domain, in preference order */
+		struct mx_list mx;
+		char e[256];
+		int rc;
+		snprintf(key, sizeof key, "mx:%s", j->host);
+		if (!(w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)) {
+			if (need_dns(w, j, &res->conn) < 0) {
+				res->conn_failed = 1;
+				return;
+			}
+			rc = dns_mx(w->dns, j->host, &mx, e, sizeof e);
+			if (rc != DNS_OK) {
+				/* permanent DNS answers fail the recipients, not the member */
+				int perm = rc != DNS_TEMP;
+				for (i = 0; i < j->n; i++)
+					set_result(&res->r[i], perm ? 550 : 0, dns_status_enh(rc), "dns",
+						   !perm, 0, e);
+				res->n = j->n;
+				return;
+			}
+			close_session(w);
+			for (k = 0; k < mx.n && k < MX_TRY_MAX; k++) {
+				if (session(w, j, mx.h[k].name, key, &res->conn) == 0)
+					break;
+			}
+			if (!w->s) {
+				res->conn_failed = 1;
+				return;
+			}
+		}
+	}
+	if (smtp_send(w->s, j->sender, j->rcpt, j->n, msg, len, eightbit, utf8, rr, &txn) < 0) {
+		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
+		snprintf(res->tls, sizeof res->tls, "%s", smtp_tls_version(w->s) ? smtp_tls_version(w->s) : "");
+		close_session(w);
+	} else {
+		w->msgs++;
+		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
+		snprintf(res->tls, sizeof res->tls, "%s", smtp_tls_version(w->s) ? smtp_tls_version(w->s) : "");
+	}
+	for (i = 0; i < j->n; i++)
+		res->r[i] = rr[i].code / 100 == 2 ? txn : rr[i];
+	res->n = j->n;
+}
+
+void worker_run(int sock)
+{
+	struct wstate w;
+	struct buf store = BUF_INIT, msg = BUF_INIT;
+	memset(&w, 0, sizeof w);
+	for (;;) {
+		struct pollfd p = { sock, POLLIN, 0 };
+		struct job j;
+		struct job_result *res;
+		struct stat st;
+		int fd, r;
+		r = poll(&p, 1, w.s ? WORKER_IDLE_MS : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			close_session(&w);
+			continue;
+		}
+		r = job_recv(sock, &j, &fd, &store);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			warn_sys("worker: bad job");
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		res = calloc(1, sizeof *res);
+		if (!res)
+			_exit(EXIT_TEMP);
+		res->id = j.id;
+		msg.len = 0;
+		if (fstat(fd, &st) < 0 || (unsigned long long)st.st_size < j.body_off ||
+		    buf_reserve(&msg, j.prefix_len + (size_t)st.st_size) < 0 ||
+		    buf_add(&msg, j.prefix, j.prefix_len) < 0 ||
+		    pread(fd, msg.p + msg.len, (size_t)st.st_size - j.body_off, (off_t)j.body_off) !=
+			    (ssize_t)((size_t)st.st_size - j.body_off)) {
+			size_t i;
+			for (i = 0; i < j.n; i++)
+				set_result(&res->r[i], 0, "4.3.0", "local", 1, 0, "unable to read the queued message");
+			res->n = j.n;
+		} else {
+			msg.len += (size_t)st.st_size - j.body_off;
+			deliver(&w, &j, msg.p, msg.len, res);
+		}
+		close(fd);
+		if (msg.cap > 4 * 1024 * 1024)
+			buf_free(&msg);	/* do not keep a huge buffer for small mail */
+		if (job_result_send(sock, res) < 0) {
+			free(res);
+			break;
+		}
+		free(res);
+	}
+	close_session(&w);
+	_exit(0);
+}
