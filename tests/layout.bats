@@ -20,6 +20,6 @@ ROOT="$BATS_TEST_DIRNAME/.."
 	assert_failure
 	assert_line --partial 'base/buf.c:'
 	assert_line --partial 'base/ (floor 0) may not include send/pool.h'
-	assert_line --partial 'bounce/ (floor 2) may not include dkim/dkim.h'
+	assert_line --partial 'bounce/ (floor 3) may not include dkim/dkim.h'
 	assert_line --partial 'names no wing'
 }
