@@ -5,6 +5,7 @@
  * textfile. Exit codes are Nagios's: 0 OK, 1 WARNING, 2 CRITICAL,
  * 3 UNKNOWN. doc/relay-health.8 is the reference. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "base/buf.h"
 #include "conf/conf.h"
+#include "conf/member.h"
 #include "base/diag.h"
 #include "base/fileio.h"
 #include "health/health.h"
@@ -30,7 +32,7 @@ enum { NAGIOS_OK = 0, NAGIOS_WARNING = 1, NAGIOS_CRITICAL = 2, NAGIOS_UNKNOWN = 
 struct target {                 /* one relay, probed once for every pool naming it */
 	char key[HEALTH_MEMBER_MAX + 1];
 	char host[CONF_HOST_MAX + 1];
-	char ca[CONF_PATH_MAX + 64];
+	char ca[PATH_MAX];
 	struct conf_auth au;
 	struct health_counts win, hour;
 	int err_verdict;
@@ -133,12 +135,10 @@ static int add_target(const struct conf_member *m, struct conf *tls, struct conf
                       const char *helo, const char *sender)
 {
 	char key[HEALTH_MEMBER_MAX + 1], err[256];
-	struct buf v = BUF_INIT;
-	struct conf_tls tp;
+	struct conf_member_policy pol;
 	struct target *t;
 	struct probe_opts *o;
 	size_t i;
-	int explicit_tls = 0, r;
 	snprintf(key, sizeof key, "%s:%u", m->host, m->port);
 	conf_lower(key);
 	for (i = 0; i < nt; i++)
@@ -150,30 +150,20 @@ static int add_target(const struct conf_member *m, struct conf *tls, struct conf
 	memset(&J[nt], 0, sizeof J[nt]);
 	snprintf(t->key, sizeof t->key, "%s", key);
 	snprintf(t->host, sizeof t->host, "%s", m->host);
-	/* the same policy lookup as relay-send (lib/scheduler.c dispatch) */
-	r = conf_get(tls, key, &v);
-	if (r < 0)
-		die_sys(NAGIOS_UNKNOWN, "unable to read etc/tls.cdb");
-	if (r == 1 && conf_parse_tls(v.p, &tp, err, sizeof err) == 0)
-		explicit_tls = 1;
-	else
-		conf_tls_default(m->port, &tp);
-	if (tp.ca[0] && conf_path(O.home, tp.ca, &v) == 0)
-		snprintf(t->ca, sizeof t->ca, "%s", v.p);
-	r = conf_get(auth, key, &v);
-	if (r < 0)
-		die_sys(NAGIOS_UNKNOWN, "unable to read etc/auth.cdb");
-	if (r == 1 && conf_parse_auth(v.p, &t->au, err, sizeof err) == 0) {
+	/* the same policy relay-send uses for this member */
+	if (conf_member_policy(O.home, tls, auth, key, m->port, 0, &pol, err, sizeof err) < 0)
+		die(NAGIOS_UNKNOWN, "%s: %s", key, err);
+	snprintf(t->ca, sizeof t->ca, "%s", pol.ca);
+	if (pol.have_auth) {
+		t->au = pol.auth;
 		o->user = ""; /* pointers into T are set after the last realloc */
-		o->auth_plaintext_ok = explicit_tls && tp.mode == CONF_TLS_NONE;
+		o->auth_plaintext_ok = pol.auth_plaintext_ok;
 	}
-	if (v.p)
-		memset(v.p, 0, v.cap); /* the auth value held a password */
-	buf_free(&v);
+	conf_member_policy_wipe(&pol);
 	o->port = m->port;
 	o->helo = helo;
-	o->tls = (int)tp.mode;
-	o->implicit_tls = tp.smtps;
+	o->tls = (int)pol.tls.mode;
+	o->implicit_tls = pol.tls.smtps;
 	o->send_to = O.send_to;
 	o->send_from = sender;
 	o->deadline_ms = O.deadline_s * 1000;

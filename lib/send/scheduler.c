@@ -23,6 +23,7 @@
 #include "base/base64.h"
 #include "bounce/classify.h"
 #include "conf/conf.h"
+#include "conf/member.h"
 #include "health/counters.h"
 #include "base/diag.h"
 #include "base/evlog.h"
@@ -1289,12 +1290,10 @@ static void dispatch(void)
 		struct pool_state *p = pool_of(t->pool);
 		const struct conf_member *cm;
 		struct job j;
-		char key[600], tkey[300], ca[PATH_MAX];
-		struct buf v = BUF_INIT;
-		struct conf_tls tp;
-		struct conf_auth au;
+		char key[600], tkey[300];
+		struct conf_member_policy pol;
 		char err[256];
-		int busy, mi, wi, tls_explicit = 0;
+		int busy, mi, wi;
 		size_t i;
 
 		if (S.terminating) {
@@ -1319,41 +1318,33 @@ static void dispatch(void)
 			snprintf(key, sizeof key, "mx:%s", t->domain);
 		else
 			snprintf(key, sizeof key, "%s:%u", cm->host, cm->port);
-		wi = idle_worker(key);
-		*pp = t->next;
-		t->member = mi;
-		memset(&j, 0, sizeof j);
-		memset(&au, 0, sizeof au);
-		j.id = ++S.jobseq;
-		j.mx = cm->mx;
-		j.host = cm->mx ? t->domain : cm->host;
-		j.port = cm->mx ? 25 : cm->port;
-		/* TLS policy: by host:port for relays, by domain for MX */
+		/* TLS and AUTH policy: by host:port for relays, by domain for MX */
 		if (cm->mx)
 			snprintf(tkey, sizeof tkey, "%s", t->domain);
 		else
 			snprintf(tkey, sizeof tkey, "%s:%u", cm->host, cm->port);
-		conf_lower(tkey);
-		if (conf_get(&S.tls, tkey, &v) == 1 && conf_parse_tls(v.p, &tp, err, sizeof err) == 0)
-			tls_explicit = 1;
-		else
-			conf_tls_default(j.port, &tp);
-		j.tls = (int)tp.mode;
-		j.implicit_tls = tp.smtps;
-		ca[0] = 0;
-		if (tp.ca[0]) {
-			struct buf cb = BUF_INIT;
-			if (conf_path(S.home, tp.ca, &cb) == 0 && cb.len < sizeof ca)
-				memcpy(ca, cb.p, cb.len + 1);
-			buf_free(&cb);
+		if (conf_member_policy(S.home, &S.tls, &S.auth, tkey, cm->mx ? 25 : cm->port,
+		                       cm->mx, &pol, err, sizeof err) < 0) {
+			/* never a weaker default: wait until the table reads again */
+			warn_("%s: %s", tkey, err);
+			*pp = t->next;
+			task_defer(t, "unable to read the TLS or AUTH policy");
+			continue;
 		}
-		j.ca = ca;
-		j.user = j.pass = "";
-		if (!cm->mx && conf_get(&S.auth, tkey, &v) == 1 && conf_parse_auth(v.p, &au, err, sizeof err) == 0) {
-			j.user = au.user;
-			j.pass = au.pass;
-			j.auth_plaintext_ok = tls_explicit && tp.mode == CONF_TLS_NONE;
-		}
+		wi = idle_worker(key);
+		*pp = t->next;
+		t->member = mi;
+		memset(&j, 0, sizeof j);
+		j.id = ++S.jobseq;
+		j.mx = cm->mx;
+		j.host = cm->mx ? t->domain : cm->host;
+		j.port = cm->mx ? 25 : cm->port;
+		j.tls = (int)pol.tls.mode;
+		j.implicit_tls = pol.tls.smtps;
+		j.ca = pol.ca;
+		j.user = pol.have_auth ? pol.auth.user : "";
+		j.pass = pol.have_auth ? pol.auth.pass : "";
+		j.auth_plaintext_ok = pol.auth_plaintext_ok;
 		j.helo = S.helo;
 		j.dns_config = S.dns_config;
 		j.body_off = t->a->e.body_off;
@@ -1366,15 +1357,13 @@ static void dispatch(void)
 		j.n = t->n;
 		if (job_send(S.w[wi].sock, &j, t->a->fd) < 0) {
 			warn_sys("unable to hand a job to worker %ld", (long)S.w[wi].pid);
-			conf_auth_wipe(&au);
-			buf_free(&v);
+			conf_member_policy_wipe(&pol);
 			task_enqueue(t, 1);
 			close(S.w[wi].sock);
 			S.w[wi].sock = -1;
 			return;
 		}
-		conf_auth_wipe(&au);
-		buf_free(&v);
+		conf_member_policy_wipe(&pol);
 		S.w[wi].t = t;
 		S.w[wi].jobid = j.id;
 		snprintf(S.w[wi].key, sizeof S.w[wi].key, "%s", key);
