@@ -10,6 +10,7 @@
 
 #include "base/bounds.h"
 #include "bounce/classify.h"
+#include "queue/queue.h"
 
 static void seterr(char *err, size_t cap, const char *fmt, unsigned long line)
 	__attribute__((format(printf, 3, 0)));
@@ -164,63 +165,18 @@ void dsn_records_free(struct dsn_records *rs)
 int dsn_parse_original(char *data, size_t len, struct dsn_original *o,
                        const char **why)
 {
-	char *p = data, *end = data + len, *nl;
-	int have_a = 0, have_f = 0;
-	unsigned long nrcpt = 0;
+	struct queue_env e;
 	const char *h, *hend;
 
 	memset(o, 0, sizeof *o);
-	if (len < 4 || memcmp(data, "RQ1\n", 4) != 0) {
-		*why = "not a queue file (no RQ1 magic)";
+	errno = 0;
+	if (queue_parse(data, len, &e, why) < 0)
 		return -1;
-	}
-	p += 4;
-	for (;;) {
-		if (p >= end || !(nl = memchr(p, '\n', (size_t)(end - p)))) {
-			*why = "queue file envelope has no end";
-			return -1;
-		}
-		*nl = 0;
-		if (p == nl) {
-			p = nl + 1;
-			break;
-		}
-		if (memchr(p, 0, (size_t)(nl - p))) {
-			*why = "NUL byte in queue file envelope";
-			return -1;
-		}
-		switch (*p) {
-		case 'A': {
-			char *e2;
-			long long a;
-			errno = 0;
-			a = strtoll(p + 1, &e2, 10);
-			if (errno || e2 == p + 1 || *e2 || a < 0) {
-				*why = "bad arrival time in queue file";
-				return -1;
-			}
-			o->arrival = (time_t)a;
-			have_a = 1;
-			break;
-		}
-		case 'F':
-			o->sender = p + 1;
-			have_f = 1;
-			break;
-		case 'T':
-			nrcpt++;
-			break;
-		default:  /* C (class) and later additions: not needed here */
-			break;
-		}
-		p = nl + 1;
-	}
-	if (!have_a || !have_f || nrcpt == 0) {
-		*why = "queue file envelope lacks A, F or T";
-		return -1;
-	}
-	o->msg = p;
-	o->msglen = (size_t)(end - p);
+	o->arrival = e.arrival;
+	o->sender = e.sender;
+	o->msg = data + e.body_off;
+	o->msglen = len - e.body_off;
+	queue_env_free(&e);
 	/* The header section ends at the first empty line. */
 	h = o->msg;
 	hend = o->msg + o->msglen;

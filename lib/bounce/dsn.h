@@ -19,8 +19,6 @@
 #define DSN_RECORD_MAX    8192       /* bytes in one record line */
 #define DSN_DIAG_MAX      2000       /* diagnostic text kept, in bytes */
 #define DSN_HEADERS_MAX   (64 * 1024) /* original headers returned */
-#define DSN_SIZE_LIMIT_DEFAULT 50000L /* whole message returned below this */
-#define DSN_HOPCOUNT_DEFAULT   100    /* Received: lines (RFC 5321 6.3) */
 
 struct dsn_record {
 	char *rcpt;
@@ -44,7 +42,7 @@ int dsn_parse_records(char *data, size_t len, struct dsn_records *out,
                       char *err, size_t errcap);
 void dsn_records_free(struct dsn_records *rs);
 
-/* What a DSN needs from the queue file (lib/queue.h format). */
+/* What a DSN needs from a queue file (queue/queue.h format). */
 struct dsn_original {
 	time_t arrival;
 	const char *sender;     /* "" for the null sender */
@@ -53,8 +51,11 @@ struct dsn_original {
 	size_t hdrlen;          /* header section, without the empty line */
 	unsigned long received; /* Received: header lines */
 };
-/* Parse a queue file in data (modified: envelope newlines become NULs).
- * 0, or -1 with *why. */
+/* Parse a queue file in data (modified: envelope newlines become NULs):
+ * the envelope with queue_parse(), then the header section of the
+ * message for its length and its Received: lines (a loop check). 0, or
+ * -1 with *why; errno ENOMEM when it ran out of memory (temporary),
+ * else the file is bad. */
 int dsn_parse_original(char *data, size_t len, struct dsn_original *o,
                        const char **why);
 

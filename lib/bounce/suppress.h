@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "base/buf.h"
+
 #define SUPPRESS_REASON_MAX 200
-#define SUPPRESS_EXPIRY_DEFAULT (90L * 86400)
 
 struct suppress_entry {
 	char addr[257];
@@ -50,5 +51,11 @@ int suppress_rebuild(const char *home);
  * the walk and is returned. 0 done (or no list), -1 error. */
 int suppress_each(const char *home,
                   int (*fn)(const struct suppress_entry *e, void *arg), void *arg);
+/* Append e to out as relay-bounce suppress list shows it: a text line
+ * "ADDR first=... last=... expires=...|never[ (expired)] reason=...",
+ * times in UTC, or with json one object {"address", "first_seen",
+ * "last_seen", "expires" (epoch seconds), "expired", "reason"} without a
+ * separator or newline. Expired means at or before now. 0 or -1 (ENOMEM). */
+int suppress_format(struct buf *out, const struct suppress_entry *e, int json, time_t now);
 
 #endif
