@@ -188,16 +188,19 @@ static int rule_matches(const struct classify_rule *r, int code,
 	       match_text(r, text);
 }
 
-int classify_enh_valid(const char *s)
+/* "C.S.D": class 2, 4 or 5, subject and detail of 1-3 digits; with
+ * wild, a part may also be x or * (a rule's pattern). */
+static int enh_check(const char *s, int wild)
 {
 	int part = 0;
 	if (strlen(s) >= CLASSIFY_ENH_MAX)
 		return 0;
 	for (;;) {
-		size_t n = strspn(s, "0123456789");
-		if (n == 0 || n > 3 || (part == 0 && n != 1))
-			return 0;
-		if (part == 0 && *s != '2' && *s != '4' && *s != '5')
+		size_t n = strcspn(s, ".");
+		if (wild && n == 1 && (*s == 'x' || *s == '*'))
+			;
+		else if (n == 0 || n > 3 || strspn(s, "0123456789") != n ||
+		         (part == 0 && (n != 1 || !strchr("245", *s))))
 			return 0;
 		s += n;
 		if (++part == 3)
@@ -206,6 +209,11 @@ int classify_enh_valid(const char *s)
 			return 0;
 		s++;
 	}
+}
+
+int classify_enh_valid(const char *s)
+{
+	return enh_check(s, 0);
 }
 
 void classify_split_reply(const char *reply, int *code,
@@ -314,25 +322,7 @@ static int valid_code_pat(const char *s)
 
 static int valid_enh_pat(const char *s)
 {
-	int part = 0;
-	if (strcmp(s, "*") == 0)
-		return 1;
-	if (strlen(s) >= CLASSIFY_ENH_MAX)
-		return 0;
-	for (;;) {
-		size_t n = strcspn(s, ".");
-		if (n == 1 && (*s == 'x' || *s == '*'))
-			;
-		else if (n == 0 || n > 3 || strspn(s, "0123456789") != n ||
-		         (part == 0 && (n != 1 || !strchr("245", *s))))
-			return 0;
-		s += n;
-		if (++part == 3)
-			return *s == 0;
-		if (*s != '.')
-			return 0;
-		s++;
-	}
+	return strcmp(s, "*") == 0 || enh_check(s, 1);
 }
 
 /* Next whitespace-separated token of *s into out (cap incl. NUL). */
@@ -349,6 +339,30 @@ static int token(const char **s, char *out, size_t cap)
 	out[n] = 0;
 	*s = p + n;
 	return 1;
+}
+
+/* The next field before the arrow, lowercased, checked with valid, into
+ * out: the reply code or the enhanced code of a rule. what names it in
+ * the error: "missing WHAT-NAME" or "bad WHAT (want ...)". */
+static int code_field(const char **p, const char *arrow, int (*valid)(const char *),
+                      const char *what, char *out, size_t cap, char *err, size_t errcap)
+{
+	char word[32], *q;
+	size_t n = strcspn(what, "(") - 1;  /* the name, without the hint */
+	if (token(p, word, sizeof word) != 1 || *p > arrow) {
+		if (errcap)
+			snprintf(err, errcap, "missing %.*s", (int)n, what);
+		return -1;
+	}
+	for (q = word; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	if (!valid(word) || strlen(word) >= cap) {
+		if (errcap)
+			snprintf(err, errcap, "bad %s", what);
+		return -1;
+	}
+	memcpy(out, word, strlen(word) + 1);
+	return 0;
 }
 
 int classify_parse_line(const char *line, struct classify_rule *r,
@@ -384,28 +398,11 @@ int classify_parse_line(const char *line, struct classify_rule *r,
 		seterr(err, errcap, "missing \"->\"");
 		return -1;
 	}
-	if (token(&p, word, sizeof word) != 1 || p > arrow) {
-		seterr(err, errcap, "missing reply code");
+	if (code_field(&p, arrow, valid_code_pat, "reply code (want 550, 5xx, 55x or *)",
+	               r->code, sizeof r->code, err, errcap) < 0 ||
+	    code_field(&p, arrow, valid_enh_pat, "enhanced code (want 5.1.1, 5.1.*, x.7.* or *)",
+	               r->enh, sizeof r->enh, err, errcap) < 0)
 		return -1;
-	}
-	for (q = word; *q; q++)
-		word[q - word] = (char)tolower((unsigned char)*q);
-	if (!valid_code_pat(word)) {
-		seterr(err, errcap, "bad reply code (want 550, 5xx, 55x or *)");
-		return -1;
-	}
-	memcpy(r->code, word, strlen(word) + 1);
-	if (token(&p, word, sizeof word) != 1 || p > arrow) {
-		seterr(err, errcap, "missing enhanced code");
-		return -1;
-	}
-	for (q = word; *q; q++)
-		word[q - word] = (char)tolower((unsigned char)*q);
-	if (!valid_enh_pat(word)) {
-		seterr(err, errcap, "bad enhanced code (want 5.1.1, 5.1.*, x.7.* or *)");
-		return -1;
-	}
-	memcpy(r->enh, word, strlen(word) + 1);
 	/* The pattern: everything up to the arrow, trimmed; "..." keeps spaces. */
 	while (p < arrow && (*p == ' ' || *p == '\t'))
 		p++;

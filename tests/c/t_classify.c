@@ -96,6 +96,18 @@ int main(void)
 	CHECK_STR(err, "missing hard or soft");
 	CHECK(classify_parse_line("550 5.1.1 x bad-mailbox hard", &r, err, sizeof err) == -1);
 	CHECK(classify_parse_line("650 5.1.1 x -> other hard", &r, err, sizeof err) == -1);
+	CHECK_STR(err, "bad reply code (want 550, 5xx, 55x or *)");
+	CHECK(classify_parse_line("-> other hard", &r, err, sizeof err) == -1);
+	CHECK_STR(err, "missing reply code");
+	CHECK(classify_parse_line("55000000000000000000000000000000000 5.1.1 x -> other hard", &r, err, sizeof err) == -1);
+	CHECK_STR(err, "missing reply code");
+	CHECK(classify_parse_line("550 -> other hard", &r, err, sizeof err) == -1);
+	CHECK_STR(err, "missing enhanced code");
+	CHECK(classify_parse_line("550 5.1.1.1 x -> other hard", &r, err, sizeof err) == -1);
+	CHECK_STR(err, "bad enhanced code (want 5.1.1, 5.1.*, x.7.* or *)");
+	CHECK(classify_parse_line("* X.1.* x -> other hard", &r, err, sizeof err) == 1);
+	CHECK_STR(r.code, "*");
+	CHECK_STR(r.enh, "x.1.*");
 	CHECK(classify_parse_line("55 5.1.1 x -> other hard", &r, err, sizeof err) == -1);
 	CHECK(classify_parse_line("550 6.1.1 x -> other hard", &r, err, sizeof err) == -1);
 	CHECK(classify_parse_line("550 5.1 x -> other hard", &r, err, sizeof err) == -1);
