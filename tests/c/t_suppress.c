@@ -51,6 +51,35 @@ int main(void)
 	CHECK(suppress_rebuild(home) == 0);
 	CHECK(suppress_lookup(home, "Bob@example.com", &e) == 1);
 
+	/* The listing: a text line, or a JSON object through json_str
+	 * (quotes and backslashes escaped, UTF-8 passed through). */
+	{
+		struct buf b = BUF_INIT;
+		struct suppress_entry f;
+		memset(&f, 0, sizeof f);
+		strcpy(f.addr, "J\xc3\xbcrgen@example.com");
+		strcpy(f.reason, "say \"no\" \\ now");
+		f.first = 1700000000;
+		f.last = 1700000100;
+		f.expires = 1700000200;
+		CHECK(suppress_format(&b, &f, 0, 1700000199) == 0);
+		CHECK_STR(b.p, "J\xc3\xbcrgen@example.com first=2023-11-14T22:13:20Z "
+		          "last=2023-11-14T22:15:00Z expires=2023-11-14T22:16:40Z reason=say \"no\" \\ now\n");
+		b.len = 0;
+		CHECK(suppress_format(&b, &f, 0, 1700000200) == 0);
+		CHECK(strstr(b.p, " expires=2023-11-14T22:16:40Z (expired) reason=") != NULL);
+		b.len = 0;
+		f.expires = 0;
+		CHECK(suppress_format(&b, &f, 0, 1700000200) == 0);
+		CHECK(strstr(b.p, " expires=never reason=") != NULL);
+		b.len = 0;
+		CHECK(suppress_format(&b, &f, 1, 1700000200) == 0);
+		CHECK_STR(b.p, "{\"address\":\"J\xc3\xbcrgen@example.com\",\"first_seen\":1700000000,"
+		          "\"last_seen\":1700000100,\"expires\":0,\"expired\":false,"
+		          "\"reason\":\"say \\\"no\\\" \\\\ now\"}");
+		buf_free(&b);
+	}
+
 	/* Counters. */
 	CHECK(counters_name_ok("relay", "mx.example:25"));
 	CHECK(!counters_name_ok("relay", "../x"));
