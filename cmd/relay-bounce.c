@@ -93,14 +93,11 @@ static int cmd_classify(int argc, char **argv)
 {
 	struct classify_table t = CLASSIFY_TABLE_INIT;
 	struct classify_result r;
+	char err[512];
 	if (argc != 3)
 		usage();
-	{
-		char p[PATH_MAX], err[512];
-		snprintf(p, sizeof p, "%s/etc/classify", home);
-		if (classify_load(&t, p, err, sizeof err) < 0)
-			die(EXIT_TEMP, "%s", err);
-	}
+	if (classify_load_home(&t, home, err, sizeof err) < 0)
+		die(EXIT_TEMP, "%s", err);
 	classify(&t, 0, NULL, argv[2], &r);
 	printf("category=%s kind=%s action=%s rule=%s\n", classify_category_name(r.category),
 	       classify_kind_name(r.kind), classify_action_name(r.action),

@@ -1,7 +1,6 @@
 #include "bounce/bounce.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,12 +88,8 @@ int bounce_dsn_prepare(struct bounce_dsn *d, const char *home, struct buf *recs,
 		snprintf(err, errcap, "setting hostname: not a host name");
 		return EXIT_TEMP;
 	}
-	{
-		char p[PATH_MAX];
-		snprintf(p, sizeof p, "%s/etc/classify", home);
-		if (classify_load(&d->rules, p, err, errcap) < 0)
-			return EXIT_TEMP;
-	}
+	if (classify_load_home(&d->rules, home, err, errcap) < 0)
+		return EXIT_TEMP;
 	if (number(home, "hopcount_limit", &hops, err, errcap) < 0 ||
 	    bounce_expiry(home, &d->expiry, err, errcap) < 0)
 		return EXIT_TEMP;

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,4 +521,16 @@ int classify_load(struct classify_table *t, const char *path,
 	}
 	buf_free(&b);
 	return 1;
+}
+
+int classify_load_home(struct classify_table *t, const char *home,
+                       char *err, size_t errcap)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s/etc/classify", home) >= (int)sizeof p) {
+		errno = ENAMETOOLONG;
+		seterr(err, errcap, strerror(errno));
+		return -1;
+	}
+	return classify_load(t, p, err, errcap);
 }

@@ -63,6 +63,9 @@ int classify_parse_line(const char *line, struct classify_rule *r,
  * empty), -1 error: errno set, or errno 0 and err names the bad line. */
 int classify_load(struct classify_table *t, const char *path,
                   char *err, size_t errcap);
+/* The same for the operator's table, home/etc/classify. */
+int classify_load_home(struct classify_table *t, const char *home,
+                       char *err, size_t errcap);
 int classify_table_add(struct classify_table *t, const struct classify_rule *r);
 void classify_table_free(struct classify_table *t);
 

@@ -129,6 +129,9 @@ int main(void)
 	want(&t, "552 5.1.1 no such user", CAT_BAD_MAILBOX, KIND_HARD, ACTION_FAIL);
 	classify_table_free(&t);
 
+	/* home/etc/classify: absent is the defaults only. */
+	CHECK(classify_load_home(&t, "/nonexistent", err, sizeof err) == 0 && t.n == 0);
+
 	CHECK(classify_category_parse("rate-limit") == CAT_RATE_LIMIT);
 	CHECK(classify_category_parse("nope") == -1);
 	CHECK_DONE();
