@@ -10,11 +10,12 @@ load helper
 ROOT="$BATS_TEST_DIRNAME/.."
 
 # The settings table: NAME DEFAULT (or "-" for none), one a line, from
-# every { "name", S_TYPE, "default" | NULL } row in lib/.
+# every { "name", TYPE, "default" | NULL } row in lib/ (the table of
+# etc/settings in conf/; wherever it moves, its rows keep that form).
 code_settings() {
 	python3 - "$ROOT/lib" <<'EOF'
 import re, sys, pathlib
-row = re.compile(r'\{\s*"([a-z][a-z0-9_]*)"\s*,\s*S_[A-Z0-9_]+\s*,\s*(NULL|"([^"]*)")')
+row = re.compile(r'\{\s*"([a-z][a-z0-9_]*)"\s*,\s*[A-Z][A-Z0-9_]*\s*,\s*(NULL|"([^"]*)")')
 seen = {}
 for f in sorted(pathlib.Path(sys.argv[1]).rglob("*.c")):
     for m in row.finditer(f.read_text(errors="replace")):
@@ -44,7 +45,8 @@ EOF
 	run code_settings
 	assert_success
 	echo "$output"
-	[ "$(echo "$output" | wc -l)" -ge 8 ]   # the table was found
+	[ "$(echo "$output" | wc -l)" -ge 8 ]   # the table was found ...
+	echo "$output" | grep -q '^hostname -$'  # ... and it is this table
 	code="$output"
 	run man_settings
 	assert_success
