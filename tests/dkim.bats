@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: DNS key lookup in verify (libunbound; needs a resolver), the relay-send end-to-end path (relay-send stores and prepends the header), signing under a separate uid, Ed25519 with Mail::DKIM (this Mail::DKIM has no Ed25519).
+# not tested: DNS key lookup in verify (libunbound; needs a resolver), the relay-send end-to-end path (tests/dkim-e2e.bats), signing under a separate uid, Ed25519 with Mail::DKIM (this Mail::DKIM has no Ed25519).
 load helper
 
 D="$BATS_TEST_DIRNAME/data/dkim"

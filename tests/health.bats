@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: real remote relays and the system CA store; probing through IPv6; more members than -j at once (the parallel bound); "slow" against a real slow network (a stall is used); relay-send reading state/health (the lead's change); delivery-latency quantiles (not produced); running under runsv (the check script is run by hand).
+# not tested: real remote relays and the system CA store; probing through IPv6; more members than -j at once (the parallel bound); "slow" against a real slow network (a stall is used); relay-send reading state/health (tests/send.bats does); delivery-latency quantiles (not produced); running under runsv (the check script is run by hand).
 load helper
 load smtp_helper
 

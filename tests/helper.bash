@@ -34,3 +34,28 @@ queue_count() {
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# wait_for CMD [ARG...]: run CMD until it succeeds, every 0.05 s, for at
+# most WAIT_FOR_CAP seconds (default 60). The cap is generous on purpose:
+# a loaded machine makes a test slower, never makes it fail. Returns 1
+# (with a line on stderr) if CMD never succeeded.
+wait_for() {
+	local cap=${WAIT_FOR_CAP:-60} start=$SECONDS
+	until "$@"; do
+		if [ $((SECONDS - start)) -ge "$cap" ]; then
+			echo "wait_for: gave up after ${cap}s: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# gone PID...: true when none of the processes is alive (a zombie
+# counts as gone: its parent may be dead and nobody reaps it).
+gone() {
+	local p s
+	for p in "$@"; do
+		s=$(ps -o stat= -p "$p" 2>/dev/null) || continue
+		case $s in Z*) ;; *) return 1 ;; esac
+	done
+}

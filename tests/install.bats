@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: relay-send's relayn/relayd split (not written yet), INSTALL_SENDMAIL, the DESTDIR (packaging) install, a non-default home.
+# not tested: relay-send's relayn/relayd split (relay-send run as root on an installed tree), INSTALL_SENDMAIL, the DESTDIR (packaging) install, a non-default home.
 load helper
 
 # The installed relay-queue is setuid and so always uses /var/relay: this

@@ -9,10 +9,7 @@ start_server() {
 	"$TESTS/smtp-test-server" --port-file "$SRV/port" --record "$SRV/rec" \
 		--log "$SRV/log" "$@" >"$SRV/out" 2>&1 3>&- &
 	SRV_PIDS="$SRV_PIDS $!"
-	for _ in $(seq 200); do
-		[ -s "$SRV/port" ] && break
-		sleep 0.05
-	done
+	wait_for test -s "$SRV/port"
 	PORT=$(cat "$SRV/port")
 	touch "$SRV/log"
 }

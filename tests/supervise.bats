@@ -9,6 +9,9 @@ teardown() {
 	stop_servers
 }
 
+sv_running() { sv status "$1" 2>/dev/null | grep -q '^run'; }
+msgs_at_least() { [ "$(msgs)" -ge "$1" ]; }
+
 @test "relay-send under runit's runsv: delivers, logs through the log service, stops on sv down" {
 	command -v runsv >/dev/null || skip "runit is not installed"
 	start_server
@@ -23,11 +26,11 @@ teardown() {
 	echo "$RELAY_BUILD/bin" > "$s/env/RELAY_BIN"
 	runsv "$s" &
 	SV=$!
-	for i in $(seq 50); do sv status "$s" 2>/dev/null | grep -q '^run' && break; sleep 0.1; done
+	wait_for sv_running "$s"
 	run sv status "$s"
 	assert_output --partial "run: "
 	printf 'Subject: supervised\n\nhi\n' | relay-inject -f a@example.org b@example.net
-	for i in $(seq 50); do [ "$(msgs)" -ge 1 ] && break; sleep 0.1; done
+	wait_for msgs_at_least 1
 	[ "$(msgs)" -eq 1 ]
 	sv -w 10 down "$s"
 	run sv status "$s"

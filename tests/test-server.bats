@@ -26,7 +26,7 @@ sw() { run swaks --server 127.0.0.1 --port "$PORT" --from a@example.test --to b@
 @test "prints the port on stdout when no --port-file" {
 	"$TESTS/smtp-test-server" > "$BATS_TEST_TMPDIR/out" 2>&1 &
 	SRV_PIDS="$!"
-	for _ in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/out" ] && break; sleep 0.05; done
+	wait_for test -s "$BATS_TEST_TMPDIR/out"
 	PORT=$(head -1 "$BATS_TEST_TMPDIR/out")
 	[ "$PORT" -gt 0 ]
 	sw --quit-after EHLO
