@@ -162,7 +162,7 @@ static int add_target(const struct conf_member *m, struct conf *tls, struct conf
 	conf_member_policy_wipe(&pol);
 	o->port = m->port;
 	o->helo = helo;
-	o->tls = (int)pol.tls.mode;
+	o->tls = pol.tls.mode;
 	o->implicit_tls = pol.tls.smtps;
 	o->send_to = O.send_to;
 	o->send_from = sender;

@@ -100,8 +100,8 @@ static int cmd_send(int argc, char **argv)
 #define ARG(name) (!strcmp(a, name) && v && (k++, 1))
 		if (ARG("--host")) o.host = v;
 		else if (ARG("--port")) o.port = atoi(v);
-		else if (ARG("--tls")) o.tls = !strcmp(v, "may") ? TLS_MAY : !strcmp(v, "encrypt") ? TLS_ENCRYPT :
-			!strcmp(v, "verify") ? TLS_VERIFY : TLS_NONE;
+		else if (ARG("--tls")) o.tls = !strcmp(v, "may") ? CONF_TLS_MAY : !strcmp(v, "encrypt") ? CONF_TLS_ENCRYPT :
+			!strcmp(v, "verify") ? CONF_TLS_VERIFY : CONF_TLS_NONE;
 		else if (!strcmp(a, "--implicit")) o.implicit_tls = 1;
 		else if (ARG("--ca")) o.ca_file = v;
 		else if (ARG("--tls-name")) o.tls_name = v;
