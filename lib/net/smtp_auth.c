@@ -29,12 +29,27 @@ static void auth_fail(struct smtp_result *r, const struct smtp_reply *rep)
 	r->temp = 1;
 }
 
-/* line = prefix and the base64 of in[0..n): the buffer was reserved
- * whole beforehand, so no copy of a credential is left in freed memory. */
-static int encode(struct buf *line, const char *prefix, const char *in, size_t n)
+/* Send prefix and the base64 of in[0..n) as one command. line was
+ * reserved whole beforehand, so no copy of a credential is left in freed
+ * memory. 0 with rep, or -1 with r filled. */
+static int send_b64(struct smtp_session *s, struct buf *line, const char *prefix, const void *in,
+	size_t n, struct smtp_reply *rep, struct smtp_result *r)
 {
 	line->len = 0;
-	return buf_adds(line, prefix) < 0 || base64_encode(line, in, n) < 0 ? -1 : 0;
+	if (buf_adds(line, prefix) < 0 || base64_encode(line, in, n) < 0) {
+		sess_res_set(r, "auth", 0, "", 1, 0, "out of memory");
+		return -1;
+	}
+	return sess_command(s, "auth", line->p, s->to.auth, rep, r);
+}
+
+/* The reply that ends the exchange: 0 for 235, else -1 with r filled. */
+static int accepted(const struct smtp_reply *rep, struct smtp_result *r)
+{
+	if (rep->code == 235)
+		return 0;
+	auth_fail(r, rep);
+	return -1;
 }
 
 static int login(struct smtp_session *s, const struct smtp_opts *o, struct buf *line,
@@ -58,18 +73,10 @@ static int login(struct smtp_session *s, const struct smtp_opts *o, struct buf *
 			sess_res_set(r, "auth", 0, "", 1, 1, "AUTH LOGIN: malformed challenge");
 			return -1;
 		}
-		if (encode(line, "", vals[i], strlen(vals[i])) < 0) {
-			sess_res_set(r, "auth", 0, "", 1, 0, "out of memory");
-			return -1;
-		}
-		if (sess_command(s, "auth", line->p, s->to.auth, rep, r) < 0)
+		if (send_b64(s, line, "", vals[i], strlen(vals[i]), rep, r) < 0)
 			return -1;
 	}
-	if (rep->code != 235) {
-		auth_fail(r, rep);
-		return -1;
-	}
-	return 0;
+	return accepted(rep, r);
 }
 
 static int auth(struct smtp_session *s, const struct smtp_opts *o, struct buf *line,
@@ -104,19 +111,9 @@ static int auth(struct smtp_session *s, const struct smtp_opts *o, struct buf *l
 	raw[1 + ul] = 0;
 	if (pl)
 		memcpy(raw + 2 + ul, o->auth_pass, pl);
-	rc = encode(line, "AUTH PLAIN ", raw, ul + pl + 2);
+	rc = send_b64(s, line, "AUTH PLAIN ", raw, ul + pl + 2, rep, r);
 	sodium_memzero(raw, sizeof raw);
-	if (rc < 0) {
-		sess_res_set(r, "auth", 0, "", 1, 0, "out of memory");
-		return -1;
-	}
-	if (sess_command(s, "auth", line->p, s->to.auth, rep, r) < 0)
-		return -1;
-	if (rep->code != 235) {
-		auth_fail(r, rep);
-		return -1;
-	}
-	return 0;
+	return rc < 0 ? -1 : accepted(rep, r);
 }
 
 int sess_auth(struct smtp_session *s, const struct smtp_opts *o, struct smtp_result *r)

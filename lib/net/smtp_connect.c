@@ -67,14 +67,40 @@ struct addrs {
 	struct dns_addr a[SMTP_ADDRS_MAX];
 };
 
+/* h as an IPv4 or IPv6 literal: 1 with out its one address, or 0. */
+static int literal(const char *h, int port, struct addrs *out)
+{
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
+	const void *sa = NULL;
+	socklen_t len = 0;
+	memset(&s4, 0, sizeof s4);
+	memset(&s6, 0, sizeof s6);
+	if (inet_pton(AF_INET, h, &s4.sin_addr) == 1) {
+		s4.sin_family = AF_INET;
+		s4.sin_port = htons((uint16_t)port);
+		sa = &s4;
+		len = sizeof s4;
+	} else if (inet_pton(AF_INET6, h, &s6.sin6_addr) == 1) {
+		s6.sin6_family = AF_INET6;
+		s6.sin6_port = htons((uint16_t)port);
+		sa = &s6;
+		len = sizeof s6;
+	} else {
+		return 0;
+	}
+	memcpy(&out->a[0].sa, sa, len);
+	out->a[0].len = len;
+	out->n = 1;
+	return 1;
+}
+
 /* Addresses of host: an IP literal, then dns_addrs or getaddrinfo.
  * 0, or -1 with r filled. */
 static int resolve(const struct smtp_opts *o, int port, struct addrs *out, struct smtp_result *r)
 {
 	char h[256];
 	size_t n = strlen(o->host);
-	struct sockaddr_in s4;
-	struct sockaddr_in6 s6;
 	out->n = 0;
 	if (n == 0 || n >= sizeof h) {
 		sess_res_set(r, "connect", 0, "", 1, 1, "bad host name");
@@ -88,24 +114,8 @@ static int resolve(const struct smtp_opts *o, int port, struct addrs *out, struc
 	} else {
 		memcpy(h, o->host, n + 1);
 	}
-	memset(&s4, 0, sizeof s4);
-	memset(&s6, 0, sizeof s6);
-	if (inet_pton(AF_INET, h, &s4.sin_addr) == 1) {
-		s4.sin_family = AF_INET;
-		s4.sin_port = htons((uint16_t)port);
-		memcpy(&out->a[0].sa, &s4, sizeof s4);
-		out->a[0].len = sizeof s4;
-		out->n = 1;
+	if (literal(h, port, out))
 		return 0;
-	}
-	if (inet_pton(AF_INET6, h, &s6.sin6_addr) == 1) {
-		s6.sin6_family = AF_INET6;
-		s6.sin6_port = htons((uint16_t)port);
-		memcpy(&out->a[0].sa, &s6, sizeof s6);
-		out->a[0].len = sizeof s6;
-		out->n = 1;
-		return 0;
-	}
 	if (o->dns) {
 		char err[256] = "";
 		size_t i, got = 0;
