@@ -182,7 +182,7 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 
 /* RSET; 0 if the server said 2xx, -1 if the session must be closed. */
 int smtp_reset(struct smtp_session *s);
-/* NOOP, for health probes (EHLO/STARTTLS/AUTH happen in smtp_open).
+/* NOOP: is the session still usable (the test driver's --noop).
  * 0 on 2xx; -1 with r filled (member_fault=1) otherwise. */
 int smtp_noop(struct smtp_session *s, struct smtp_result *r);
 /* MAIL FROM:<from> (no parameters) then RSET: would the server take mail
