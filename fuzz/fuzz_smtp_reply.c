@@ -1,9 +1,11 @@
-/* libFuzzer harness for the SMTP reply parser and the DATA encoder.
+/* libFuzzer harness for the SMTP reply parser (net/reply.h) and the DATA
+ * encoder (net/dot.h), both pure: no session, no socket, no TLS.
  * Built by scripts/fuzz-smtp. The first input byte picks how the rest is
  * cut into pieces, so that the parser sees the same bytes arriving in
  * different segments; the checks below must hold for any input. */
 #include "base/buf.h"
-#include "net/smtp.h"
+#include "net/dot.h"
+#include "net/reply.h"
 
 #include <stdint.h>
 #include <stdlib.h>

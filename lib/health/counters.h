@@ -12,7 +12,10 @@
  *
  * A writer takes the lock, reads, adds, and replaces the file with
  * atomic_write, so a reader (no lock) sees the old or the new file.
- * relay-send batches its calls: at most one a second per name. */
+ * relay-send batches its calls: at most one a second per name.
+ * The writers are relay-send and relay-bounce; relay-health and
+ * relay-bounce read with counters_window_at, the one parser of the
+ * format. */
 #include <time.h>
 
 #define COUNTERS_BUCKETS 60     /* minutes kept */

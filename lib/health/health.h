@@ -1,8 +1,9 @@
 #ifndef RELAY_HEALTH_H
 #define RELAY_HEALTH_H
-/* Relay health as relay-health records it for relay-send, and the
- * per-relay error counts it ejects members by. doc/relay-health.8 is the
- * reference for the file format:
+/* Relay health as relay-health records it for relay-send: the one
+ * writer and the one reader of state/health (the per-relay error counts
+ * that relay-health ejects members by are counters.h's).
+ * doc/relay-health.8 is the reference for the file format:
  *
  * $RELAY_HOME/state/health   (replaced by atomic_write, mode 0644)
  *   "RH1 WHEN INTERVAL\n"     WHEN: epoch of the probe run; INTERVAL:
@@ -73,33 +74,5 @@ int health_write(const char *home, const struct health_state *h);
 void health_free(struct health_state *h);
 const char *health_state_name(int st);
 int health_state_parse(const char *s);  /* -1 if unknown */
-
-/* ---- per-relay counters (written by relay-send and relay-bounce) ----
- * $RELAY_HOME/state/counters/relay/HOST:PORT: "RC1\n", then lines
- * "MINUTE DELIVERED DEFERRED BOUNCED\n" (MINUTE = epoch / 60). This is
- * the format of lib/counters.h; it is read here so that relay-health
- * does not depend on the writer's code. */
-struct health_counts {
-	unsigned long long delivered, deferred, bounced;
-};
-/* Sum the buckets of the last `seconds` at now (rounded up to whole
- * minutes, the current minute included). 1 counted, 0 no file (zeros),
- * -1 error (EPROTO: not an RC1 file). */
-int health_counts_read(const char *home, const char *relay, long seconds, time_t now,
-                       struct health_counts *out);
-
-/* Error-rate ejection: thresholds (relay-health options, defaults here). */
-struct health_eject {
-	long window;        /* seconds of counters looked at [600] */
-	unsigned long min;  /* fewer events than this: no verdict [20] */
-	double eject_pct;   /* deferred+bounced over this percentage: down [5] */
-	double warn_pct;    /* over this: degraded [2] */
-	long cooldown;      /* an ejected member stays down this long at least [600] */
-};
-#define HEALTH_EJECT_DEFAULTS {600, 20, 5.0, 2.0, 600}
-
-/* The verdict on counts c: HS_DOWN (over eject_pct), HS_DEGRADED (over
- * warn_pct), HS_UP (under, or fewer than min events). *pct gets the rate. */
-int health_error_verdict(const struct health_eject *t, const struct health_counts *c, double *pct);
 
 #endif

@@ -6,9 +6,15 @@
  * credentials are given), MAIL FROM:<> then RSET, and QUIT. Optionally a
  * test message (send_to). Everything runs against one absolute deadline,
  * so a stalled relay costs at most deadline_ms. Blocking, for a probe
- * process of its own (relay-health forks one per relay). */
+ * process of its own (relay-health forks one per relay).
+ *
+ * The probe is a session of the one SMTP client (net/smtp.h), the one
+ * relay-send delivers with: the same TLS policy, AUTH rules and reply
+ * parser; the client's step hook gives the times. */
 #include <stddef.h>
 #include <time.h>
+
+#include "conf/conf.h"
 
 enum { PROBE_CONNECT, PROBE_BANNER, PROBE_EHLO, PROBE_TLS, PROBE_AUTH, PROBE_MAIL,
        PROBE_SEND, PROBE_NSTEPS };
@@ -18,11 +24,11 @@ struct probe_opts {
 	const char *host;
 	unsigned port;
 	const char *helo;
-	int tls;                 /* TLS_NONE .. TLS_VERIFY (smtp.h) */
+	enum conf_tls_mode tls;  /* CONF_TLS_NONE .. CONF_TLS_VERIFY */
 	int implicit_tls;        /* TLS from connect (smtps) */
 	const char *ca_file;     /* NULL: system store */
 	const char *user, *pass; /* NULL: no AUTH */
-	int auth_plaintext_ok;   /* AUTH without TLS (only with tls TLS_NONE) */
+	int auth_plaintext_ok;   /* AUTH without TLS (only with tls CONF_TLS_NONE) */
 	const char *send_from;   /* envelope sender of the test message */
 	const char *send_to;     /* NULL: no test message */
 	int deadline_ms;

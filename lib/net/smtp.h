@@ -32,12 +32,18 @@
  * REPLY_LINES_MAX lines, a code that is not three digits 2-5/0-9/0-9
  * followed by SP, '-' or the line end, codes that differ across the lines
  * of one reply, and data that arrives when no reply is expected are all
- * protocol errors: code 0, temp, member_fault. */
+ * protocol errors: code 0, temp, member_fault (the parser: reply.h).
+ *
+ * Each step of a session (connect, TLS, greeting, EHLO, STARTTLS, AUTH,
+ * MAIL, RCPT, DATA, the dot, RSET, NOOP, QUIT) can be timed through
+ * opts.on_step: relay-health's probe is a session like relay-send's,
+ * with a hook that records what each step took. */
 #include <stddef.h>
+#include <time.h>
 #include "base/bounds.h"
-
-/* TLS policy: also used by tls.h. */
-enum { TLS_NONE = 0, TLS_MAY = 1, TLS_ENCRYPT = 2, TLS_VERIFY = 3 };
+#include "conf/conf.h"   /* enum conf_tls_mode: the one TLS policy */
+#include "net/dot.h"     /* the DATA encoder (pure) */
+#include "net/reply.h"   /* the reply parser (pure) */
 
 /* ---------------------------------------------------------------- results */
 struct smtp_result {
@@ -74,7 +80,49 @@ struct smtp_timeouts {
 	int rset;       /* [120 s] */
 	int quit;       /* [5 s] we do not need the QUIT reply */
 	int reply_max;  /* [0] absolute cap on one reply, see above */
+	int session;    /* [0 = none] absolute cap on the whole session from
+	                 * the start of smtp_open: every wait ends by then
+	                 * (relay-health's one deadline per probe) */
 };
+
+/* ------------------------------------------------------- step timing */
+/* The steps of a session, each reported to opts.on_step when it ends,
+ * on success and on failure. */
+enum smtp_step_id {
+	SMTP_STEP_CONNECT,  /* name resolution and TCP connect, every address tried */
+	SMTP_STEP_TLS,      /* the TLS handshake: before the greeting (implicit TLS) or after STARTTLS */
+	SMTP_STEP_GREETING,
+	SMTP_STEP_EHLO,     /* EHLO (and HELO when EHLO got 5xx); again after STARTTLS */
+	SMTP_STEP_STARTTLS, /* the STARTTLS command and its reply */
+	SMTP_STEP_AUTH,     /* the whole AUTH exchange */
+	SMTP_STEP_MAIL, SMTP_STEP_RCPT, SMTP_STEP_DATA,
+	SMTP_STEP_DOT,      /* the message data and the reply to the final dot */
+	SMTP_STEP_RSET, SMTP_STEP_NOOP, SMTP_STEP_QUIT,
+	SMTP_NSTEPS
+};
+enum smtp_step_end {
+	SMTP_END_OK,        /* done; the reply, if any, was the one wanted */
+	SMTP_END_REFUSED,   /* the server replied, not as wanted (code) */
+	SMTP_END_TIMEOUT,   /* a timeout or deadline of struct smtp_timeouts ran out */
+	SMTP_END_CLOSED,    /* the server closed the connection */
+	SMTP_END_MALFORMED, /* the reply broke the grammar of reply.h (pe says how) */
+	SMTP_END_ERROR      /* anything else: I/O, TLS, protocol, a local refusal */
+};
+struct smtp_step {
+	enum smtp_step_id id;
+	enum smtp_step_end end;
+	int code;           /* the reply that ended the step, 0 if none */
+	int pe;             /* SMTP_PE_* when end is SMTP_END_MALFORMED */
+	long ms;            /* how long it took (monotonic clock). MAIL and
+	                     * RCPT under PIPELINING: from the end of the
+	                     * step before (their replies come together) */
+};
+struct smtp_session;
+/* Called before the function running the step returns. s is the session
+ * (smtp_tls_version, smtp_tls_not_after, ... may be asked; nothing else
+ * may be done with it). */
+typedef void smtp_step_fn(void *arg, struct smtp_session *s, const struct smtp_step *st);
+const char *smtp_step_name(enum smtp_step_id id); /* "connect" ... "quit" */
 
 struct dns_ctx;
 
@@ -82,17 +130,17 @@ struct smtp_opts {
 	const char *host;      /* name, IPv4 literal, IPv6 literal, or [literal] */
 	int port;              /* 0 = 25, or 465 when implicit_tls */
 	const char *helo;      /* our name in EHLO/HELO; NULL = "localhost" */
-	int tls;               /* TLS_NONE, TLS_MAY, TLS_ENCRYPT, TLS_VERIFY */
+	enum conf_tls_mode tls; /* CONF_TLS_NONE, _MAY, _ENCRYPT, _VERIFY */
 	int implicit_tls;      /* TLS before the greeting (port 465); policy none/may act as encrypt */
 	const char *ca_file;   /* CA bundle for verify; NULL = system store */
 	const char *tls_name;  /* SNI and the name verified; NULL = host */
 	const char *auth_user, *auth_pass; /* NULL = no AUTH */
-	int auth_plaintext_ok; /* allow AUTH without TLS; honoured only with tls TLS_NONE */
+	int auth_plaintext_ok; /* allow AUTH without TLS; honoured only with tls CONF_TLS_NONE */
 	struct dns_ctx *dns;   /* resolve host through dns_addrs; NULL = getaddrinfo */
 	struct smtp_timeouts to;
+	smtp_step_fn *on_step; /* NULL = steps are not reported */
+	void *step_arg;
 };
-
-struct smtp_session;
 
 /* Connect (each address of host in turn, at most SMTP_ADDRS_MAX, until
  * one accepts the TCP connection), read the greeting, EHLO (HELO when
@@ -105,7 +153,7 @@ struct smtp_session;
  * session continues in plaintext (nothing was negotiated yet); a failed
  * handshake fails the attempt (no silent plaintext retry).
  * AUTH: PLAIN when offered, else LOGIN; never without TLS unless
- * auth_plaintext_ok and tls == TLS_NONE; 535 and every other AUTH
+ * auth_plaintext_ok and tls == CONF_TLS_NONE; 535 and every other AUTH
  * failure is member_fault, temp (never a bounce); credentials given but AUTH not offered is a failure.
  * Credentials never appear in results. */
 #define SMTP_ADDRS_MAX 8
@@ -134,15 +182,22 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 
 /* RSET; 0 if the server said 2xx, -1 if the session must be closed. */
 int smtp_reset(struct smtp_session *s);
-/* NOOP, for health probes (EHLO/STARTTLS/AUTH happen in smtp_open).
+/* NOOP: is the session still usable (the test driver's --noop).
  * 0 on 2xx; -1 with r filled (member_fault=1) otherwise. */
 int smtp_noop(struct smtp_session *s, struct smtp_result *r);
+/* MAIL FROM:<from> (no parameters) then RSET: would the server take mail
+ * now, without sending any (relay-health's probe). 0 when both got 2xx;
+ * -1 with r filled (stage mail or rset, member_fault=1, temp=1). from
+ * may be "" (the null sender). */
+int smtp_try_mail(struct smtp_session *s, const char *from, struct smtp_result *r);
 /* QUIT (the reply is waited for at most to.quit and ignored), close, free.
  * NULL is fine. */
 void smtp_close(struct smtp_session *s);
 
 /* Information about an open session (valid until smtp_close). */
 const char *smtp_tls_version(struct smtp_session *s); /* "TLSv1.3" or NULL */
+/* The peer certificate's notAfter: 1 and *when, or 0 (no TLS, no certificate). */
+int smtp_tls_not_after(struct smtp_session *s, time_t *when);
 const char *smtp_peer(struct smtp_session *s);        /* "127.0.0.1:2525", "[::1]:25" */
 const char *smtp_peer_name(struct smtp_session *s);   /* first word of the (last) EHLO reply, safe */
 enum {
@@ -152,61 +207,5 @@ enum {
 };
 unsigned smtp_caps(struct smtp_session *s);
 unsigned long smtp_size_limit(struct smtp_session *s); /* SIZE value, 0 = none */
-
-/* ------------------------------------------------- reply parser (pure) */
-/* One reply line without its line end. Returns 0 and sets *code, *last
- * (1 for "250 x" or "250", 0 for "250-x") and *text (offset of the text);
- * or -1 if malformed (length < 3, a non-digit, first digit not 2-5, a
- * fourth byte other than SP or '-', a NUL or CR anywhere). */
-int smtp_parse_reply_line(const char *line, size_t len, int *code, int *last, size_t *text);
-
-/* Why a reply was refused. */
-enum {
-	SMTP_PE_NONE = 0, SMTP_PE_SYNTAX, SMTP_PE_LONG, SMTP_PE_LINES,
-	SMTP_PE_MIXED, SMTP_PE_CR, SMTP_PE_NUL
-};
-const char *smtp_parse_error(int pe);
-
-/* A byte-fed state machine that collects one reply. The line buffer is
- * bounded (REPLY_LINE_MAX) and so is the line count (REPLY_LINES_MAX). */
-struct smtp_reply {
-	int code;          /* set when done */
-	int done;
-	int err;           /* SMTP_PE_* when the reply is malformed */
-	char enh[16];
-	char text[512];    /* safe, joined with " / " */
-	size_t textlen;
-	size_t nlines;
-	/* called once per complete line with its raw text (after "250-"),
-	 * e.g. to read EHLO keywords; may be NULL */
-	void (*on_line)(void *arg, const char *text, size_t len);
-	void *arg;
-	size_t linelen;
-	int cr;            /* the previous byte was CR */
-	char line[REPLY_LINE_MAX];
-};
-/* Resets everything but on_line and arg: set those (or NULL) first. */
-void smtp_reply_init(struct smtp_reply *r);
-/* Feed bytes. Consumes up to the end of one reply and no further; *used
- * tells how many bytes. Returns 1 when the reply is complete, 0 when more
- * bytes are needed, -1 when it is malformed (r->err says why). */
-int smtp_reply_feed(struct smtp_reply *r, const char *p, size_t n, size_t *used);
-
-/* ----------------------------------------------- data encoding (pure) */
-/* The DATA payload for msg: CRLF line ends (bare CR and bare LF become
- * CRLF), a '.' doubled at the start of every line, a CRLF added when the
- * message does not end with one, then ".\r\n". The empty message gives
- * ".\r\n". Streamed: feed the message in pieces of any size.
- * State is kept in struct smtp_dot between calls. */
-struct smtp_dot {
-	int bol;       /* at the beginning of a line */
-	int cr;        /* previous input byte was a CR not yet emitted as line end */
-	int any;       /* any byte seen */
-};
-void smtp_dot_init(struct smtp_dot *d);
-/* Appends the encoding of in[0..n) to out (struct buf from buf.h). */
-struct buf;
-int smtp_dot_add(struct smtp_dot *d, struct buf *out, const char *in, size_t n);
-int smtp_dot_end(struct smtp_dot *d, struct buf *out);
 
 #endif

@@ -1,5 +1,4 @@
 #include "net/tls.h"
-#include "net/smtp.h" /* TLS_* policy values only */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -149,10 +148,10 @@ static int is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
-int tls_new(struct tls_conn **tp, int fd, int policy, const char *ca_file,
+int tls_new(struct tls_conn **tp, int fd, enum conf_tls_mode policy, const char *ca_file,
 	const char *name, char *err, size_t errcap)
 {
-	int verify = policy == TLS_VERIFY;
+	int verify = policy == CONF_TLS_VERIFY;
 	SSL_CTX *c;
 	struct tls_conn *t;
 	BIO *bio;
@@ -244,7 +243,9 @@ int tls_handshake(struct tls_conn *t, char *err, size_t errcap)
 			snprintf(err, errcap, "certificate verify failed: %s",
 				X509_verify_cert_error_string(v));
 			ERR_clear_error();
-		} else if (rc == TLS_EOF) {
+		} else if (rc == TLS_EOF || (errno == ECONNRESET && !ERR_peek_error())) {
+			/* a peer that closes with our ClientHello unread resets
+			 * the connection: the same event as a plain close */
 			snprintf(err, errcap, "connection closed during TLS handshake");
 			ERR_clear_error();
 		} else if (ERR_peek_error()) {

@@ -4,24 +4,26 @@
  * is non-blocking: it returns TLS_WANT_READ or TLS_WANT_WRITE and the
  * caller polls the fd and calls again, so all timers stay with the caller
  * (smtp.c). TLS 1.2 minimum; SNI when the name is not an IP literal.
- * Policy (the TLS_* values of smtp.h):
- *   TLS_VERIFY   the chain must verify against ca_file (NULL = the system
- *                store) and the certificate must match name (host name
- *                via X509_VERIFY_PARAM_set1_host, or an IP literal);
- *   TLS_ENCRYPT, TLS_MAY   encrypt, no verification.
+ * Policy (enum conf_tls_mode of conf.h, the one TLS policy):
+ *   CONF_TLS_VERIFY   the chain must verify against ca_file (NULL = the
+ *                     system store) and the certificate must match name
+ *                     (host name via X509_VERIFY_PARAM_set1_host, or an
+ *                     IP literal);
+ *   CONF_TLS_ENCRYPT, CONF_TLS_MAY   encrypt, no verification.
  * Socket I/O goes through a BIO that uses send(MSG_NOSIGNAL), so a peer
  * that closes never raises SIGPIPE. The SSL_CTX is cached per process
  * (one entry, keyed by verify and ca_file) because workers are
  * long-lived and loading a CA store per session is slow. */
 #include <stddef.h>
 #include <time.h>
+#include "conf/conf.h"
 
 enum { TLS_OK = 0, TLS_WANT_READ = 1, TLS_WANT_WRITE = 2, TLS_EOF = 3, TLS_ERR = -1 };
 
 struct tls_conn;
 
 /* Set up (no I/O yet). 0, or -1 with err filled. */
-int tls_new(struct tls_conn **t, int fd, int policy, const char *ca_file,
+int tls_new(struct tls_conn **t, int fd, enum conf_tls_mode policy, const char *ca_file,
 	const char *name, char *err, size_t errcap);
 /* Drive the handshake: TLS_OK when done, TLS_WANT_*, or TLS_ERR with
  * err filled (for a verify failure: "certificate verify failed: ..."). */
@@ -36,10 +38,10 @@ size_t tls_pending(struct tls_conn *t);
 const char *tls_version(struct tls_conn *t);
 /* The last error as text (OpenSSL's queue), for TLS_ERR from read/write. */
 void tls_error(struct tls_conn *t, char *err, size_t errcap);
-/* Send close_notify once without waiting, free. Does not close fd. */
 /* The peer certificate's notAfter (relay-health's days-left): 1 and
  * *when, or 0 when there is none. */
 int tls_not_after(struct tls_conn *t, time_t *when);
+/* Send close_notify once without waiting, free. Does not close fd. */
 void tls_free(struct tls_conn *t);
 
 #endif

@@ -1,6 +1,7 @@
-/* lib/health.c: the state/health file (write, read back, malformed),
- * health_member_down with fresh and stale data, the counters reader and
- * the error-rate verdict. */
+/* lib/health: the state/health file (write, read back, malformed),
+ * health_member_down with fresh and stale data, the counters reader as
+ * relay-health uses it (counters.h) and the error-rate verdict
+ * (verdict.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "health/counters.h"
 #include "health/health.h"
+#include "health/verdict.h"
 
 static char home[256];
 
@@ -30,7 +33,7 @@ static void put(const char *rel, const char *text)
 int main(void)
 {
 	struct health_state h = HEALTH_STATE_INIT, w = HEALTH_STATE_INIT;
-	struct health_counts c;
+	struct counts c;
 	struct health_eject ej = HEALTH_EJECT_DEFAULTS;
 	char dir[300], text[256];
 	double pct;
@@ -84,18 +87,18 @@ int main(void)
 	mkdir(dir, 0755);
 	snprintf(dir, sizeof dir, "%s/state/counters/relay", home);
 	mkdir(dir, 0755);
-	CHECK(health_counts_read(home, "a:25", 600, now, &c) == 0);
+	CHECK(counters_window_at(home, "relay", "a:25", 600, now, &c) == 0);
 	CHECK(c.delivered == 0);
 	snprintf(text, sizeof text, "RC1\n%ld 10 1 0\n%ld 5 0 2\n%ld 100 100 100\n%ld 7 7 7\n",
 	         30000000L, 29999991L, 29999990L, 30000001L);
 	put("state/counters/relay/a:25", text);
-	CHECK(health_counts_read(home, "a:25", 600, now, &c) == 1);
+	CHECK(counters_window_at(home, "relay", "a:25", 600, now, &c) == 1);
 	CHECK(c.delivered == 15 && c.deferred == 1 && c.bounced == 2);
-	CHECK(health_counts_read(home, "a:25", 1, now, &c) == 1);
+	CHECK(counters_window_at(home, "relay", "a:25", 1, now, &c) == 1);
 	CHECK(c.delivered == 10);
-	CHECK(health_counts_read(home, "../x", 600, now, &c) == -1);
+	CHECK(counters_window_at(home, "relay", "../x", 600, now, &c) == -1);
 	put("state/counters/relay/b:25", "XX\n");
-	CHECK(health_counts_read(home, "b:25", 600, now, &c) == -1 && errno == EPROTO);
+	CHECK(counters_window_at(home, "relay", "b:25", 600, now, &c) == -1 && errno == EPROTO);
 
 	/* verdict: over 5% of at least 20 is down, over 2% degraded */
 	c.delivered = 19; c.deferred = 1; c.bounced = 0;

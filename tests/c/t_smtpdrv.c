@@ -2,22 +2,24 @@
  *
  * With no arguments: self-checks against tiny forked loopback servers
  * (connection refused; 250 to the dot then a reset before the QUIT reply,
- * item 39; the peer closes while we write the data, item 41, with SIGPIPE
- * left at its default so that a SIGPIPE would kill the test). Exit 0 when
- * all pass.
+ * item 39, with the steps the hook saw; the peer closes while we write
+ * the data, item 41, with SIGPIPE left at its default so that a SIGPIPE
+ * would kill the test; a server that never greets, cut by the session
+ * deadline). Exit 0 when all pass.
  *
  * With arguments, one real session for tests/smtp.bats:
  *   t_smtpdrv send --host H --port P [--tls none|may|encrypt|verify]
  *       [--implicit] [--ca FILE] [--tls-name N] [--auth USER:PASS]
  *       [--auth-plaintext] [--helo NAME] [--from A] --to B [--to C ...]
  *       [--msg FILE] [--count N] [--8bit] [--utf8] [--noop] [--dns-config FILE]
- *       [--timeout STAGE=MS ...]
+ *       [--timeout STAGE=MS ...] [--steps]
  *   t_smtpdrv mx --dns-config FILE DOMAIN
  *   t_smtpdrv addrs --dns-config FILE HOST
  * and prints one key=value line per result:
  *   open ok tls=TLSv1.3 peer=127.0.0.1:2525 name=... caps=...
  *   open code=421 enh=4.3.2 stage=greeting temp=1 member_fault=1 local=0 dup=0 text=...
  *   rcpt0 code=250 ... / txn code=250 ... / send rc=0
+ *   step connect end=ok code=0 ms=1    (with --steps: each step the hook saw)
  * Exit 0 when every recipient of every message got 2xx, 1 otherwise,
  * 2 on bad usage. */
 #include "base/buf.h"
@@ -63,6 +65,7 @@ static int set_timeout(struct smtp_timeouts *t, const char *spec)
 		{ "rset", offsetof(struct smtp_timeouts, rset) },
 		{ "quit", offsetof(struct smtp_timeouts, quit) },
 		{ "reply_max", offsetof(struct smtp_timeouts, reply_max) },
+		{ "session", offsetof(struct smtp_timeouts, session) },
 	};
 	const char *eq = strchr(spec, '=');
 	size_t i;
@@ -74,6 +77,33 @@ static int set_timeout(struct smtp_timeouts *t, const char *spec)
 			return 0;
 		}
 	return -1;
+}
+
+static const char *end_name(enum smtp_step_end e)
+{
+	static const char *const n[] = { "ok", "refused", "timeout", "closed", "malformed", "error" };
+	return (unsigned)e < sizeof n / sizeof n[0] ? n[e] : "?";
+}
+
+static void print_step(void *arg, struct smtp_session *s, const struct smtp_step *st)
+{
+	(void)arg;
+	(void)s;
+	printf("step %s end=%s code=%d ms=%ld\n", smtp_step_name(st->id), end_name(st->end), st->code, st->ms);
+}
+
+/* The steps a session reported, for the self-checks. */
+struct steps {
+	size_t n;
+	struct smtp_step st[32];
+};
+
+static void keep_step(void *arg, struct smtp_session *s, const struct smtp_step *st)
+{
+	struct steps *k = arg;
+	(void)s;
+	if (k->n < sizeof k->st / sizeof k->st[0])
+		k->st[k->n++] = *st;
 }
 
 static int usage(void)
@@ -100,8 +130,8 @@ static int cmd_send(int argc, char **argv)
 #define ARG(name) (!strcmp(a, name) && v && (k++, 1))
 		if (ARG("--host")) o.host = v;
 		else if (ARG("--port")) o.port = atoi(v);
-		else if (ARG("--tls")) o.tls = !strcmp(v, "may") ? TLS_MAY : !strcmp(v, "encrypt") ? TLS_ENCRYPT :
-			!strcmp(v, "verify") ? TLS_VERIFY : TLS_NONE;
+		else if (ARG("--tls")) o.tls = !strcmp(v, "may") ? CONF_TLS_MAY : !strcmp(v, "encrypt") ? CONF_TLS_ENCRYPT :
+			!strcmp(v, "verify") ? CONF_TLS_VERIFY : CONF_TLS_NONE;
 		else if (!strcmp(a, "--implicit")) o.implicit_tls = 1;
 		else if (ARG("--ca")) o.ca_file = v;
 		else if (ARG("--tls-name")) o.tls_name = v;
@@ -126,6 +156,7 @@ static int cmd_send(int argc, char **argv)
 		else if (!strcmp(a, "--noop")) noop = 1;
 		else if (ARG("--dns-config")) dnsconf = v;
 		else if (ARG("--timeout")) { if (set_timeout(&o.to, v) < 0) return usage(); }
+		else if (!strcmp(a, "--steps")) o.on_step = print_step;
 		else return usage();
 #undef ARG
 	}
@@ -279,13 +310,19 @@ static void say(int fd, const char *s)
 }
 
 /* mode 1: 250 to the dot, then close before the QUIT reply.
- * mode 2: close in the middle of the data. */
+ * mode 2: close in the middle of the data.
+ * mode 3: no greeting: wait until the client goes. */
 static void child_server(int lfd, int mode)
 {
 	char b[4096];
 	int fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		_exit(3);
+	if (mode == 3) {
+		while (read(fd, b, sizeof b) > 0)
+			;
+		_exit(0);
+	}
 	say(fd, "220 t ESMTP\r\n");
 	while (rdline(fd, b, sizeof b) == 0) {
 		if (!strncasecmp(b, "EHLO", 4))
@@ -316,6 +353,7 @@ static void selfcheck(void)
 	struct smtp_session *s;
 	struct smtp_result r, rr[1], txn;
 	const char *to[1] = { "x@example.test" };
+	struct steps k;
 	int lfd, port, st;
 	pid_t pid;
 
@@ -333,23 +371,59 @@ static void selfcheck(void)
 	CHECK_STR(r.stage, "connect");
 	CHECK(r.member_fault == 1 && r.temp == 1 && r.code == 0);
 
-	/* item 39: 250 to the dot, then no QUIT reply */
+	/* item 39: 250 to the dot, then no QUIT reply; each step reported */
 	lfd = listen_lo(&port);
 	o.port = port;
+	o.on_step = keep_step;
+	o.step_arg = &k;
+	memset(&k, 0, sizeof k);
 	pid = fork();
 	if (pid == 0)
 		child_server(lfd, 1);
 	close(lfd);
 	CHECK(smtp_open(&s, &o, &r) == 0);
 	if (s) {
+		static const enum smtp_step_id want[] = {
+			SMTP_STEP_CONNECT, SMTP_STEP_GREETING, SMTP_STEP_EHLO, SMTP_STEP_MAIL,
+			SMTP_STEP_RCPT, SMTP_STEP_DATA, SMTP_STEP_DOT, SMTP_STEP_QUIT
+		};
+		size_t i;
 		CHECK(smtp_send(s, "a@example.test", to, 1, "Subject: x\r\n\r\nbody\r\n", 21, 0, 0, rr, &txn) == 0);
 		CHECK(rr[0].code == 250);
 		CHECK(txn.code == 250 && txn.temp == 0);
 		if (txn.code != 250) fprintf(stderr, "txn %d %s %s\n", txn.code, txn.stage, txn.text);
 		CHECK_STR(txn.stage, "dot");
 		smtp_close(s);
+		CHECK(k.n == sizeof want / sizeof want[0]);
+		for (i = 0; i < k.n && i < sizeof want / sizeof want[0]; i++) {
+			CHECK(k.st[i].id == want[i]);
+			CHECK(k.st[i].ms >= 0);
+			/* the server closes instead of answering QUIT */
+			CHECK(k.st[i].end == (want[i] == SMTP_STEP_QUIT ? SMTP_END_CLOSED : SMTP_END_OK));
+		}
+		CHECK(k.n > 6 && k.st[1].code == 220 && k.st[5].code == 354 && k.st[6].code == 250);
 	}
 	waitpid(pid, &st, 0);
+	o.on_step = NULL;
+
+	/* the session deadline ends a wait that the stage timeout would not */
+	lfd = listen_lo(&port);
+	o.port = port;
+	o.on_step = keep_step;
+	memset(&k, 0, sizeof k);
+	o.to.session = 300;
+	pid = fork();
+	if (pid == 0)
+		child_server(lfd, 3);
+	close(lfd);
+	CHECK(smtp_open(&s, &o, &r) < 0);
+	CHECK_STR(r.stage, "greeting");
+	CHECK(r.member_fault == 1 && r.temp == 1 && strstr(r.text, "session deadline exceeded"));
+	CHECK(k.n == 2 && k.st[0].id == SMTP_STEP_CONNECT && k.st[0].end == SMTP_END_OK);
+	CHECK(k.n == 2 && k.st[1].id == SMTP_STEP_GREETING && k.st[1].end == SMTP_END_TIMEOUT);
+	waitpid(pid, &st, 0);
+	o.on_step = NULL;
+	o.to.session = 0;
 
 	/* item 41: the peer closes while we write 8 MB of data */
 	lfd = listen_lo(&port);
