@@ -53,10 +53,7 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, 
 	}
 	if (queue_info_read(m->id, a->e.nrcpt, &qi) < 0) {
 		warn_sys("unable to read the info file of %s", m->id);
-		close(a->fd);
-		queue_env_free(&a->e);
-		buf_free(&a->env);
-		free(a);
+		attempt_free(a);
 		return ATTEMPT_LATER;
 	}
 	a->st = qi.state;
@@ -72,12 +69,7 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, 
 	/* a retry hint from before a restart: wait for it unless forced */
 	if (!forced && qi.next > (long long)time(NULL)) {
 		*wait = (double)(qi.next - (long long)time(NULL));
-		close(a->fd);
-		free(a->st);
-		queue_env_free(&a->e);
-		buf_free(&a->env);
-		buf_free(&a->sig);
-		free(a);
+		attempt_free(a);
 		return ATTEMPT_WAIT;
 	}
 	a->now = calloc(a->e.nrcpt, 1);

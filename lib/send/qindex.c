@@ -153,9 +153,10 @@ static void sift_down(struct qindex *q, size_t i)
 void qindex_wait(struct qindex *q, struct qmsg *m, double due)
 {
 	if (m->heap >= 0) {
-		/* already waiting: only ever made earlier (released from hold) */
+		/* already waiting (released from hold: due now) */
 		m->due = due;
 		sift_up(q, (size_t)m->heap);
+		sift_down(q, (size_t)m->heap);
 		return;
 	}
 	if (q->nheap == q->capheap) {

@@ -47,7 +47,8 @@ void qindex_found(struct qindex *q, const char *id);
 /* Drop m from the hash and free it (it must be on neither list). */
 void qindex_forget(struct qindex *q, struct qmsg *m);
 
-/* Put m on the heap, due at the monotonic time due. */
+/* Put m on the heap, due at the monotonic time due (one already on it
+ * moves to its new place). */
 void qindex_wait(struct qindex *q, struct qmsg *m, double due);
 /* The earliest waiting message, or NULL when none waits. */
 struct qmsg *qindex_next(const struct qindex *q);
