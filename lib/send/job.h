@@ -8,7 +8,10 @@
  * credentials: the worker reads neither etc/ nor the queue directories.
  * Job records are NUL-terminated, each starting with a one-letter type.
  * A result is a fixed header and one struct smtp_result per recipient;
- * the scheduler does not trust it blindly (job_result_check). */
+ * the scheduler does not trust it blindly: job_result_recv refuses a
+ * datagram of the wrong size or with too many recipients, terminates and
+ * makes safe every string in it, and deliver.c checks that it answers for
+ * the recipients of the job it sent (same job id, same count). */
 #include <stddef.h>
 #include "base/buf.h"
 #include "net/smtp.h"

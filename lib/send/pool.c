@@ -1,5 +1,6 @@
 #include "send/pool.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void pool_init(struct pool_state *p, const char *name, const struct conf_pool *cfg)
@@ -140,4 +141,27 @@ double pool_ready_at(const struct pool_state *p, double now)
 			t = m->cool_until;
 	}
 	return t;
+}
+
+void pool_released(struct pool_state *p, int i)
+{
+	if (p->ms[i].active)
+		p->ms[i].active--;
+}
+
+int pool_has_mx(const struct pool_state *p)
+{
+	size_t i;
+	for (i = 0; i < p->cfg.n; i++)
+		if (p->cfg.m[i].mx)
+			return 1;
+	return 0;
+}
+
+void pool_member_name(const struct conf_member *cm, const char *domain, char *out, size_t cap)
+{
+	if (cm->mx)
+		snprintf(out, cap, "mx:%s", domain);
+	else
+		snprintf(out, cap, "%s:%u", cm->host, cm->port);
 }

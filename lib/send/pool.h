@@ -41,7 +41,15 @@ void pool_failed(struct pool_state *p, int i, double now);
  * token of its rate. */
 void pool_used(struct pool_state *p, int i, double now);
 void pool_succeeded(struct pool_state *p, int i);
+/* Member i's transaction is over: its session slot is free again. */
+void pool_released(struct pool_state *p, int i);
 /* Earliest time a cooling member is usable again (0: one is usable). */
 double pool_ready_at(const struct pool_state *p, double now);
+/* Some member of the pool delivers to the recipient's MX hosts (its
+ * transactions then go one recipient domain each). */
+int pool_has_mx(const struct pool_state *p);
+/* How a member is named in the log and to pick a worker: "mx:DOMAIN"
+ * for an MX member (domain: the recipients'), else "host:port". */
+void pool_member_name(const struct conf_member *cm, const char *domain, char *out, size_t cap);
 
 #endif

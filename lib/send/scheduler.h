@@ -3,7 +3,9 @@
 /* relay-send's scheduler: finds due messages in the queue, routes each
  * recipient to a pool, hands transactions to network workers, records
  * outcomes (info files), retries, expires, bounces and removes.
- * doc/relay-send.8 and doc/queue.md describe the states. */
+ * doc/relay-send.8 and doc/queue.md describe the states. The loop is in
+ * scheduler.c; the pieces it owns and passes by pointer are qindex.h,
+ * sendconf.h, children.h, record.h and deliver.h (with attempt.h). */
 #include <sys/types.h>
 
 struct sched_opts {

@@ -1,5 +1,5 @@
 /* Pool member choice: the spreads of round-robin and weighted, failover
- * order, cooling and its cap. */
+ * order, cooling and its cap, session slots, member names. */
 #include <stdio.h>
 #include "check.h"
 #include "send/pool.h"
@@ -84,5 +84,28 @@ int main(void)
 	pool_used(&p, 0, 10.6);
 	p.ms[0].active = 0;
 	CHECK(pool_pick(&p, 10.7, 0, &busy) == -1 && busy);
+
+	/* a released session slot is free again, and never goes below 0 */
+	mk(&p, "failover a:25");
+	p.ms[0].limit = 1;
+	pool_used(&p, 0, 0);
+	CHECK(pool_pick(&p, 0, 0, &busy) == -1 && busy);
+	pool_released(&p, 0);
+	CHECK(p.ms[0].active == 0 && pool_pick(&p, 0, 0, &busy) == 0);
+	pool_released(&p, 0);
+	CHECK(p.ms[0].active == 0);
+
+	/* names in the log; a pool with an MX member */
+	{
+		char name[300];
+		mk(&p, "failover relay.example:587 mx");
+		CHECK(pool_has_mx(&p));
+		pool_member_name(&p.cfg.m[0], "example.org", name, sizeof name);
+		CHECK_STR(name, "relay.example:587");
+		pool_member_name(&p.cfg.m[1], "example.org", name, sizeof name);
+		CHECK_STR(name, "mx:example.org");
+		mk(&p, "roundrobin a:25 b:25");
+		CHECK(!pool_has_mx(&p));
+	}
 	CHECK_DONE();
 }

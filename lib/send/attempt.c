@@ -1,0 +1,191 @@
+/* One delivery attempt of one queued message (attempt.h): what it read
+ * from the queue and what happened to each recipient, in struct attempt;
+ * its DKIM signature and its conclusion. */
+#include "send/attempt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "base/fileio.h"
+#include "send/children.h"
+#include "send/qindex.h"
+#include "send/record.h"
+#include "send/sendconf.h"
+
+#define BOUNCE_RETRY  300.0    /* relay-bounce failed: try again after */
+
+enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, double *wait,
+                               const char **why)
+{
+	char path[PATH_MAX];
+	struct attempt *a;
+	struct queue_info qi;
+	int e;
+
+	*ap = NULL;
+	if (queue_path(path, sizeof path, "msg", m->id) < 0)
+		return ATTEMPT_NONE;
+	a = calloc(1, sizeof *a);
+	if (!a)
+		die(EXIT_TEMP, "out of memory");
+	a->m = m;
+	a->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (a->fd < 0) {
+		e = errno;
+		if (e != ENOENT)
+			warn_sys("unable to open %s", path);
+		free(a);
+		return e == ENOENT ? ATTEMPT_GONE : ATTEMPT_LATER;
+	}
+	if (queue_read_env_fd(a->fd, &a->env, &a->e, why) < 0) {
+		e = errno;
+		close(a->fd);
+		buf_free(&a->env);
+		free(a);
+		return e == ENOENT ? ATTEMPT_GONE : ATTEMPT_CORRUPT;
+	}
+	if (queue_info_read(m->id, a->e.nrcpt, &qi) < 0) {
+		warn_sys("unable to read the info file of %s", m->id);
+		attempt_free(a);
+		return ATTEMPT_LATER;
+	}
+	a->st = qi.state;
+	qi.state = NULL;
+	a->attempts = qi.attempts;
+	a->warned = qi.warned;
+	a->has_info = qi.exists;
+	if (qi.have_sig) {
+		a->sig = qi.sig;	/* signed at the first attempt: the same bytes */
+		memset(&qi.sig, 0, sizeof qi.sig);
+	}
+	queue_info_free(&qi);
+	/* a retry hint from before a restart: wait for it unless forced */
+	if (!forced && qi.next > (long long)time(NULL)) {
+		*wait = (double)(qi.next - (long long)time(NULL));
+		attempt_free(a);
+		return ATTEMPT_WAIT;
+	}
+	a->now = calloc(a->e.nrcpt, 1);
+	a->err = calloc(a->e.nrcpt, sizeof *a->err);
+	if (!a->now || !a->err)
+		die(EXIT_TEMP, "out of memory");
+	*ap = a;
+	return ATTEMPT_OPEN;
+}
+
+void attempt_free(struct attempt *a)
+{
+	size_t i;
+	if (a->fd >= 0)
+		close(a->fd);
+	for (i = 0; a->err && i < a->e.nrcpt; i++)
+		free(a->err[i].text);
+	free(a->err);
+	free(a->st);
+	free(a->now);
+	queue_env_free(&a->e);
+	buf_free(&a->env);
+	buf_free(&a->sig);
+	free(a);
+}
+
+void attempt_set_err(struct attempt *a, size_t i, const struct smtp_result *r, const char *relay)
+{
+	struct rerr *e = &a->err[i];
+	e->code = r->code;
+	snprintf(e->enh, sizeof e->enh, "%s", r->enh);
+	free(e->text);
+	e->text = strdup(r->text);
+	snprintf(e->relay, sizeof e->relay, "%s", relay ? relay : "");
+}
+
+int attempt_sign(struct attempt *a, struct children *kids)
+{
+	char why[500];
+	struct smtp_result e = {0};
+	size_t i;
+	enum dkim_outcome d = children_dkim_sign(kids, a->fd, a->e.body_off, &a->sig, why, sizeof why);
+	if (d == DKIM_SIGNED)
+		a->sig_new = 1;
+	if (d == DKIM_NONE || d == DKIM_SIGNED)
+		return 0;
+	e.code = d == DKIM_PERM ? 554 : 451;
+	snprintf(e.enh, sizeof e.enh, d == DKIM_PERM ? "5.7.0" : "4.7.0");
+	snprintf(e.text, sizeof e.text, "%s", why);
+	for (i = 0; i < a->e.nrcpt; i++) {
+		if (a->st[i] != RS_PENDING)
+			continue;
+		attempt_set_err(a, i, &e, "dkim");
+		if (d == DKIM_PERM)
+			a->now[i] = RS_FAILED;
+		record_outcome(d == DKIM_PERM ? "failed" : "deferred", a, i, "dkim", &e, NULL);
+	}
+	return 1;
+}
+
+/* Hand the failed recipients (or, with delayed, the pending ones) to
+ * relay-bounce: 0 when it queued a DSN (or deliberately dropped one). */
+static int bounce(const struct attempt *a, int delayed)
+{
+	struct buf in = BUF_INIT;
+	int r;
+	record_bounce_input(a, delayed, &in);
+	r = children_bounce(a->m->id, &in);
+	buf_free(&in);
+	return r;
+}
+
+enum attempt_end attempt_conclude(struct attempt *a, struct sendconf *conf, double *due)
+{
+	struct buf lines = BUF_INIT;
+	struct conf_retry rt;
+	size_t pending, failed, bounced_now = 0;
+	time_t now = time(NULL);
+	long long age = (long long)(now - a->e.arrival);
+
+	sendconf_retry(conf, a->e.class, &rt);
+	if (age < 0)
+		age = 0;	/* clock stepped back: never expire from that */
+	record_settle(a, age, rt.lifetime, now, &lines, &pending, &failed);
+	if (pending || failed) {
+		if (lines.len) {
+			if (record_info(a, lines.p, lines.len, 1) < 0)
+				warn_sys("unable to record outcomes of %s (they may repeat)", a->m->id);
+			lines.len = 0;
+		}
+		if (failed && bounce(a, 0) == 0) {
+			/* a crash here repeats the DSN (the F lines stay): never loses one */
+			crash_point("send-bounced");
+			bounced_now = record_bounced(a, &lines);
+			failed = 0;
+		} else if (failed)
+			record_bounce_deferred(a);
+	}
+	if (pending == 0 && failed == 0) {
+		/* all delivered (then no fsync is needed: nothing to repeat) or bounced */
+		record_remove(a);
+		buf_free(&lines);
+		return ATTEMPT_DONE;
+	}
+	if (pending && conf->delay_warn && !a->warned && (unsigned long)age >= conf->delay_warn &&
+	    bounce(a, 1) == 0)
+		record_delay_warned(a, pending, &lines);
+	if (pending) {
+		size_t k = (size_t)a->attempts < rt.n ? (size_t)a->attempts : rt.n - 1;
+		double wait = (double)rt.schedule[k];
+		*due = qindex_clock() + wait;
+		record_retry(a, now, wait, &lines);
+	} else
+		*due = qindex_clock() + BOUNCE_RETRY;
+	if (lines.len && record_info(a, lines.p, lines.len, bounced_now > 0) < 0)
+		warn_sys("unable to update the info file of %s", a->m->id);
+	buf_free(&lines);
+	return ATTEMPT_RETRY;
+}

@@ -1,0 +1,433 @@
+/* Delivering started attempts (deliver.h): routing recipients into
+ * tasks, dispatching tasks to workers, taking their results. The waiting
+ * tasks are in struct deliver; the modules it uses are passed in it. */
+#include "send/deliver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/diag.h"
+#include "bounce/classify.h"
+#include "conf/member.h"
+#include "intake/addr.h"
+#include "send/attempt.h"
+#include "send/job.h"
+
+#define REREAD_S      60.0     /* a queue or info file could not be read */
+#define OPEN_TASKS    64       /* tasks an attempt groups recipients into */
+
+/* One transaction: recipients of one attempt for one pool (and, for a
+ * pool with an MX member, one domain), waiting or in flight. */
+struct task {
+	struct attempt *a;
+	int pool;               /* index, or POOL_DIRECT */
+	const char *domain;     /* recipient domain (mx members) */
+	size_t n;
+	size_t idx[JOB_RCPT_MAX];
+	unsigned long tried;    /* a bit per member tried */
+	int member;
+	struct smtp_result last; /* why the last member failed */
+	int have_last;
+	struct task *next;
+};
+
+/* The attempt's last task is done: conclude it, then forget the message
+ * or put it back on the heap. */
+static void attempt_end(struct deliver *d, struct attempt *a)
+{
+	struct qmsg *m = a->m;
+	double due;
+	d->active--;
+	m->a = NULL;
+	if (d->terminating && !a->dispatched) {
+		/* stopping before any transaction started: nothing to record */
+		qindex_wait(d->index, m, m->due);
+	} else if (attempt_conclude(a, d->conf, &due) == ATTEMPT_DONE) {
+		qindex_forget(d->index, m);
+	} else {
+		m->forced = 0;
+		qindex_wait(d->index, m, due);
+	}
+	attempt_free(a);
+}
+
+/* ------------------------------------------------------------ tasks */
+
+static struct task *task_new(struct attempt *a, int pool, const char *domain)
+{
+	struct task *t = calloc(1, sizeof *t);
+	if (!t)
+		die(EXIT_TEMP, "out of memory");
+	t->a = a;
+	t->pool = pool;
+	t->domain = domain;
+	t->member = -1;
+	a->tasks++;
+	return t;
+}
+
+static void task_enqueue(struct deliver *d, struct task *t, int front)
+{
+	struct task **pp = &d->thead;
+	if (front) {
+		t->next = d->thead;
+		d->thead = t;
+		return;
+	}
+	while (*pp)
+		pp = &(*pp)->next;
+	t->next = NULL;
+	*pp = t;
+}
+
+/* One task of an attempt less; the last one concludes it. */
+static void task_done(struct deliver *d, struct task *t)
+{
+	struct attempt *a = t->a;
+	free(t);
+	if (--a->tasks == 0)
+		attempt_end(d, a);
+}
+
+/* Every member of the pool is tried, cooling or down: defer the task. */
+static void task_defer(struct deliver *d, struct task *t, const char *why)
+{
+	struct smtp_result r;
+	size_t i;
+	struct pool_state *p = sendconf_pool(d->conf, t->pool);
+	if (t->have_last)
+		r = t->last;
+	else {
+		memset(&r, 0, sizeof r);
+		snprintf(r.enh, sizeof r.enh, "4.4.1");
+		snprintf(r.text, sizeof r.text, "%s", why);
+	}
+	for (i = 0; i < t->n; i++) {
+		attempt_set_err(t->a, t->idx[i], &r, p->name);
+		record_outcome("deferred", t->a, t->idx[i], p->name, &r, NULL);
+	}
+	task_done(d, t);
+}
+
+/* ------------------------------------------------------------ starting an attempt */
+
+/* Route every pending recipient to a pool and group them into tasks:
+ * one per pool (and domain, for pools with an MX member), at most
+ * JOB_RCPT_MAX recipients each. */
+static void route(struct deliver *d, struct attempt *a)
+{
+	struct task *open_tasks[OPEN_TASKS];
+	size_t nopen = 0, i, k;
+
+	for (i = 0; i < a->e.nrcpt; i++) {
+		const char *dom;
+		char ldom[256];
+		int pi, has_mx;
+		struct task *t = NULL;
+		if (a->st[i] != RS_PENDING)
+			continue;
+		dom = addr_domain(a->e.rcpt[i]);
+		snprintf(ldom, sizeof ldom, "%s", dom ? dom : "");
+		conf_lower(ldom);
+		switch (sendconf_route(d->conf, a->e.sender, a->e.class, ldom, &pi)) {
+		case ROUTE_ERROR:
+			warn_sys("unable to read etc/routes.cdb");
+			continue;	/* stays pending: retried */
+		case ROUTE_UNKNOWN: {
+			struct smtp_result e = {0};
+			snprintf(e.enh, sizeof e.enh, "4.3.5");
+			snprintf(e.text, sizeof e.text, "route names an unknown pool");
+			attempt_set_err(a, i, &e, "");
+			record_outcome("deferred", a, i, "-", &e, NULL);
+			continue;
+		}
+		case ROUTE_POOL:
+		case ROUTE_DIRECT:
+			break;
+		}
+		has_mx = pool_has_mx(sendconf_pool(d->conf, pi));
+		for (k = 0; k < nopen; k++) {
+			struct task *o = open_tasks[k];
+			if (o->pool == pi && o->n < JOB_RCPT_MAX &&
+			    (!has_mx || strcasecmp(o->domain, dom ? dom : "") == 0)) {
+				t = o;
+				break;
+			}
+		}
+		if (!t) {
+			t = task_new(a, pi, dom ? dom : "");
+			if (nopen < OPEN_TASKS)
+				open_tasks[nopen++] = t;
+			task_enqueue(d, t, 0);
+		}
+		t->idx[t->n++] = i;
+	}
+}
+
+void deliver_start(struct deliver *d, struct qmsg *m)
+{
+	struct attempt *a;
+	const char *why = "";
+	double wait = 0;
+	int refused;
+
+	switch (attempt_open(m, m->forced, &a, &wait, &why)) {
+	case ATTEMPT_NONE:
+		return;
+	case ATTEMPT_CORRUPT:
+		record_quarantine(m->id, why);
+		/* fall through */
+	case ATTEMPT_GONE:
+		qindex_forget(d->index, m);   /* delivered, deleted or held */
+		return;
+	case ATTEMPT_LATER:
+		qindex_wait(d->index, m, qindex_clock() + REREAD_S);
+		return;
+	case ATTEMPT_WAIT:
+		qindex_wait(d->index, m, qindex_clock() + wait);
+		return;
+	case ATTEMPT_OPEN:
+		break;
+	}
+	a->t0 = qindex_clock();
+	m->a = a;
+	d->active++;
+	a->tasks = 1;   /* held while routing, released below */
+	refused = !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
+	if (!refused)
+		route(d, a);
+	if (--a->tasks == 0)
+		attempt_end(d, a);
+}
+
+/* ------------------------------------------------------------ dispatch and results */
+
+/* The job for task t on member cm, with its TLS and AUTH policy. */
+static void job_fill(struct deliver *d, const struct task *t, const struct conf_member *cm,
+                     const struct conf_member_policy *pol, struct job *j)
+{
+	size_t i;
+	memset(j, 0, sizeof *j);
+	j->id = ++d->jobseq;
+	j->mx = cm->mx;
+	j->host = cm->mx ? t->domain : cm->host;
+	j->port = cm->mx ? 25 : cm->port;
+	j->tls = (int)pol->tls.mode;
+	j->implicit_tls = pol->tls.smtps;
+	j->ca = pol->ca;
+	j->user = pol->have_auth ? pol->auth.user : "";
+	j->pass = pol->have_auth ? pol->auth.pass : "";
+	j->auth_plaintext_ok = pol->auth_plaintext_ok;
+	j->helo = d->conf->helo;
+	j->dns_config = d->conf->dns_config;
+	j->body_off = t->a->e.body_off;
+	j->prefix = t->a->sig.p ? t->a->sig.p : "";
+	j->prefix_len = t->a->sig.len;
+	j->timeout_ms = d->conf->timeout_ms;
+	j->sender = t->a->e.sender;
+	for (i = 0; i < t->n; i++)
+		j->rcpt[i] = t->a->e.rcpt[t->idx[i]];
+	j->n = t->n;
+}
+
+void deliver_dispatch(struct deliver *d)
+{
+	struct task **pp = &d->thead;
+	double now = qindex_clock();
+	while (*pp) {
+		struct task *t = *pp;
+		struct pool_state *p = sendconf_pool(d->conf, t->pool);
+		const struct conf_member *cm;
+		struct job j;
+		char key[600], err[256];
+		const char *tkey;
+		struct conf_member_policy pol;
+		struct worker_slot *w;
+		int busy, mi, wi;
+
+		if (d->terminating) {
+			*pp = t->next;
+			task_done(d, t);
+			continue;
+		}
+		if (!children_any_idle(d->kids))
+			return;	/* a pick would advance the rotation for nothing */
+		mi = pool_pick(p, now, t->tried, &busy);
+		if (mi < 0) {
+			if (busy) {
+				pp = &t->next;
+				continue;
+			}
+			*pp = t->next;
+			task_defer(d, t, "no member of the pool is available");
+			continue;
+		}
+		cm = &p->cfg.m[mi];
+		pool_member_name(cm, t->domain, key, sizeof key);
+		/* TLS and AUTH policy: by host:port for relays, by domain for MX */
+		tkey = cm->mx ? t->domain : key;
+		if (conf_member_policy(d->home, &d->conf->tls, &d->conf->auth, tkey, cm->mx ? 25 : cm->port,
+		                       cm->mx, &pol, err, sizeof err) < 0) {
+			/* never a weaker default: wait until the table reads again */
+			warn_("%s: %s", tkey, err);
+			*pp = t->next;
+			task_defer(d, t, "unable to read the TLS or AUTH policy");
+			continue;
+		}
+		wi = children_idle_worker(d->kids, key);
+		w = &d->kids->w[wi];
+		*pp = t->next;
+		t->member = mi;
+		job_fill(d, t, cm, &pol, &j);
+		if (job_send(w->sock, &j, t->a->fd) < 0) {
+			warn_sys("unable to hand a job to worker %ld", (long)w->pid);
+			conf_member_policy_wipe(&pol);
+			task_enqueue(d, t, 1);
+			children_worker_close(d->kids, wi);
+			return;
+		}
+		conf_member_policy_wipe(&pol);
+		w->t = t;
+		w->jobid = j.id;
+		snprintf(w->key, sizeof w->key, "%s", key);
+		pool_used(p, mi, now);
+		t->a->dispatched = 1;
+	}
+}
+
+/* What one recipient's reply means for it; the ones to try again in a
+ * new transaction go into *again (made on first use). */
+static void take_reply(struct deliver *d, struct task *t, size_t i, const struct job_result *res,
+                       const char *relay, int some_ok, struct task **again, int *fault_again)
+{
+	struct attempt *a = t->a;
+	size_t k = t->idx[i];
+	const struct smtp_result *r = &res->r[i];
+	struct classify_result cr;
+	int failover = r->member_fault;
+	if (r->code / 100 == 2) {
+		a->now[k] = RS_DELIVERED;
+		attempt_set_err(a, k, r, relay);
+		record_outcome("delivered", a, k, relay, r, res->tls);
+		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
+		return;
+	}
+	/* the shared table (etc/classify, relay-bounce's defaults) says
+	 * whether a refusal is the relay's problem: rate limits, TLS and
+	 * AUTH demands go to the next member, never to a bounce */
+	classify(&d->conf->cls, r->code, r->enh, r->text, &cr);
+	if (cr.action == ACTION_FAILOVER && r->code)
+		failover = 1;
+	if (failover || (r->code == 452 && !strcmp(r->stage, "rcpt") && some_ok)) {
+		/* 421 in mid-session: these go to the next member. 452 "too
+		 * many recipients" after some were taken: a new transaction
+		 * for the rest, on any member (RFC 5321 4.5.3.1.10) */
+		if (!*again) {
+			*again = task_new(a, t->pool, t->domain);
+			(*again)->tried = failover ? t->tried | (1UL << t->member) : t->tried;
+			*fault_again = failover;
+		}
+		(*again)->idx[(*again)->n++] = k;
+		(*again)->last = *r;
+		(*again)->have_last = 1;
+		attempt_set_err(a, k, r, relay);
+		if (failover)
+			record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
+	} else if (r->temp || r->code / 100 != 5 || cr.action == ACTION_RETRY) {
+		attempt_set_err(a, k, r, relay);
+		record_outcome("deferred", a, k, relay, r, res->tls);
+		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
+	} else {
+		a->now[k] = RS_FAILED;
+		attempt_set_err(a, k, r, relay);
+		record_outcome("failed", a, k, relay, r, res->tls);
+		record_count(d->rec, relay, a->e.sender, COUNTER_BOUNCED);
+	}
+}
+
+static void on_result(struct deliver *d, int wi, struct job_result *res)
+{
+	struct task *t = d->kids->w[wi].t, *again = NULL;
+	struct attempt *a = t->a;
+	struct pool_state *p = sendconf_pool(d->conf, t->pool);
+	char relay[600];
+	size_t i;
+	int all_fault = 1, some_ok = 0, fault_again = 0;
+	double now = qindex_clock();
+
+	d->kids->w[wi].t = NULL;
+	pool_released(p, t->member);
+	pool_member_name(&p->cfg.m[t->member], t->domain, relay, sizeof relay);
+	if (!res->conn_failed && res->n != t->n) {
+		warn_("worker %ld answered for %zu recipients, not %zu", (long)d->kids->w[wi].pid, res->n, t->n);
+		res->conn_failed = 1;
+		memset(&res->conn, 0, sizeof res->conn);
+		snprintf(res->conn.text, sizeof res->conn.text, "bad answer from a worker");
+		res->conn.temp = 1;
+	}
+	if (!res->conn_failed)
+		for (i = 0; i < t->n; i++)
+			if (!res->r[i].member_fault)
+				all_fault = 0;
+	if (res->conn_failed || all_fault) {
+		const struct smtp_result *why = res->conn_failed ? &res->conn : &res->r[0];
+		/* the member is at fault: cool it and try the next member now */
+		pool_failed(p, t->member, now);
+		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
+		t->tried |= 1UL << t->member;
+		t->last = *why;
+		t->have_last = 1;
+		record_failover(a, p->name, relay, why, -1, p->ms[t->member].cool_until - now);
+		task_enqueue(d, t, 1);
+		return;
+	}
+	pool_succeeded(p, t->member);
+	for (i = 0; i < t->n; i++)
+		some_ok |= res->r[i].code / 100 == 2;
+	for (i = 0; i < t->n; i++)
+		take_reply(d, t, i, res, relay, some_ok, &again, &fault_again);
+	if (again) {
+		if (fault_again) {
+			pool_failed(p, t->member, now);
+			record_failover(a, p->name, relay, &again->last, (long long)again->n,
+			                p->ms[t->member].cool_until - now);
+		}
+		task_enqueue(d, again, 1);
+	}
+	task_done(d, t);
+}
+
+void deliver_worker_lost(struct deliver *d, int wi)
+{
+	struct task *t = d->kids->w[wi].t;
+	children_worker_close(d->kids, wi);
+	if (t) {
+		/* not the member's fault: the same member may be tried again */
+		d->kids->w[wi].t = NULL;
+		pool_released(sendconf_pool(d->conf, t->pool), t->member);
+		memset(&t->last, 0, sizeof t->last);
+		snprintf(t->last.enh, sizeof t->last.enh, "4.3.0");
+		snprintf(t->last.text, sizeof t->last.text, "network worker died");
+		t->have_last = 1;
+		task_defer(d, t, "network worker died");
+	}
+}
+
+void deliver_read(struct deliver *d, int wi)
+{
+	struct worker_slot *w = &d->kids->w[wi];
+	struct job_result *res = malloc(sizeof *res);
+	int rr;
+	if (!res)
+		die(EXIT_TEMP, "out of memory");
+	rr = job_result_recv(w->sock, res);
+	if (rr > 0 && w->t && res->id == w->jobid)
+		on_result(d, wi, res);
+	else if (rr > 0)
+		warn_("unexpected answer from worker %ld", (long)w->pid);
+	else
+		deliver_worker_lost(d, wi);
+	free(res);
+}

@@ -1,0 +1,73 @@
+#ifndef RELAY_SENDCONF_H
+#define RELAY_SENDCONF_H
+/* The configuration relay-send runs with. State: struct sendconf (owned
+ * by the loop, passed by pointer): the open tables of etc/ (routes, tls,
+ * auth, limits, retry), the pools with each member's cooling, limits and
+ * health marks, the direct (MX) pool, the reply classification table,
+ * and the settings it reads (helo, dns_config, smtp_timeout,
+ * bounce_delay_warning). sendconf_load reads it at start-up and again on
+ * SIGHUP, keeping the cooling of members that are still there; a table
+ * or etc/settings.cdb that cannot be read is fatal, as at start-up.
+ * sendconf_health_refresh folds in relay-health's state/health. */
+#include <sys/types.h>
+#include <time.h>
+#include "bounce/classify.h"
+#include "conf/conf.h"
+#include "health/health.h"
+#include "send/pool.h"
+
+#define POOLS_MAX     256
+#define POOL_DIRECT   (-1)     /* no route: direct MX delivery */
+
+struct sendconf {
+	const char *home;
+	struct conf routes, tls, auth, limits, retry;
+	struct pool_state pools[POOLS_MAX];
+	size_t npools;
+	struct pool_state direct;   /* POOL_DIRECT */
+	char helo[256];
+	char dns_config[CONF_PATH_MAX + 1]; /* "" = the system resolver */
+	int timeout_ms;             /* smtp_timeout; 0 = RFC defaults */
+	unsigned long delay_warn;   /* seconds; 0: no delay warnings */
+	struct classify_table cls;  /* etc/classify, relay-bounce's table */
+	/* members relay-health marked down (state/health) */
+	struct health_state health;
+	struct timespec health_mtime;
+	ino_t health_inode;         /* of state/health when last read */
+	time_t health_at;           /* last looked at (once a second) */
+};
+
+/* Read (or re-read) etc/ into c; c->home must be set and c zeroed the
+ * first time. Dies (111) when a table or the settings cannot be read. */
+void sendconf_load(struct sendconf *c);
+void sendconf_free(struct sendconf *c);
+/* The number of network workers: asked if > 0, else the concurrency
+ * setting (20 when unset, 0 or not a number); at most 1000. Dies when
+ * etc/settings.cdb cannot be read. */
+int sendconf_workers(const struct sendconf *c, int asked);
+
+/* The retry schedule of a message class: etc/retry's entry for class,
+ * else its "default" entry, else the built-in one. */
+void sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r);
+
+/* Pool i (an index into pools, or POOL_DIRECT). */
+struct pool_state *sendconf_pool(struct sendconf *c, int i);
+/* The pool named name: 1 found (*i its index), 0 absent. */
+int sendconf_pool_find(const struct sendconf *c, const char *name, int *i);
+
+/* Where a recipient goes (etc/routes by sender, class and its lower-case
+ * domain). */
+enum sendconf_route {
+	ROUTE_ERROR = -1,   /* etc/routes cannot be read (errno) */
+	ROUTE_POOL,         /* a route names a known pool: *pool its index */
+	ROUTE_DIRECT,       /* no route: *pool is POOL_DIRECT */
+	ROUTE_UNKNOWN,      /* a route names a pool that etc/pools lacks */
+};
+enum sendconf_route sendconf_route(struct sendconf *c, const char *sender, const char *class,
+                                   const char *domain, int *pool);
+
+/* Members marked down by relay-health: one stat a second, the file
+ * re-read when it changed; logs member_down and member_up. */
+void sendconf_health_refresh(struct sendconf *c);
+
+#endif
