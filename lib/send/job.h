@@ -23,7 +23,7 @@ struct job {
 	int mx;                 /* 1: deliver to the MX hosts of domain */
 	const char *host;       /* a relay, or the recipient domain for mx */
 	unsigned port;
-	int tls;                /* TLS_NONE .. TLS_VERIFY */
+	int tls;                /* enum conf_tls_mode: CONF_TLS_NONE .. CONF_TLS_VERIFY */
 	int implicit_tls;
 	const char *ca;         /* "" = system store */
 	const char *user, *pass;/* "" = no AUTH */

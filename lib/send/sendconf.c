@@ -145,7 +145,7 @@ static void load_settings(struct sendconf *c)
 void sendconf_load(struct sendconf *c)
 {
 	struct conf_pool direct = {0};
-	char cp[PATH_MAX], cerr[256];
+	char cerr[256];
 
 	conf_close(&c->routes); conf_close(&c->tls); conf_close(&c->auth);
 	conf_close(&c->limits); conf_close(&c->retry);
@@ -164,8 +164,7 @@ void sendconf_load(struct sendconf *c)
 
 	load_settings(c);
 	classify_table_free(&c->cls);
-	snprintf(cp, sizeof cp, "%s/etc/classify", c->home);
-	if (classify_load(&c->cls, cp, cerr, sizeof cerr) < 0)
+	if (classify_load_home(&c->cls, c->home, cerr, sizeof cerr) < 0)
 		warn_("etc/classify: %s; using the built-in rules", errno ? strerror(errno) : cerr);
 	c->health_at = 0;   /* look at state/health again now */
 }
