@@ -203,6 +203,38 @@ int dkim_key_pem(const struct dkim_key *k, struct buf *out)
 	return r;
 }
 
+/* Writing path failed: close fd (if open), remove the file, say why. */
+static int save_failed(const char *path, int fd, char *why, size_t wn)
+{
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	return dkim_say(errno_temporary(e) ? DKIM_TEMP : DKIM_PERM, why, wn,
+	                "unable to write %s: %s", path, strerror(e));
+}
+
+int dkim_key_save(const struct dkim_key *k, const char *path, char *why, size_t wn)
+{
+	struct buf pem = BUF_INIT;
+	int fd, e, r = DKIM_OK;
+	if (dkim_key_pem(k, &pem) < 0)
+		return dkim_say(DKIM_TEMP, why, wn, "unable to encode the key");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		e = errno;
+		r = dkim_say(errno_temporary(e) ? DKIM_TEMP : DKIM_PERM, why, wn,
+		             "unable to create %s: %s", path, strerror(e));
+	} else if (fchmod(fd, 0600) < 0 || write_all(fd, pem.p, pem.len) < 0 || fsync_checked(fd) < 0) {
+		r = save_failed(path, fd, why, wn);
+	} else if (close(fd) < 0 || fsync_parent(path) < 0) {
+		r = save_failed(path, -1, why, wn);
+	}
+	sodium_memzero(pem.p, pem.len);
+	buf_free(&pem);
+	return r;
+}
+
 int dkim_key_record(const struct dkim_key *k, struct buf *out)
 {
 	if (k->alg == DKIM_ED25519_SHA256) {
