@@ -84,7 +84,10 @@ static const char ex_settings_head[] =
 "#   concurrency deliveries in flight at once (default 20)\n"
 "#   dns_config  unbound config file for tests (default: system resolver)\n"
 "#   bounce_delay_warning  delay before a \"delayed\" DSN (default 4h; 0s: none)\n"
-"#   suppression_expiry    how long a hard-bounced address is suppressed (default 30d)\n"
+"#   suppression_expiry    how long a hard-bounced address is suppressed (default 90d)\n"
+"#   bounce_size_limit     bytes of the original message in a DSN (default 50000)\n"
+"#   hopcount_limit        Received: lines past which a bounce is a loop (default 100)\n"
+"#   smtp_timeout          one timeout for every SMTP stage (default 0s: RFC 5321's)\n"
 "#\n";
 
 static int mkdir_mode(const char *path, mode_t mode, int *made)
@@ -184,7 +187,9 @@ int conf_init_home(const char *dir, int force)
 		    buf_printf(&settings, "#hostname     %s\n#helo         %s\n"
 		               "#postmaster   postmaster@%s\n#maxsize      33554432\n"
 		               "#concurrency  20\n#bounce_delay_warning  4h\n"
-		               "#suppression_expiry    30d\n", safe, safe, safe) < 0) {
+		               "#suppression_expiry    90d\n#bounce_size_limit     50000\n"
+		               "#hopcount_limit        100\n#smtp_timeout          0s\n",
+		               safe, safe, safe) < 0) {
 			buf_free(&settings);
 			warn_sys("unable to make settings");
 			return -1;

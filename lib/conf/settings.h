@@ -29,9 +29,10 @@ const char *conf_setting_default(const char *key);
 int conf_parse_setting(const char *key, const char *value, struct buf *out,
                        char *err, size_t errcap);
 
-/* The raw value only, no default: 1 found, 0 absent, -1 error. For the
- * callers not yet on conf_setting_value (relay-bounce, relay-send's
- * scheduler); to be removed with them. */
+/* The configured value only, no default: 1 found, 0 absent, -1 error.
+ * For a caller to whom "not set" means something (relay-bounce drops a
+ * double bounce when no postmaster is set); everything else uses
+ * conf_setting_value. */
 int conf_setting(const char *home, const char *key, struct buf *val);
 /* The old fast path of relay-inject and relay-queue, now over
  * conf_setting; to be removed when they use the getters above. The value

@@ -148,6 +148,43 @@ static void t_not_ours(const char *home)
 	buf_free(&v);
 }
 
+/* relay-config init writes every setting with a default, commented out,
+ * with the default the reader applies (it once said 30d for a 90d). */
+static void t_template(const char *home)
+{
+	static const char *const keys[] = { "maxsize", "concurrency", "bounce_delay_warning",
+		"suppression_expiry", "bounce_size_limit", "hopcount_limit", "smtp_timeout", NULL };
+	char path[512], line[512];
+	const char *const *k;
+	FILE *f;
+	snprintf(path, sizeof path, "%s/etc/settings", home);
+	for (k = keys; *k; k++) {
+		int found = 0;
+		size_t n = strlen(*k);
+		f = fopen(path, "r");
+		CHECK(f != NULL);
+		while (f && fgets(line, sizeof line, f)) {
+			char *v = line + 1 + n;
+			if (line[0] != '#' || strncmp(line + 1, *k, n) != 0 || (*v != ' ' && *v != '\t'))
+				continue;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			v[strcspn(v, "\n")] = 0;
+			found = 1;
+			if (!conf_setting_default(*k) || strcmp(v, conf_setting_default(*k)) != 0) {
+				fprintf(stderr, "etc/settings template: %s %s, default %s\n", *k, v,
+				        conf_setting_default(*k) ? conf_setting_default(*k) : "(none)");
+				CHECK(!"template value is the default");
+			}
+		}
+		if (f)
+			fclose(f);
+		if (!found)
+			fprintf(stderr, "etc/settings template: no line for %s\n", *k);
+		CHECK(found);
+	}
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/t_settings.XXXXXX", home[256], cmd[300];
@@ -155,6 +192,7 @@ int main(void)
 	t_defaults(dir);  /* no etc/ at all */
 	snprintf(home, sizeof home, "%s/h", dir);
 	CHECK(conf_init_home(home, 0) == 0);
+	t_template(home);
 	t_defaults(home); /* every setting commented out */
 	t_configured(home);
 	t_not_ours(home);
