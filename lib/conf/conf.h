@@ -20,7 +20,13 @@
  * they take both a text line's value part and a canonical value.
  *
  * Lookups are three-way: 1 found, 0 absent, -1 error (errno set). A read
- * error is never "not configured". */
+ * error is never "not configured".
+ *
+ * Where it is: reader.c (the CDB reader, routes), parse.c (the value
+ * parsers every table shares), tables.c (each table's parser), settings.c
+ * (etc/settings: conf/settings.h), confmake.c, confcheck.c and
+ * confinit.c (relay-config: compile, check, a new home), cdbw.c (the
+ * atomic CDB writer, conf/cdbw.h), member.c (conf/member.h). */
 #include <stddef.h>
 #include <cdb.h>
 #include "base/buf.h"

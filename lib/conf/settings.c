@@ -1,17 +1,19 @@
 /* etc/settings: the table of known settings (name, type, default), the
  * check of one line for relay-config, and the one reader every program
  * uses (conf/settings.h). relay-queue links this file statically: it
- * needs libc, tinycdb, base/ and conf/'s reader and parsers, nothing
- * more. */
+ * needs libc, tinycdb, base/ and conf/parse.c, nothing more. */
 #include "conf/settings.h"
 
+#include <cdb.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/bounds.h"
+#include "base/fileio.h"
 #include "conf/conf.h"
 #include "conf/parse.h"
 
@@ -116,6 +118,63 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
 	return conf_fail(err, errcap, "internal error");
 }
 
+/* ---- the reader: cdb_seek on the file, no mapping, a handful of
+ * reads per key (the cheapest way to one value of a small CDB) ---- */
+
+/* The value of key into val (replaced, NUL-terminated). 1, 0 absent,
+ * -1 error. tinycdb's short read (EIO) means the file is not a CDB:
+ * EPROTO, as conf_open says. */
+static int seek_value(int fd, const char *key, struct buf *val)
+{
+	unsigned dlen;
+	ssize_t got;
+	int r = cdb_seek(fd, key, (unsigned)strlen(key), &dlen);
+	if (r <= 0) {
+		if (r < 0 && errno == EIO)
+			errno = EPROTO;
+		return r;
+	}
+	val->len = 0;
+	if (buf_reserve(val, dlen) < 0 || (got = read_full(fd, val->p, dlen)) < 0)
+		return -1;
+	if ((size_t)got != dlen) {
+		errno = EPROTO;
+		return -1;
+	}
+	val->len = dlen;
+	val->p[dlen] = 0;
+	return 1;
+}
+
+/* Open home/etc/settings.cdb and check its version record. 1 open (*fd),
+ * 0 no such file, -1 error (EPROTO: not a CDB of format CONF_VERSION). */
+static int settings_open(const char *home, int *fd)
+{
+	char path[PATH_MAX];
+	struct buf v = BUF_INIT;
+	int r, e;
+	if (snprintf(path, sizeof path, "%s/etc/settings.cdb", home) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	r = seek_value(*fd, "", &v);
+	if (r == 0 || (r == 1 && strcmp(v.p, CONF_VERSION) != 0)) {
+		errno = EPROTO;
+		r = -1;
+	}
+	buf_free(&v);
+	if (r < 0) {
+		e = errno;
+		close(*fd);
+		errno = e;
+		return -1;
+	}
+	return 1;
+}
+
 /* gethostname(), lowercased, into out. 1, or -1. */
 static int system_hostname(struct buf *out)
 {
@@ -128,21 +187,22 @@ static int system_hostname(struct buf *out)
 	return buf_adds(out, host) < 0 ? -1 : 1;
 }
 
-/* One open and one mapping of settings.cdb (conf_open) per call, however
- * many keys the default needs. */
-int conf_setting_value(const char *home, const char *key, struct buf *val)
+/* One open of settings.cdb per call, however many keys the default
+ * needs (helo and postmaster: hostname too). */
+static int lookup(const char *home, const char *key, int defaults, struct buf *val)
 {
-	struct conf c;
 	const char *d;
-	int r, e;
-	if (conf_open(&c, home, "settings") < 0)
+	int fd = -1, r, e;
+	r = settings_open(home, &fd);
+	if (r < 0)
 		return -1;
-	r = conf_get(&c, key, val);
-	if (r == 0 && strcmp(key, "hostname") == 0) {
+	if (r == 1)
+		r = seek_value(fd, key, val);
+	if (r == 0 && defaults && strcmp(key, "hostname") == 0) {
 		r = system_hostname(val);
-	} else if (r == 0 && (strcmp(key, "helo") == 0 || strcmp(key, "postmaster") == 0)) {
+	} else if (r == 0 && defaults && (strcmp(key, "helo") == 0 || strcmp(key, "postmaster") == 0)) {
 		struct buf h = BUF_INIT;
-		r = conf_get(&c, "hostname", &h);
+		r = fd >= 0 ? seek_value(fd, "hostname", &h) : 0;
 		if (r == 0)
 			r = system_hostname(&h);
 		if (r == 1) {
@@ -150,27 +210,26 @@ int conf_setting_value(const char *home, const char *key, struct buf *val)
 			r = buf_printf(val, "%s%s", key[0] == 'p' ? "postmaster@" : "", h.p) < 0 ? -1 : 1;
 		}
 		buf_free(&h);
-	} else if (r == 0 && (d = conf_setting_default(key))) {
+	} else if (r == 0 && defaults && (d = conf_setting_default(key))) {
 		val->len = 0;
 		r = buf_adds(val, d) < 0 ? -1 : 1;
 	}
-	e = errno;
-	conf_close(&c);
-	errno = e;
+	if (fd >= 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
 	return r;
+}
+
+int conf_setting_value(const char *home, const char *key, struct buf *val)
+{
+	return lookup(home, key, 1, val);
 }
 
 int conf_setting(const char *home, const char *key, struct buf *val)
 {
-	struct conf c;
-	int r, e;
-	if (conf_open(&c, home, "settings") < 0)
-		return -1;
-	r = conf_get(&c, key, val);
-	e = errno;
-	conf_close(&c);
-	errno = e;
-	return r;
+	return lookup(home, key, 0, val);
 }
 
 int conf_setting_number(const char *home, const char *key, unsigned long *v)
