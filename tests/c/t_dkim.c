@@ -1,5 +1,6 @@
-/* Unit tests for lib/dkim_canon.c, lib/dkim.c, lib/base64.c: the RFC 6376
- * and RFC 8463 vectors (hostile-inputs.md part c) byte for byte. */
+/* Unit tests for lib/dkim/ (canonicalization, keys, signing, verifying)
+ * and lib/base/base64.c: the RFC 6376 and RFC 8463 vectors byte for
+ * byte. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
