@@ -1,6 +1,6 @@
 /* relay-config: check the text tables in $RELAY_HOME/etc/ and compile
  * each into NAME.cdb, all or nothing; or make a new relay home.
- * Argument handling only: the work is in lib/confmake.c. */
+ * Argument handling only: the work is in lib/conf/ (confmake.c, confinit.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 	}
 	if (force)
 		usage();
-	/* relay_home() in lib/queue.h does the same; relay-config is never
+	/* relay_home() in lib/queue/queue.h does the same; relay-config is never
 	 * setuid, so the environment may choose. */
 	if (!home)
 		home = getenv("RELAY_HOME");

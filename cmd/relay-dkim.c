@@ -1,5 +1,5 @@
 /* relay-dkim: DKIM signer and verifier. Argument handling only; the
- * work is in lib/dkim*.c. See doc/relay-dkim.8. */
+ * work is in lib/dkim/. See doc/relay-dkim.8. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -149,9 +149,9 @@ static int cmd_keygen(int argc, char **argv)
 {
 	const char *dom = NULL, *sel = NULL, *file = NULL;
 	char deffile[600], why[512];
-	int alg = 0, bits = 2048, c, fd, r;
+	int alg = 0, bits = 2048, c, r;
 	struct dkim_key k;
-	struct buf pem = BUF_INIT, rec = BUF_INIT;
+	struct buf rec = BUF_INIT;
 	size_t i;
 
 	while ((c = getopt(argc, argv, "a:d:s:b:o:")) != -1) {
@@ -177,25 +177,11 @@ static int cmd_keygen(int argc, char **argv)
 	r = dkim_keygen(&k, alg, bits, why, sizeof why);
 	if (r != DKIM_OK)
 		die(exit_for(r), "%s", why);
-	if (dkim_key_pem(&k, &pem) < 0 || dkim_key_record(&k, &rec) < 0)
+	if (dkim_key_record(&k, &rec) < 0)
 		die(EXIT_TEMP, "unable to encode the key");
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		die_errno("unable to create %s", file);
-	if (fchmod(fd, 0600) < 0 || write_all(fd, pem.p, pem.len) < 0 || fsync_checked(fd) < 0) {
-		int e = errno;
-		unlink(file);
-		errno = e;
-		die_errno("unable to write %s", file);
-	}
-	if (close(fd) < 0 || fsync_parent(file) < 0) {
-		int e = errno;
-		unlink(file);
-		errno = e;
-		die_errno("unable to write %s", file);
-	}
-	sodium_memzero(pem.p, pem.len);
-	buf_free(&pem);
+	r = dkim_key_save(&k, file, why, sizeof why);
+	if (r != DKIM_OK)
+		die(exit_for(r), "%s", why);
 	dkim_key_free(&k);
 	/* zone file line; strings of at most 255 bytes (RFC 1035 3.3.14) */
 	printf("%s._domainkey.%s. IN TXT (", sel, dom);

@@ -20,10 +20,17 @@
  * they take both a text line's value part and a canonical value.
  *
  * Lookups are three-way: 1 found, 0 absent, -1 error (errno set). A read
- * error is never "not configured". */
+ * error is never "not configured".
+ *
+ * Where it is: reader.c (the CDB reader, routes), parse.c (the value
+ * parsers every table shares), tables.c (each table's parser), settings.c
+ * (etc/settings: conf/settings.h), confmake.c, confcheck.c and
+ * confinit.c (relay-config: compile, check, a new home), cdbw.c (the
+ * atomic CDB writer, conf/cdbw.h), member.c (conf/member.h). */
 #include <stddef.h>
 #include <cdb.h>
 #include "base/buf.h"
+#include "conf/settings.h"
 
 #define CONF_VERSION "1"
 
@@ -64,21 +71,6 @@ int conf_next(struct conf *c, struct buf *val);
  *   conf_rewind(c); while ((r = conf_each(c, &k, &v)) == 1) ...; */
 void conf_rewind(struct conf *c);
 int conf_each(struct conf *c, struct buf *key, struct buf *val);
-/* home/etc/settings.cdb: 1 found, 0 absent (use conf_setting_default),
- * -1 error. */
-int conf_setting(const char *home, const char *key, struct buf *val);
-/* The built-in value of a known setting, or NULL if it has none
- * (hostname: none, use gethostname; helo: none, use hostname). */
-const char *conf_setting_default(const char *key);
-/* What a program should use: the configured value, else the documented
- * default: hostname → gethostname(), helo → hostname, postmaster →
- * postmaster@hostname, others → conf_setting_default. 1 a value in val,
- * 0 none (dns_config unset), -1 error. */
-int conf_setting_value(const char *home, const char *key, struct buf *val);
-/* The same for a numeric setting: maxsize and concurrency as numbers,
- * durations in seconds. 1, 0 (none), -1 error (EINVAL: not numeric). */
-int conf_setting_number(const char *home, const char *key, unsigned long *v);
-
 /* A file named in a table (dkim keyfile, tls ca=, dns_config): itself if
  * absolute, else home/etc/FILE. 0, or -1 (ENOMEM). */
 int conf_path(const char *home, const char *file, struct buf *out);
@@ -197,10 +189,7 @@ int conf_format_retry(const struct conf_retry *r, struct buf *out);
  * other class (see doc/relay-config.8). */
 void conf_retry_builtin(const char *class, struct conf_retry *r);
 
-/* settings: check one "key value" pair; the canonical value goes to out.
- * Unknown keys are errors. */
-int conf_parse_setting(const char *key, const char *value, struct buf *out,
-                       char *err, size_t errcap);
+/* settings: conf/settings.h (conf_parse_setting and the reader). */
 
 /* ---- compiling (relay-config) ---- */
 

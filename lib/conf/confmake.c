@@ -1,8 +1,10 @@
-/* relay-config's work: check every table in etc/, compile each into
- * NAME.cdb all-or-nothing, and make a new relay home. The line parsers
- * are in conf.c; this file adds lines, files, duplicates, cross-table
- * checks and the atomic write. */
+/* relay-config's work: read and check every table in etc/ and compile
+ * each into NAME.cdb, all or nothing. The line parsers are in parse.c,
+ * tables.c and settings.c; the checks across lines and tables in
+ * confcheck.c; a new home in confinit.c. This file adds lines, files
+ * and the atomic write of every table. */
 #include "conf/conf.h"
+#include "conf/confmake.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -19,34 +21,9 @@
 #include "base/bounds.h"
 #include "base/diag.h"
 #include "base/fileio.h"
+#include "conf/cdbw.h"
 
-enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS, T_N };
-
-struct rec {
-	char *key, *val;
-	unsigned line;
-};
-
-struct table {
-	const char *name;
-	struct rec *r;
-	size_t n, cap;
-	int owned;          /* uid, gid: the text file's, for the CDB */
-	uid_t uid;
-	gid_t gid;
-};
-
-struct run {
-	const char *home;
-	struct table t[T_N];
-	unsigned errors, warnings;
-	int syserr;
-};
-
-/* snprintf into a path buffer: -1 (ENAMETOOLONG) if it did not fit. */
-static int pathf(char *out, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int pathf(char *out, size_t cap, const char *fmt, ...)
+int conf_pathf(char *out, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -58,40 +35,6 @@ static int pathf(char *out, size_t cap, const char *fmt, ...)
 		return -1;
 	}
 	return 0;
-}
-
-static void vreport(const char *level, const char *table, unsigned line,
-                    const char *fmt, va_list ap)
-{
-	char msg[1024];
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (line)
-		fprintf(stderr, "%s: %s: etc/%s:%u: %s\n", progname, level, table, line, msg);
-	else
-		fprintf(stderr, "%s: %s: etc/%s: %s\n", progname, level, table, msg);
-	fflush(stderr);
-}
-
-static void error_at(struct run *run, const char *table, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void error_at(struct run *run, const char *table, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport("error", table, line, fmt, ap);
-	va_end(ap);
-	run->errors++;
-}
-
-static void warn_at(struct run *run, const char *table, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void warn_at(struct run *run, const char *table, unsigned line, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vreport("warning", table, line, fmt, ap);
-	va_end(ap);
-	run->warnings++;
 }
 
 static int add_rec(struct table *t, const char *key, const char *val, unsigned line)
@@ -148,12 +91,12 @@ static void check_file(struct run *run, const char *table, unsigned line,
 	buf_free(&path);
 	if (r < 0) {
 		if (errno == ENOENT)
-			warn_at(run, table, line, "%s \"%.200s\" does not exist", what, file);
+			conf_warn_at(run, table, line, "%s \"%.200s\" does not exist", what, file);
 		return;
 	}
 	/* A private key anyone may read is a key to replace. */
 	if (strcmp(table, "dkim") == 0 && (st.st_mode & 077))
-		warn_at(run, table, line, "%s \"%.200s\" is readable by group or others (mode %04o)",
+		conf_warn_at(run, table, line, "%s \"%.200s\" is readable by group or others (mode %04o)",
 		        what, file, (unsigned)(st.st_mode & 07777));
 }
 
@@ -257,7 +200,7 @@ static int read_table(struct run *run, int ti)
 	unsigned line = 0;
 	int fd, ret = 0;
 
-	pathf(path, sizeof path, "%s/etc/%s", run->home, t->name);
+	conf_pathf(path, sizeof path, "%s/etc/%s", run->home, t->name);
 	/* O_NONBLOCK: a FIFO put there must not hang us (it is refused
 	 * below as not a regular file); regular files ignore the flag. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -273,7 +216,7 @@ static int read_table(struct run *run, int ti)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		error_at(run, t->name, 0, "not a regular file");
+		conf_error_at(run, t->name, 0, "not a regular file");
 		close(fd);
 		return 0;
 	}
@@ -281,11 +224,11 @@ static int read_table(struct run *run, int ti)
 	t->uid = st.st_uid;
 	t->gid = st.st_gid;
 	if (ti == T_AUTH && (st.st_mode & 077))
-		error_at(run, t->name, 0, "mode %04o is too open: passwords must not be readable "
+		conf_error_at(run, t->name, 0, "mode %04o is too open: passwords must not be readable "
 		         "by group or others (chmod 600 etc/auth)", (unsigned)(st.st_mode & 07777));
 	if (read_fd(fd, &file, CONF_FILE_MAX) < 0) {
 		if (errno == EFBIG) {
-			error_at(run, t->name, 0, "larger than %lu bytes", CONF_FILE_MAX);
+			conf_error_at(run, t->name, 0, "larger than %lu bytes", CONF_FILE_MAX);
 		} else {
 			warn_sys("unable to read etc/%s", t->name);
 			ret = -1;
@@ -304,20 +247,20 @@ static int read_table(struct run *run, int ti)
 		off += len + (nl ? 1 : 0);
 		line++;
 		if (len > CONF_LINE_MAX) {
-			error_at(run, t->name, line, "line longer than %d bytes", CONF_LINE_MAX);
+			conf_error_at(run, t->name, line, "line longer than %d bytes", CONF_LINE_MAX);
 			continue;
 		}
 		for (i = 0; i < len && !bad; i++) {
 			unsigned char c = (unsigned char)p[i];
 			if (c == 0) {
-				error_at(run, t->name, line, "NUL byte in line");
+				conf_error_at(run, t->name, line, "NUL byte in line");
 				bad = 1;
 			} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-				error_at(run, t->name, line, "control character 0x%02x in line%s", c,
+				conf_error_at(run, t->name, line, "control character 0x%02x in line%s", c,
 				         c == '\r' ? " (a CRLF line ending?)" : "");
 				bad = 1;
 			} else if (c >= 0x80 && ti != T_AUTH) {
-				error_at(run, t->name, line, "non-ASCII byte in line");
+				conf_error_at(run, t->name, line, "non-ASCII byte in line");
 				bad = 1;
 			}
 		}
@@ -344,7 +287,7 @@ static int read_table(struct run *run, int ti)
 				memset(rest, 0, sizeof rest);
 		}
 		if (r == -1) {
-			error_at(run, t->name, line, "%s", err);
+			conf_error_at(run, t->name, line, "%s", err);
 			continue;
 		}
 		if (r == -2 || add_rec(t, ck, cv.p ? cv.p : "", line) < 0) {
@@ -367,169 +310,33 @@ out:
 	return ret;
 }
 
-static const struct table *sort_table;
-static int rec_cmp(const void *a, const void *b)
-{
-	const struct rec *x = &sort_table->r[*(const size_t *)a];
-	const struct rec *y = &sort_table->r[*(const size_t *)b];
-	int c = strcmp(x->key, y->key);
-	return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-/* Sorted index of a table's records by key, then line. */
-static size_t *sorted(const struct table *t)
-{
-	size_t *ix = malloc((t->n ? t->n : 1) * sizeof *ix), i;
-	if (!ix)
-		return NULL;
-	for (i = 0; i < t->n; i++)
-		ix[i] = i;
-	sort_table = t;
-	qsort(ix, t->n, sizeof *ix, rec_cmp);
-	return ix;
-}
-
-/* The first field of a canonical value (the dkim selector). */
-static size_t first_len(const char *v)
-{
-	const char *sp = strchr(v, ' ');
-	return sp ? (size_t)(sp - v) : strlen(v);
-}
-
-static int check_duplicates(struct run *run, int ti)
-{
-	struct table *t = &run->t[ti];
-	size_t *ix = sorted(t), i, j;
-	if (!ix)
-		return -1;
-	for (i = 1; i < t->n; i++) {
-		struct rec *b = &t->r[ix[i]];
-		if (ti != T_DKIM) {
-			struct rec *a = &t->r[ix[i - 1]];
-			if (strcmp(a->key, b->key) == 0)
-				error_at(run, t->name, b->line, "duplicate key \"%.200s\" (first on line %u)",
-				         b->key, t->r[ix[i - 1]].line);
-			continue;
-		}
-		/* dkim: a domain may repeat, a domain and selector may not */
-		for (j = i; j-- > 0;) {
-			struct rec *a = &t->r[ix[j]];
-			if (strcmp(a->key, b->key) != 0)
-				break;
-			if (first_len(a->val) == first_len(b->val) &&
-			    memcmp(a->val, b->val, first_len(a->val)) == 0) {
-				error_at(run, t->name, b->line, "duplicate selector \"%.*s\" for %.200s (first on line %u)",
-				         (int)first_len(b->val), b->val, b->key, a->line);
-				break;
-			}
-		}
-	}
-	free(ix);
-	return 0;
-}
-
-static int has_key(const struct table *t, const char *key)
+/* Write table t as a new CDB beside etc/NAME.cdb (not yet renamed):
+ * version record first, then the records in file order. */
+static int write_cdb(const struct table *t, struct cdbw *w, const char *dst, mode_t mode,
+                     gid_t authgid)
 {
 	size_t i;
-	for (i = 0; i < t->n; i++)
-		if (strcmp(t->r[i].key, key) == 0)
-			return 1;
-	return 0;
-}
-
-/* "host:port" of every pool member, for the auth/tls/limits warnings. */
-static int pool_members(struct run *run, struct buf *list)
-{
-	struct table *t = &run->t[T_POOLS];
-	size_t i, j;
-	for (i = 0; i < t->n; i++) {
-		struct conf_pool p;
-		if (conf_parse_pool(t->r[i].val, &p, NULL, 0) < 0)
-			continue;
-		for (j = 0; j < p.n; j++)
-			if (!p.m[j].mx && buf_printf(list, "\n%s:%u\n", p.m[j].host, p.m[j].port) < 0)
-				return -1;
-	}
-	return buf_adds(list, "");
-}
-
-static int cross_checks(struct run *run)
-{
-	struct table *routes = &run->t[T_ROUTES];
-	struct buf members = BUF_INIT, k = BUF_INIT;
-	static const int hosted[] = { T_AUTH, T_TLS, T_LIMITS };
-	size_t i, j;
-	for (i = 0; i < routes->n; i++)
-		if (!has_key(&run->t[T_POOLS], routes->r[i].val))
-			error_at(run, "routes", routes->r[i].line, "no pool \"%.64s\" in etc/pools",
-			         routes->r[i].val);
-	if (routes->n && !has_key(routes, "default"))
-		warn_at(run, "routes", 0, "no default route: mail that matches no route "
-		        "is delivered directly to the recipient's MX");
-	if (pool_members(run, &members) < 0)
-		goto oom;
-	for (i = 0; i < 3; i++) {
-		struct table *t = &run->t[hosted[i]];
-		for (j = 0; j < t->n; j++) {
-			const char *key = t->r[j].key;
-			if (!strchr(key, ':') || (key[0] == '[' && !strstr(key, "]:")))
-				continue; /* a recipient domain, not a relay */
-			k.len = 0;
-			if (buf_printf(&k, "\n%s\n", key) < 0)
-				goto oom;
-			if (!strstr(members.p, k.p))
-				warn_at(run, t->name, t->r[j].line, "%.200s is not a member of any pool", key);
-		}
-	}
-	buf_free(&members);
-	buf_free(&k);
-	return 0;
-oom:
-	buf_free(&members);
-	buf_free(&k);
-	errno = ENOMEM;
-	return -1;
-}
-
-/* Write table t into tmp (a new file) as a CDB: version record first,
- * then the records in file order; fsync and close. */
-static int write_cdb(const struct table *t, const char *tmp, mode_t mode, gid_t authgid)
-{
-	struct cdb_make cm;
-	size_t i;
-	int fd, e;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
+	if (cdbw_start(w, dst, mode) < 0)
 		return -1;
 	/* Run as root, the CDB gets the owner and group of its text file,
 	 * so that "chown relaysend etc/auth" lets relay-send read auth.cdb. */
-	if (t->owned && geteuid() == 0 && fchown(fd, t->uid, t->gid) < 0)
-		goto fail;
+	if (t->owned && geteuid() == 0 && fchown(w->fd, t->uid, t->gid) < 0)
+		return -1;
 	/* On an installed tree the passwords are for group relayauth (the
 	 * scheduler and relay-health, doc/security.md): root:relayauth 0640. */
 	if (mode == 0600 && authgid) {
-		if (fchown(fd, 0, authgid) < 0)
-			goto fail;
+		if (fchown(w->fd, 0, authgid) < 0)
+			return -1;
 		mode = 0640;
 	}
-	if (fchmod(fd, mode) < 0 || cdb_make_start(&cm, fd) < 0)
-		goto fail;
-	if (cdb_make_add(&cm, "", 0, CONF_VERSION, (unsigned)strlen(CONF_VERSION)) < 0)
-		goto fail;
-	for (i = 0; i < t->n; i++)
-		if (cdb_make_add(&cm, t->r[i].key, (unsigned)strlen(t->r[i].key),
-		                 t->r[i].val, (unsigned)strlen(t->r[i].val)) < 0)
-			goto fail;
-	if (cdb_make_finish(&cm) < 0 || fsync_checked(fd) < 0)
-		goto fail;
-	if (close(fd) < 0)
+	if (fchmod(w->fd, mode) < 0)
 		return -1;
-	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
+	if (cdbw_add(w, "", 0, CONF_VERSION, strlen(CONF_VERSION)) < 0)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		if (cdbw_add(w, t->r[i].key, strlen(t->r[i].key), t->r[i].val, strlen(t->r[i].val)) < 0)
+			return -1;
+	return cdbw_finish(w);
 }
 
 /* The group of auth.cdb on an installed tree (queue/ owned by relayq,
@@ -543,37 +350,35 @@ static gid_t auth_group(const char *home)
 	struct stat st;
 	if (geteuid() != 0 || !(pw = getpwnam("relayq")) || !(gr = getgrnam("relayauth")))
 		return 0;
-	if (pathf(q, sizeof q, "%s/queue", home) < 0 || stat(q, &st) < 0 || st.st_uid != pw->pw_uid)
+	if (conf_pathf(q, sizeof q, "%s/queue", home) < 0 || stat(q, &st) < 0 || st.st_uid != pw->pw_uid)
 		return 0;
 	return gr->gr_gid;
 }
 
 static int write_all_tables(struct run *run)
 {
-	char tmp[T_N][PATH_MAX], dst[PATH_MAX], etc[PATH_MAX];
+	struct cdbw w[T_N];
+	char dst[PATH_MAX], etc[PATH_MAX];
 	int i, made = 0;
 	gid_t ag = auth_group(run->home);
 	for (i = 0; i < T_N; i++) {
-		pathf(tmp[i], sizeof tmp[i], "%s/etc/%s.cdb.tmp.%ld", run->home,
-		         run->t[i].name, (long)getpid());
-		if (write_cdb(&run->t[i], tmp[i], i == T_AUTH ? 0600 : 0644, ag) < 0) {
+		conf_pathf(dst, sizeof dst, "%s/etc/%s.cdb", run->home, run->t[i].name);
+		made++;
+		if (write_cdb(&run->t[i], &w[i], dst, i == T_AUTH ? 0600 : 0644, ag) < 0) {
 			warn_sys("unable to write etc/%s.cdb.tmp.%ld", run->t[i].name, (long)getpid());
-			unlink(tmp[i]);
 			goto fail;
 		}
-		made++;
 	}
 	/* Every table is on disk: now publish each by one rename. */
 	for (i = 0; i < T_N; i++) {
-		pathf(dst, sizeof dst, "%s/etc/%s.cdb", run->home, run->t[i].name);
-		if (rename(tmp[i], dst) < 0) {
+		if (cdbw_rename(&w[i]) < 0) {
 			warn_sys("unable to rename etc/%s.cdb.tmp.%ld to etc/%s.cdb",
 			         run->t[i].name, (long)getpid(), run->t[i].name);
 			goto fail;
 		}
 		crash_point("config-rename");
 	}
-	pathf(etc, sizeof etc, "%s/etc", run->home);
+	conf_pathf(etc, sizeof etc, "%s/etc", run->home);
 	if (fsync_dir(etc) < 0) {
 		warn_sys("unable to sync etc/");
 		return -1;
@@ -581,7 +386,7 @@ static int write_all_tables(struct run *run)
 	return 0;
 fail:
 	for (i = 0; i < made; i++)
-		unlink(tmp[i]);
+		cdbw_abort(&w[i]);
 	return -1;
 }
 
@@ -596,7 +401,7 @@ int conf_compile(const char *home, int flags)
 	for (i = 0; i < T_N; i++)
 		run.t[i].name = conf_tables[i];
 	/* Room for every path below: home/etc/NAME.cdb.tmp.PID. */
-	if (strlen(home) > PATH_MAX - 64 || pathf(etc, sizeof etc, "%s/etc", home) < 0) {
+	if (strlen(home) > PATH_MAX - 64 || conf_pathf(etc, sizeof etc, "%s/etc", home) < 0) {
 		errno = ENAMETOOLONG;
 		warn_sys("unable to use %s", home);
 		return -1;
@@ -614,9 +419,9 @@ int conf_compile(const char *home, int flags)
 		if (read_table(&run, i) < 0)
 			run.syserr = 1;
 	for (i = 0; i < T_N && !run.syserr; i++)
-		if (check_duplicates(&run, i) < 0)
+		if (conf_check_duplicates(&run, i) < 0)
 			run.syserr = 1;
-	if (!run.syserr && cross_checks(&run) < 0) {
+	if (!run.syserr && conf_cross_checks(&run) < 0) {
 		warn_sys("unable to check tables");
 		run.syserr = 1;
 	}
@@ -633,209 +438,4 @@ int conf_compile(const char *home, int flags)
 		        run.errors == 1 ? "" : "s");
 	free_tables(&run);
 	return ret;
-}
-
-/* ---- init ---- */
-
-static const char ex_pools[] =
-"# etc/pools: NAME STRATEGY MEMBER...        (relay-config(8))\n"
-"#   STRATEGY: failover | roundrobin | weighted\n"
-"#   MEMBER:   host[:port][*weight] (port 25 if left out; weight only with\n"
-"#             weighted), or the word mx (deliver directly to the MX)\n"
-"#\n"
-"#smarthosts  failover   smtp1.example.net:587 smtp2.example.net:587\n"
-"#spread      weighted   a.example.net:587*3 b.example.net:587*1\n"
-"#direct      failover   mx\n";
-
-static const char ex_routes[] =
-"# etc/routes: KEY POOL          (first match wins, in this order:)\n"
-"#   from:user@domain   from:@domain   class:NAME   to:domain   default\n"
-"# Mail that matches no route goes directly to the recipient's MX.\n"
-"#\n"
-"#from:alerts@example.com  direct\n"
-"#class:bulk               spread\n"
-"#to:example.org           direct\n"
-"#default                  smarthosts\n";
-
-static const char ex_auth[] =
-"# etc/auth: host:port USER PASSWORD      (this file must be mode 0600)\n"
-"#   The password runs to the end of the line and may contain spaces.\n"
-"#   AUTH is only ever sent over TLS.\n"
-"#\n"
-"#smtp1.example.net:587  relayuser  correct horse battery staple\n";
-
-static const char ex_tls[] =
-"# etc/tls: host:port-or-domain MODE [smtps] [ca=FILE]\n"
-"#   MODE: none | may | encrypt | verify\n"
-"#   smtps: TLS from the first byte (port 465), needs encrypt or verify\n"
-"#   ca=FILE: trust these CAs (absolute or relative to etc/), needs verify\n"
-"#   Default without an entry: port 465 verify smtps, else may.\n"
-"#\n"
-"#smtp1.example.net:587    verify\n"
-"#smtp2.example.net:465    verify smtps\n"
-"#127.0.0.1:2525           verify ca=test-ca.pem\n"
-"#example.org              encrypt\n";
-
-static const char ex_dkim[] =
-"# etc/dkim: DOMAIN SELECTOR KEYFILE [rsa-sha256 | ed25519-sha256]\n"
-"#   One line per signature; a domain may have several (RSA and Ed25519).\n"
-"#   KEYFILE is absolute or relative to etc/; default rsa-sha256.\n"
-"#\n"
-"#example.com  rsa2026  dkim/example.com.rsa.pem\n"
-"#example.com  ed2026   dkim/example.com.ed25519  ed25519-sha256\n";
-
-static const char ex_limits[] =
-"# etc/limits: host:port-or-domain [concurrency=N] [rate=N/s|N/m|N/h]\n"
-"#\n"
-"#smtp1.example.net:587  concurrency=10 rate=100/m\n"
-"#gmail.com              concurrency=5\n";
-
-static const char ex_retry[] =
-"# etc/retry: CLASS [schedule=D,D,...] [lifetime=D]     D: 30s 5m 2h 5d 1w\n"
-"#   The last interval repeats until the lifetime ends. What is left out\n"
-"#   comes from the built-in schedule (relay-config(8)):\n"
-"#\n"
-"#transactional  schedule=1m,2m,5m,10m,30m,1h   lifetime=1d\n"
-"#bulk           schedule=30m,1h,2h,4h,8h       lifetime=3d\n"
-"#default        schedule=5m,15m,30m,1h,2h,4h   lifetime=5d\n";
-
-static const char ex_settings_head[] =
-"# etc/settings: KEY VALUE        (unknown keys are errors)\n"
-"#   hostname    name in Message-ID, Received and EHLO (default: this host)\n"
-"#   helo        EHLO name (default: hostname)\n"
-"#   postmaster  address told of double bounces (default: postmaster@hostname)\n"
-"#   maxsize     message size limit in bytes (default 33554432)\n"
-"#   concurrency deliveries in flight at once (default 20)\n"
-"#   dns_config  unbound config file for tests (default: system resolver)\n"
-"#   bounce_delay_warning  delay before a \"delayed\" DSN (default 4h; 0s: none)\n"
-"#   suppression_expiry    how long a hard-bounced address is suppressed (default 30d)\n"
-"#\n";
-
-static int mkdir_mode(const char *path, mode_t mode, int *made)
-{
-	struct stat st;
-	if (mkdir(path, mode) == 0) {
-		if (made)
-			*made = 1;
-		return chmod(path, mode); /* not the umask */
-	}
-	if (errno != EEXIST)
-		return -1;
-	if (stat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
-
-static int mkdir_at(const char *dir, const char *sub, mode_t mode)
-{
-	char p[PATH_MAX];
-	if (snprintf(p, sizeof p, "%s/%s", dir, sub) >= (int)sizeof p) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (mkdir_mode(p, mode, NULL) < 0) {
-		warn_sys("unable to make %s", p);
-		return -1;
-	}
-	return 0;
-}
-
-static int buckets(const char *dir, const char *sub)
-{
-	char p[PATH_MAX], b[8];
-	int i;
-	pathf(p, sizeof p, "%s/%s", dir, sub);
-	for (i = 0; i < 256; i++) {
-		snprintf(b, sizeof b, "%02x", i);
-		if (mkdir_at(p, b, 0750) < 0)
-			return -1;
-	}
-	if (fsync_dir(p) < 0) {
-		warn_sys("unable to sync %s", p);
-		return -1;
-	}
-	return 0;
-}
-
-int conf_init_home(const char *dir, int force)
-{
-	static const char *const ex[T_N] = { ex_pools, ex_routes, ex_auth, ex_tls,
-		ex_dkim, ex_limits, ex_retry, NULL };
-	char etc[PATH_MAX], p[PATH_MAX], host[256];
-	struct buf settings = BUF_INIT;
-	struct stat st;
-	int i, have = 0;
-
-	if (strlen(dir) > PATH_MAX - 64 || pathf(etc, sizeof etc, "%s/etc", dir) < 0) {
-		errno = ENAMETOOLONG;
-		warn_sys("unable to use %s", dir);
-		return -1;
-	}
-	if (mkdir_mode(dir, 0755, NULL) < 0) {
-		warn_sys("unable to make %s", dir);
-		return -1;
-	}
-	for (i = 0; i < T_N; i++) {
-		pathf(p, sizeof p, "%s/%s", etc, conf_tables[i]);
-		if (lstat(p, &st) == 0)
-			have = 1;
-		pathf(p, sizeof p, "%s/%s.cdb", etc, conf_tables[i]);
-		if (lstat(p, &st) == 0)
-			have = 1;
-	}
-	if (have && !force) {
-		fprintf(stderr, "%s: error: %s already has tables; not changing it "
-		        "(-f adds only what is missing)\n", progname, etc);
-		return 1;
-	}
-	if (mkdir_mode(etc, 0755, NULL) < 0) {
-		warn_sys("unable to make %s", etc);
-		return -1;
-	}
-	/* settings: the host name is filled in but left commented, so that
-	 * one "hostname" line added later is not a duplicate. */
-	if (gethostname(host, sizeof host) < 0 || !host[0])
-		strcpy(host, "localhost");
-	host[sizeof host - 1] = 0;
-	{
-		char safe[256];
-		safe_text(safe, sizeof safe, host, strlen(host));
-		if (buf_adds(&settings, ex_settings_head) < 0 ||
-		    buf_printf(&settings, "#hostname     %s\n#helo         %s\n"
-		               "#postmaster   postmaster@%s\n#maxsize      33554432\n"
-		               "#concurrency  20\n#bounce_delay_warning  4h\n"
-		               "#suppression_expiry    30d\n", safe, safe, safe) < 0) {
-			buf_free(&settings);
-			warn_sys("unable to make settings");
-			return -1;
-		}
-	}
-	for (i = 0; i < T_N; i++) {
-		const char *text = ex[i] ? ex[i] : settings.p;
-		pathf(p, sizeof p, "%s/%s", etc, conf_tables[i]);
-		if (lstat(p, &st) == 0)
-			continue; /* -f: keep what the operator has */
-		if (atomic_write(p, text, strlen(text), i == T_AUTH ? 0600 : 0644) < 0) {
-			warn_sys("unable to write %s", p);
-			buf_free(&settings);
-			return -1;
-		}
-	}
-	buf_free(&settings);
-	if (mkdir_at(dir, "queue", 0750) < 0 || mkdir_at(dir, "queue/tmp", 0700) < 0 ||
-	    mkdir_at(dir, "queue/msg", 0750) < 0 || mkdir_at(dir, "queue/info", 0750) < 0 ||
-	    mkdir_at(dir, "queue/hold", 0750) < 0 || mkdir_at(dir, "queue/corrupt", 0750) < 0 ||
-	    buckets(dir, "queue/msg") < 0 || buckets(dir, "queue/info") < 0 ||
-	    mkdir_at(dir, "state", 0750) < 0)
-		return -1;
-	pathf(p, sizeof p, "%s/queue", dir);
-	if (fsync_dir(p) < 0 || fsync_dir(dir) < 0) {
-		warn_sys("unable to sync %s", dir);
-		return -1;
-	}
-	return conf_compile(dir, 0);
 }

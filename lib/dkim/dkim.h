@@ -39,6 +39,11 @@ int dkim_key_from_pem(struct dkim_key *k, const char *pem, size_t len, int alg,
                       char *why, size_t wn);
 int dkim_keygen(struct dkim_key *k, int alg, int bits, char *why, size_t wn);
 int dkim_key_pem(const struct dkim_key *k, struct buf *out); /* PKCS#8 PEM */
+/* Write the PEM to a new file path (O_EXCL, mode 0600, fsynced with its
+ * directory); on failure nothing is left there and why says so
+ * ("unable to create|write PATH: ERROR"), DKIM_TEMP or DKIM_PERM by
+ * errno. */
+int dkim_key_save(const struct dkim_key *k, const char *path, char *why, size_t wn);
 /* "v=DKIM1; k=rsa; p=..." (Ed25519: the raw 32-byte public key). */
 int dkim_key_record(const struct dkim_key *k, struct buf *out);
 void dkim_key_free(struct dkim_key *k);

@@ -1,4 +1,5 @@
-/* Unit tests of lib/conf.c's parsers and CDB reader.
+/* Unit tests of lib/conf/: the value parsers (parse.c, tables.c,
+ * settings.c), the CDB reader (reader.c) and relay-config's compiler.
  * With arguments it is a test tool for tests/config.bats:
  *   t_conf dump HOME TABLE        every record as "key<TAB>value"
  *   t_conf get HOME TABLE KEY     every value of KEY, one a line

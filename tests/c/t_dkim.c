@@ -1,5 +1,7 @@
-/* Unit tests for lib/dkim_canon.c, lib/dkim.c, lib/base64.c: the RFC 6376
- * and RFC 8463 vectors (hostile-inputs.md part c) byte for byte. */
+/* Unit tests for lib/dkim/ (canonicalization, keys, signing, verifying)
+ * and lib/base/base64.c: the RFC 6376 and RFC 8463 vectors byte for
+ * byte. */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +317,31 @@ int main(int argc, char **argv)
 	CHECK(base64_decode(&b, "YWJ", 3) < 0);
 	b.len = 0;
 	CHECK(base64_decode(&b, "Y=Jj", 4) < 0);
+	b.len = 0;
+	CHECK(base64_decode(&b, "YW\0Jj", 5) < 0 && errno == EINVAL); /* NUL is not white space */
+	b.len = 0;
+	CHECK(base64_decode(&b, "YWJjZA==\r\n \t", 12) == 0 && b.len == 4);
+	b.len = 0;
+	CHECK(base64_decode(&b, " \r\n", 3) == 0 && b.len == 0);
+	b.len = 0;
+	CHECK(base64_decode(&b, "====", 4) < 0);
+	b.len = 0;
+	CHECK(base64_decode(&b, "YWJjZA", 6) < 0); /* padding is required */
+	{
+		/* RFC 4648 section 10, both ways */
+		static const char *const v[][2] = { { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
+			{ "foo", "Zm9v" }, { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+			{ "foobar", "Zm9vYmFy" } };
+		size_t i;
+		for (i = 0; i < sizeof v / sizeof v[0]; i++) {
+			b.len = 0;
+			CHECK(base64_encode(&b, v[i][0], strlen(v[i][0])) == 0);
+			CHECK(b.p && b.len == strlen(v[i][1]) && strcmp(b.p, v[i][1]) == 0);
+			b.len = 0;
+			CHECK(base64_decode(&b, v[i][1], strlen(v[i][1])) == 0);
+			CHECK(b.len == strlen(v[i][0]) && memcmp(b.p, v[i][0], b.len) == 0);
+		}
+	}
 
 	dkim_key_free(&ked);
 	dkim_key_free(&krsa);
