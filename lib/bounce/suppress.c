@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "base/json.h"
+#include "conf/cdbw.h"
 
 #define LIST_MAX (64UL * 1024 * 1024)
 
@@ -200,47 +201,30 @@ static int list_read(const char *home, struct list *l, unsigned long *badline)
 
 static int write_cdb(const char *home, const struct list *l)
 {
-	char p[PATH_MAX], tmp[PATH_MAX];
-	struct cdb_make m;
+	char p[PATH_MAX];
+	struct cdbw w;
 	size_t i;
-	int fd, e;
 
 	if (path(p, home, "suppress.cdb") < 0)
 		return -1;
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", p, (long)getpid()) >= (int)sizeof tmp) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	if (cdb_make_start(&m, fd) < 0)
+	if (cdbw_start(&w, p, 0644) < 0)
 		goto fail;
 	for (i = 0; i < l->n; i++) {
 		char val[512];
 		int n = snprintf(val, sizeof val, "%lld %lld %lld %s",
 		                 (long long)l->e[i].first, (long long)l->e[i].last,
 		                 (long long)l->e[i].expires, l->e[i].reason);
-		if (cdb_make_add(&m, l->e[i].addr, (unsigned)strlen(l->e[i].addr),
-		                 val, (unsigned)n) < 0)
+		if (n < 0 || n >= (int)sizeof val) {
+			errno = EOVERFLOW;
+			goto fail;
+		}
+		if (cdbw_add(&w, l->e[i].addr, strlen(l->e[i].addr), val, (size_t)n) < 0)
 			goto fail;
 	}
-	if (cdb_make_finish(&m) < 0 || fsync_checked(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, p) < 0)
-		goto fail;
-	return fsync_parent(p);
+	if (cdbw_commit(&w) == 0)
+		return 0;
 fail:
-	e = errno ? errno : EIO;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = e;
+	cdbw_abort(&w);
 	return -1;
 }
 
