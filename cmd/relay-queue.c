@@ -19,18 +19,9 @@
 #include "base/diag.h"
 #include "base/fileio.h"
 #include "queue/queue.h"
-#include "conf/settings.h"
+#include "conf/conf.h"
 #include "base/timers.h"
-
-/* qmail-queue's exit codes */
-#define QQ_TOOLONG  11
-#define QQ_REFUSED  31
-#define QQ_NOMEM    51
-#define QQ_WRITE    53
-#define QQ_READMSG  54
-#define QQ_READENV  55
-#define QQ_BUG      81
-#define QQ_BADENV   91
+#include "intake/submit.h"   /* qmail-queue's exit codes, QQ_* */
 
 static char tmppath[PATH_MAX];
 
@@ -63,17 +54,14 @@ static void on_alarm(int sig)
 	quit(QQ_WRITE, "timed out");
 }
 
+/* Setting maxsize: absent, 0 or not a number means MSG_SIZE_DEFAULT. */
 static unsigned long long max_size(void)
 {
-	char val[32], *end;
-	unsigned long long v;
-	int r = setting_get(relay_home(), "maxsize", val, sizeof val);
-	if (r < 0)
+	unsigned long v;
+	int r = conf_setting_number(relay_home(), "maxsize", &v);
+	if (r < 0 && errno != EPROTO)
 		quit_sys(QQ_WRITE, "unable to read etc/settings.cdb");
-	if (r == 0)
-		return MSG_SIZE_DEFAULT;
-	v = strtoull(val, &end, 10);
-	return *end || v == 0 ? MSG_SIZE_DEFAULT : v;
+	return r <= 0 || v == 0 ? MSG_SIZE_DEFAULT : v;
 }
 
 /* Read the message, turning bare LF into CRLF; bare CR and NUL refused. */
@@ -181,7 +169,7 @@ static void read_envelope(struct buf *h, time_t now)
 
 static void report_id(const char *id)
 {
-	const char *s = getenv("RELAYQUEUE_IDFD");
+	const char *s = getenv(SUBMIT_IDFD_ENV);
 	char line[QUEUE_ID_LEN + 2];
 	int fd;
 	if (!s || !*s)
