@@ -21,6 +21,7 @@
 #include "queue/queue.h"
 #include "conf/conf.h"
 #include "base/timers.h"
+#include "intake/envelope.h"  /* envelope_class_valid */
 #include "intake/submit.h"   /* qmail-queue's exit codes, QQ_* */
 
 static char tmppath[PATH_MAX];
@@ -112,14 +113,10 @@ static void read_envelope(struct buf *h, time_t now)
 		quit(QQ_NOMEM, "out of memory");
 	if (pos < e.len && e.p[pos] == 'C') {
 		size_t l = strnlen(e.p + pos, e.len - pos);
-		size_t i;
-		if (pos + l >= e.len || l < 2 || l > 64)
+		if (pos + l >= e.len)
 			quit(QQ_BADENV, "bad class record");
-		for (i = 1; i < l; i++) {
-			char c = e.p[pos + i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-				quit(QQ_BADENV, "bad class name");
-		}
+		if (!envelope_class_valid(e.p + pos + 1, l - 1))
+			quit(QQ_BADENV, "bad class name");
 		if (buf_printf(h, "C%s\n", e.p + pos + 1) < 0)
 			quit(QQ_NOMEM, "out of memory");
 		pos += l + 1;

@@ -169,17 +169,9 @@ int envelope_header(struct envelope *e, const char *m, const struct msg_headers 
 
 int envelope_class_check(const struct envelope *e, char *err, size_t errcap)
 {
-	const char *c = e->class;
-	size_t i, n;
-	if (!c)
-		return 0;
-	n = strlen(c);
-	for (i = 0; i < n; i++)
-		if (!((c[i] >= 'a' && c[i] <= 'z') || (c[i] >= 'A' && c[i] <= 'Z') ||
-		      (c[i] >= '0' && c[i] <= '9') || c[i] == '-' || c[i] == '_' || c[i] == '.'))
-			break;
-	if (n == 0 || n > ENVELOPE_CLASS_MAX || i < n)
-		return fail(EXIT_PERM, err, errcap, "bad message class \"%.60s\" (letters, digits, - _ . only)", c);
+	if (e->class && !envelope_class_valid(e->class, strlen(e->class)))
+		return fail(EXIT_PERM, err, errcap, "bad message class \"%.60s\" (letters, digits, - _ . only)",
+		            e->class);
 	return 0;
 }
 

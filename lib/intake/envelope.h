@@ -44,7 +44,21 @@ int envelope_rcpt_arg(struct envelope *e, const char *arg, char *err, size_t err
  * X-Relay-Class: field (cut to 63 octets) unless e->class is set. */
 int envelope_header(struct envelope *e, const char *m, const struct msg_headers *h,
                     int take_rcpts, char *err, size_t errcap);
-/* The class, if any, is 1 to 63 letters, digits, '-', '_' or '.'. */
+/* A class name: 1 to 63 letters, digits, '-', '_' or '.'. 1 valid, 0
+ * not. Inline: relay-queue checks the C record with it and, linked
+ * statically, should not pull in the rest of intake/. */
+static inline int envelope_class_valid(const char *c, size_t n)
+{
+	size_t i;
+	if (n == 0 || n > ENVELOPE_CLASS_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((c[i] >= 'a' && c[i] <= 'z') || (c[i] >= 'A' && c[i] <= 'Z') ||
+		      (c[i] >= '0' && c[i] <= '9') || c[i] == '-' || c[i] == '_' || c[i] == '.'))
+			return 0;
+	return 1;
+}
+/* The class, if any, is valid. */
 int envelope_class_check(const struct envelope *e, char *err, size_t errcap);
 /* The records for relay-queue's fd 1 (submit_envelope). 0 or -1. */
 int envelope_records(const struct envelope *e, struct buf *env);
