@@ -55,14 +55,16 @@ static void on_alarm(int sig)
 	quit(QQ_WRITE, "timed out");
 }
 
-/* Setting maxsize: absent, 0 or not a number means MSG_SIZE_DEFAULT. */
+/* Setting maxsize: absent or 0 means MSG_SIZE_DEFAULT. A file that cannot
+ * be read, or a value relay-config would not write, is never taken for
+ * the default (EPROTO covers both, so both are temporary). */
 static unsigned long long max_size(void)
 {
 	unsigned long v;
 	int r = conf_setting_number(relay_home(), "maxsize", &v);
-	if (r < 0 && errno != EPROTO)
+	if (r < 0)
 		quit_sys(QQ_WRITE, "unable to read etc/settings.cdb");
-	return r <= 0 || v == 0 ? MSG_SIZE_DEFAULT : v;
+	return r == 0 || v == 0 ? MSG_SIZE_DEFAULT : v;
 }
 
 /* Read the message, turning bare LF into CRLF; bare CR and NUL refused. */
