@@ -19,18 +19,10 @@
 #include "base/diag.h"
 #include "base/fileio.h"
 #include "queue/queue.h"
-#include "conf/settings.h"
+#include "conf/conf.h"
 #include "base/timers.h"
-
-/* qmail-queue's exit codes */
-#define QQ_TOOLONG  11
-#define QQ_REFUSED  31
-#define QQ_NOMEM    51
-#define QQ_WRITE    53
-#define QQ_READMSG  54
-#define QQ_READENV  55
-#define QQ_BUG      81
-#define QQ_BADENV   91
+#include "intake/envelope.h"  /* envelope_class_valid */
+#include "intake/submit.h"   /* qmail-queue's exit codes, QQ_* */
 
 static char tmppath[PATH_MAX];
 
@@ -63,17 +55,16 @@ static void on_alarm(int sig)
 	quit(QQ_WRITE, "timed out");
 }
 
+/* Setting maxsize: absent or 0 means MSG_SIZE_DEFAULT. A file that cannot
+ * be read, or a value relay-config would not write, is never taken for
+ * the default (EPROTO covers both, so both are temporary). */
 static unsigned long long max_size(void)
 {
-	char val[32], *end;
-	unsigned long long v;
-	int r = setting_get(relay_home(), "maxsize", val, sizeof val);
+	unsigned long v;
+	int r = conf_setting_number(relay_home(), "maxsize", &v);
 	if (r < 0)
 		quit_sys(QQ_WRITE, "unable to read etc/settings.cdb");
-	if (r == 0)
-		return MSG_SIZE_DEFAULT;
-	v = strtoull(val, &end, 10);
-	return *end || v == 0 ? MSG_SIZE_DEFAULT : v;
+	return r == 0 || v == 0 ? MSG_SIZE_DEFAULT : v;
 }
 
 /* Read the message, turning bare LF into CRLF; bare CR and NUL refused. */
@@ -124,14 +115,10 @@ static void read_envelope(struct buf *h, time_t now)
 		quit(QQ_NOMEM, "out of memory");
 	if (pos < e.len && e.p[pos] == 'C') {
 		size_t l = strnlen(e.p + pos, e.len - pos);
-		size_t i;
-		if (pos + l >= e.len || l < 2 || l > 64)
+		if (pos + l >= e.len)
 			quit(QQ_BADENV, "bad class record");
-		for (i = 1; i < l; i++) {
-			char c = e.p[pos + i];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-				quit(QQ_BADENV, "bad class name");
-		}
+		if (!envelope_class_valid(e.p + pos + 1, l - 1))
+			quit(QQ_BADENV, "bad class name");
 		if (buf_printf(h, "C%s\n", e.p + pos + 1) < 0)
 			quit(QQ_NOMEM, "out of memory");
 		pos += l + 1;
@@ -181,7 +168,7 @@ static void read_envelope(struct buf *h, time_t now)
 
 static void report_id(const char *id)
 {
-	const char *s = getenv("RELAYQUEUE_IDFD");
+	const char *s = getenv(SUBMIT_IDFD_ENV);
 	char line[QUEUE_ID_LEN + 2];
 	int fd;
 	if (!s || !*s)

@@ -75,7 +75,8 @@ int queue_path_flat(char *out, size_t cap, const char *sub, const char *id);
 int queue_parse(char *data, size_t len, struct queue_env *e, const char **why);
 void queue_env_free(struct queue_env *e);
 
-/* Recipient states from an info file. */
+/* Recipient states from an info file (info.c, apart so that relay-queue
+ * does not link the base64 decoder). */
 enum rcpt_state { RS_PENDING = 0, RS_DELIVERED = 'D', RS_FAILED = 'F', RS_BOUNCED = 'X' };
 struct queue_info {
 	unsigned char *state; /* nrcpt entries, enum rcpt_state */
