@@ -40,12 +40,13 @@ $(BUILD)/bin/%: cmd/%.c $(BUILD)/librelay.a $(HDRS)
 
 # relay-queue runs once per message (and setuid): linked statically it
 # starts in a fraction of the time (no dynamic loader); it needs only
-# libc, tinycdb and libsodium's base64 (queue.c decodes the S line).
+# libc and tinycdb (lib/queue/info.c, which decodes the S line with
+# libsodium's base64, is relay-send's, not relay-queue's).
 # The sanitizer build links it like the others.
 STATIC_QUEUE ?= -static
 $(BUILD)/bin/relay-queue: cmd/relay-queue.c $(BUILD)/librelay.a $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(STATIC_QUEUE) -o $@ $< $(BUILD)/librelay.a -lcdb -lsodium
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(STATIC_QUEUE) -o $@ $< $(BUILD)/librelay.a -lcdb
 
 # relay-inject behaves as sendmail when called by that name.
 $(BUILD)/bin/sendmail: $(BUILD)/bin/relay-inject

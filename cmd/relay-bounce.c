@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "bounce/dsn.h"
 #include "bounce/suppress.h"
 #include "health/counters.h"
+#include "intake/submit.h"
 
 static const char *home;
 
@@ -233,93 +233,26 @@ int main(int argc, char **argv)
 	usage();
 }
 
-/* ---- the queue program
- * TO BE REPLACED by lib/intake/submit.c (issue 9: the one way to hand a
- * message to relay-queue, with the one exit-code table): queue_program()
- * and enqueue() go; cmd_dsn's call enqueue(&dsn, d.opt.to) becomes the
- * submit call with envelope F<> T<to>, keeping: 0 queued; relay-queue's
- * permanent codes exit 100, every other failure 111, each with a warning
- * "... DSN not queued". */
-
-static void queue_program(char *out, size_t cap)
-{
-	const char *q = getenv("RELAYQUEUE");
-	char self[PATH_MAX];
-	ssize_t n;
-	if (q && *q) {
-		snprintf(out, cap, "%s", q);
-		return;
-	}
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		char *s;
-		self[n] = 0;
-		s = strrchr(self, '/');
-		if (s && (size_t)(s - self) + sizeof "/relay-queue" <= cap) {
-			memcpy(out, self, (size_t)(s - self));
-			strcpy(out + (s - self), "/relay-queue");
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, cap, "relay-queue");
-}
+/* ---- the queue program: lib/intake/submit.c */
 
 /* Hand msg to the queue program with envelope F<> T<to>. Returns the
  * exit code for relay-bounce: 0, EXIT_TEMP or EXIT_PERM. */
 static int enqueue(const struct buf *msg, const char *to)
 {
-	char prog[PATH_MAX];
-	int m[2], e[2], st, werr = 0;
 	struct buf env = BUF_INIT;
-	pid_t pid;
-
-	queue_program(prog, sizeof prog);
-	if (buf_add(&env, "F\0T", 3) < 0 || buf_add(&env, to, strlen(to) + 1) < 0 ||
-	    buf_add(&env, "", 1) < 0)
+	struct submit s;
+	char *rcpt[1] = {(char *)to}, why[PATH_MAX + 256];
+	int r;
+	if (submit_envelope(&env, NULL, "", rcpt, 1) < 0)
 		die_sys(EXIT_TEMP, "out of memory");
-	if (pipe(m) < 0 || pipe(e) < 0)
-		die_sys(EXIT_TEMP, "unable to make a pipe");
-	pid = fork();
-	if (pid < 0)
-		die_sys(EXIT_TEMP, "unable to fork");
-	if (pid == 0) {
-		char *argv[] = {prog, NULL};
-		if (dup2(m[0], 0) < 0 || dup2(e[0], 1) < 0)
-			_exit(81);
-		close(m[0]); close(m[1]); close(e[0]); close(e[1]);
-		signal(SIGPIPE, SIG_DFL);  /* SIG_IGN would survive exec */
-		execvp(prog, argv);
-		warn_sys("unable to run %s", prog);
-		_exit(81);  /* qmail-queue's "internal bug": temporary */
-	}
-	close(m[0]);
-	close(e[0]);
-	/* qmail-queue reads the whole message, then the envelope. */
-	if (write_all(m[1], msg->p, msg->len) < 0)
-		werr = errno;
-	close(m[1]);
-	if (!werr && write_all(e[1], env.p, env.len) < 0)
-		werr = errno;
-	close(e[1]);
+	r = submit(&s, msg->p, msg->len, env.p, env.len, 0);
 	buf_free(&env);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			die_sys(EXIT_TEMP, "unable to wait for %s", prog);
-	if (WIFSIGNALED(st)) {
-		warn_("%s killed by signal %d: DSN not queued", prog, WTERMSIG(st));
-		return EXIT_TEMP;
+	if (r && s.code > 0 && s.code != QQ_EXEC)
+		warn_("%s exited %d: DSN not queued (%s, %s)", s.prog, s.code,
+		      submit_exit_text(s.code), r == EXIT_PERM ? "permanent" : "temporary");
+	else if (r) {
+		submit_describe(&s, why, sizeof why);
+		warn_("DSN not queued: %s", why);
 	}
-	st = WEXITSTATUS(st);
-	if (st == 0 && werr) {
-		errno = werr;
-		warn_sys("%s exited 0 but did not take the whole DSN", prog);
-		return EXIT_TEMP;
-	}
-	if (st == 0)
-		return 0;
-	/* qmail-queue: 11..40 permanent, every other code temporary. */
-	warn_("%s exited %d: DSN not queued (%s)", prog, st,
-	      st >= 11 && st <= 40 ? "permanent" : "temporary");
-	return st >= 11 && st <= 40 ? EXIT_PERM : EXIT_TEMP;
+	return r;
 }

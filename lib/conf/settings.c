@@ -256,33 +256,3 @@ int conf_setting_number(const char *home, const char *key, unsigned long *v)
 	buf_free(&b);
 	return r;
 }
-
-/* ---- the old fast path, until relay-inject and relay-queue use the
- * getters above ---- */
-
-int setting_get(const char *home, const char *key, char *out, size_t cap)
-{
-	struct buf v = BUF_INIT;
-	int r = conf_setting(home, key, &v);
-	if (r == 1) {
-		if (v.len >= cap) {
-			errno = ENAMETOOLONG;
-			r = -1;
-		} else {
-			memcpy(out, v.p, v.len + 1);
-		}
-	}
-	buf_free(&v);
-	return r;
-}
-
-int setting_hostname(const char *home, char *out, size_t cap)
-{
-	int r = setting_get(home, "hostname", out, cap);
-	if (r != 0)
-		return r;
-	if (gethostname(out, cap) < 0)
-		return -1;
-	out[cap - 1] = 0;
-	return 1;
-}

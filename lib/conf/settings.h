@@ -34,10 +34,4 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
  * double bounce when no postmaster is set); everything else uses
  * conf_setting_value. */
 int conf_setting(const char *home, const char *key, struct buf *val);
-/* The old fast path of relay-inject and relay-queue, now over
- * conf_setting; to be removed when they use the getters above. The value
- * into out (cap bytes with the NUL; longer: -1 ENAMETOOLONG). */
-int setting_get(const char *home, const char *key, char *out, size_t cap);
-/* Setting "hostname", else gethostname() as it is (not lowercased). */
-int setting_hostname(const char *home, char *out, size_t cap);
 #endif

@@ -1,6 +1,5 @@
 /* The one reader of etc/settings (conf/settings.h): values, defaults,
- * numbers and durations, the three-way answer, and the old fast path
- * (setting_get, setting_hostname) over it. */
+ * numbers and durations, the three-way answer. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,13 +34,11 @@ static void lowercase(char *s)
 static void t_defaults(const char *home)
 {
 	struct buf v = BUF_INIT, want = BUF_INIT;
-	char host[256], out[256];
+	char host[256];
 	unsigned long n;
 	CHECK(gethostname(host, sizeof host) == 0);
 	host[sizeof host - 1] = 0;
 	CHECK(conf_setting_value(home, "hostname", &v) == 1);
-	CHECK(setting_hostname(home, out, sizeof out) == 1);
-	CHECK_STR(out, host);  /* the old path: as gethostname gives it */
 	lowercase(host);
 	CHECK_STR(v.p, host);  /* the reader: lowercased, as relay-config writes it */
 	CHECK(conf_setting_value(home, "helo", &v) == 1);
@@ -54,7 +51,6 @@ static void t_defaults(const char *home)
 	CHECK(conf_setting_value(home, "dns_config", &v) == 0);
 	CHECK(conf_setting_value(home, "nonesuch", &v) == 0);
 	CHECK(conf_setting(home, "maxsize", &v) == 0);
-	CHECK(setting_get(home, "maxsize", out, sizeof out) == 0);
 
 	CHECK(conf_setting_number(home, "maxsize", &n) == 1 && n == 33554432);
 	CHECK(conf_setting_number(home, "concurrency", &n) == 1 && n == 20);
@@ -82,7 +78,6 @@ static void t_defaults(const char *home)
 static void t_configured(const char *home)
 {
 	struct buf v = BUF_INIT;
-	char out[64], tiny[4];
 	unsigned long n;
 	put(home, "hostname Relay.Test\nmaxsize 1048576\nbounce_delay_warning 0s\n"
 	          "suppression_expiry 336h\nsmtp_timeout 90s\ndns_config settings\n", "a");
@@ -105,12 +100,8 @@ static void t_configured(const char *home)
 	CHECK_STR(v.p, "2w");  /* the canonical form relay-config wrote */
 	CHECK(conf_setting(home, "helo", &v) == 0);  /* raw: no default */
 
-	CHECK(setting_get(home, "maxsize", out, sizeof out) == 1);
-	CHECK_STR(out, "1048576");
-	CHECK(setting_hostname(home, out, sizeof out) == 1);
-	CHECK_STR(out, "relay.test");
-	errno = 0;
-	CHECK(setting_get(home, "maxsize", tiny, sizeof tiny) == -1 && errno == ENAMETOOLONG);
+	CHECK(conf_setting_value(home, "hostname", &v) == 1);
+	CHECK_STR(v.p, "relay.test");
 
 	/* helo and postmaster of their own */
 	put(home, "helo Out.Relay.Test\npostmaster Hostmaster@Relay.Test\n", "a");
@@ -125,7 +116,7 @@ static void t_configured(const char *home)
 /* A settings.cdb that is not one of ours is an error, never "absent". */
 static void t_not_ours(const char *home)
 {
-	char path[512], out[64];
+	char path[512];
 	struct buf v = BUF_INIT;
 	unsigned long n;
 	FILE *f;
@@ -143,8 +134,7 @@ static void t_not_ours(const char *home)
 	errno = 0;
 	CHECK(conf_setting_number(home, "maxsize", &n) == -1 && errno == EPROTO);
 	CHECK(conf_setting(home, "maxsize", &v) == -1);
-	CHECK(setting_get(home, "maxsize", out, sizeof out) == -1);
-	CHECK(setting_hostname(home, out, sizeof out) == -1);
+	CHECK(conf_setting_value(home, "hostname", &v) == -1);
 	buf_free(&v);
 }
 
