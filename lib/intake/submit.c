@@ -13,6 +13,7 @@
 
 #include "base/diag.h"
 #include "base/fileio.h"
+#include "base/prog.h"
 
 #ifndef RELAY_BINDIR
 #define RELAY_BINDIR "/usr/local/bin"
@@ -69,35 +70,9 @@ const char *submit_exit_text(int code)
 	return submit_exit_temporary(code) ? "queue failure" : "permanent queue failure";
 }
 
-static int copy(char *out, size_t cap, const char *s)
-{
-	if (strlen(s) >= cap) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(out, s);
-	return 0;
-}
-
 int submit_program(char *out, size_t cap)
 {
-	const char *q = getenv("RELAYQUEUE");
-	char self[PATH_MAX];
-	ssize_t n;
-	if (q && *q)
-		return copy(out, cap, q);
-	n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		char *s;
-		self[n] = 0;
-		s = strrchr(self, '/');
-		if (s && (size_t)(s - self) + sizeof "/relay-queue" <= sizeof self) {
-			strcpy(s, "/relay-queue");
-			if (access(self, X_OK) == 0)
-				return copy(out, cap, self);
-		}
-	}
-	return copy(out, cap, RELAY_BINDIR "/relay-queue");
+	return prog_find("relay-queue", "RELAYQUEUE", out, cap);
 }
 
 int submit_envelope(struct buf *env, const char *class, const char *sender,

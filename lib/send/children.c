@@ -19,29 +19,13 @@
 #include "base/diag.h"
 #include "base/evlog.h"
 #include "base/fileio.h"
+#include "base/prog.h"
 #include "base/netstring.h"
 #include "conf/conf.h"
 #include "queue/queue.h"
 #include "send/worker.h"
 
 /* A program beside relay-send (or named by envname, for tests). */
-static const char *prog_path(const char *name, const char *envname, char *buf, size_t cap)
-{
-	const char *e = getenv(envname);
-	ssize_t n;
-	char *s;
-	if (e && *e)
-		return e;
-	n = readlink("/proc/self/exe", buf, cap - 32);
-	if (n <= 0)
-		return name;
-	buf[n] = 0;
-	if (!(s = strrchr(buf, '/')))
-		return name;
-	strcpy(s + 1, name);
-	return buf;
-}
-
 static int drop_to(uid_t uid, gid_t gid)
 {
 	return setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0 ? -1 : 0;
@@ -185,10 +169,12 @@ int children_dkim_configured(const struct children *ch)
 void children_dkim_start(struct children *ch)
 {
 	char prog[PATH_MAX];
-	const char *p = prog_path("relay-dkim", "RELAYDKIM", prog, sizeof prog);
+	const char *p = prog;
 	int in[2], out[2];
 	if (ch->dkim_pid > 0 || !children_dkim_configured(ch))
 		return;
+	if (prog_find("relay-dkim", "RELAYDKIM", prog, sizeof prog) < 0)
+		die_sys(EXIT_TEMP, "RELAYDKIM");
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		die_sys(EXIT_TEMP, "unable to make a pipe");
 	ch->dkim_pid = fork();
@@ -288,7 +274,9 @@ int children_bounce(const char *id, const struct buf *in)
 	char path[PATH_MAX], prog[PATH_MAX];
 	int p[2], st, fd;
 	pid_t pid;
-	const char *bp = prog_path("relay-bounce", "RELAYBOUNCE", prog, sizeof prog);
+	const char *bp = prog;
+	if (prog_find("relay-bounce", "RELAYBOUNCE", prog, sizeof prog) < 0)
+		return -1;
 	if (queue_path(path, sizeof path, "msg", id) < 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	if (pipe(p) < 0) {
