@@ -77,6 +77,17 @@ static size_t field_name(const char *m, size_t s, size_t e, unsigned flags)
 	return j < e && m[j] == ':' ? i - s : 0;
 }
 
+/* Why the line m[s..e) is not a field, in DKIM's words. */
+static const char *dkim_not_a_field(const char *m, size_t s, size_t e)
+{
+	const char *colon = memchr(m + s, ':', e - s);
+	if (!colon)
+		return "header line without a colon";
+	if (colon == m + s)
+		return "header field with an empty name";
+	return "header field name with a byte outside 33..126";
+}
+
 static int refuse(struct msg_headers *h, int e, char *err, size_t errcap, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 static int refuse(struct msg_headers *h, int e, char *err, size_t errcap, const char *fmt, ...)
@@ -104,12 +115,14 @@ int msg_headers_flags(const char *m, size_t n, unsigned flags, struct msg_header
 			h->has_sep = 1;
 			return 0;
 		}
+		/* intake counts the header before this line, DKIM through it */
 		if ((dkim ? e : pos) > HEADER_MAX)
 			return dkim ? refuse(h, EINVAL, err, errcap, "header section too large")
 				    : refuse(h, EINVAL, err, errcap, "header section larger than %d octets", HEADER_MAX);
 		if (m[pos] == ' ' || m[pos] == '\t') {
 			if (h->n == 0)
-				return refuse(h, EINVAL, err, errcap, "%s", dkim ? "message starts with a continuation line"
+				return refuse(h, EINVAL, err, errcap, "%s", dkim
+					      ? "message starts with a continuation line"
 					      : "line 1 starts with white space (a continuation of nothing)");
 			h->f[h->n - 1].len = e - h->f[h->n - 1].off;
 		} else if ((nlen = field_name(m, pos, e, flags)) > 0) {
@@ -126,10 +139,7 @@ int msg_headers_flags(const char *m, size_t n, unsigned flags, struct msg_header
 			h->f[h->n].name_len = nlen;
 			h->n++;
 		} else if (dkim) {
-			const char *colon = memchr(m + pos, ':', e - pos);
-			return refuse(h, EINVAL, err, errcap, "%s", !colon ? "header line without a colon"
-				      : colon == m + pos ? "header field with an empty name"
-				      : "header field name with a byte outside 33..126");
+			return refuse(h, EINVAL, err, errcap, "%s", dkim_not_a_field(m, pos, e));
 		} else if (h->n == 0) {
 			/* no header section: the whole message is body */
 			h->end = 0;
