@@ -45,9 +45,6 @@ uint64_t dkim_body_final(struct dkim_body *b);
  * h holds nothing unless DKIM_OK. */
 int dkim_headers_parse(struct msg_headers *h, const char *msg, size_t len,
                        char *why, size_t wn);
-/* Until hash.h and hash.c say struct msg_headers and msg_field_is. */
-#define dkim_headers msg_headers
-#define dkim_field_is msg_field_is
 
 /* Append the canonical form of one header field (name, colon, value,
  * CRLF) to out. The field may lack its final CRLF. 0 or -1 (ENOMEM). */
