@@ -77,6 +77,12 @@ int conf_parse_alias(const char *key, const char *rest, char *ck, size_t ckcap,
 	cv->len = 0;
 	if (buf_adds(cv, "") < 0)
 		return -2;
+	/* "root : ops@x": the colon after white space */
+	if (!colon) {
+		const char *q = rest + strspn(rest, " \t");
+		if (*q == ':')
+			rest = q + 1;
+	}
 	/* "root:ops@x" written without a space: the rest starts after ':' */
 	for (p = colon ? colon + 1 : ""; ; p = rest, rest = NULL) {
 		while (p && *p) {

@@ -92,6 +92,9 @@ int main(void)
 	CHECK(parse("MAILER-DAEMON", " postmaster", ck, &cv, err) == 0);
 	CHECK_STR(ck, "mailer-daemon");
 	CHECK_STR(cv.p, "postmaster");
+	CHECK(parse("root", " :  ops@example.com", ck, &cv, err) == 0);
+	CHECK_STR(cv.p, "ops@example.com");
+	CHECK(parse("root", " : : ops@example.com", ck, &cv, err) == -1);
 	CHECK(parse("www-data:", "Root", ck, &cv, err) == 0);
 	CHECK_STR(cv.p, "root");
 	/* refused: what relay cannot deliver, and what is not an address */
