@@ -89,6 +89,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			case 'v': o->v = 1; break;
 			case 'n': o->n = 1; break;
 			case 'm': case 'U': case 'G': break;
+			case 'I': mode(o, M_ALIASES); break;  /* Postfix's and old sendmail's -bi */
 			case 'f': case 'r': arg = &o->sender; break;
 			case 'F': arg = &o->fullname; break;
 			case 'C': arg = &o->class; break;

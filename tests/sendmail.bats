@@ -60,6 +60,9 @@ aliases() {
 	run sendmail -bi
 	assert_success
 	assert_output --partial ": 1 alias, longest"
+	run sendmail -I
+	assert_success
+	assert_output --partial ": 1 alias, longest"
 	msg | sendmail postmaster
 	[ "$(rcpts "$(queue_last)")" = "postmaster@relay.test " ]
 }
