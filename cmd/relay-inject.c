@@ -269,9 +269,13 @@ int main(int argc, char **argv)
 	case M_ALIASES: return newaliases(home);
 	case M_NOTHING: return 0;
 	case M_FLUSH:
-		if (qadmin_wake())
-			die(EXIT_TEMP, "relay-send is not running (no queue/relay-send.pid or no such process)");
-		return 0;
+		errno = 0;
+		if (qadmin_wake() == 0)
+			return 0;
+		/* the pid file or the process is another uid's */
+		if (errno == EACCES || errno == EPERM)
+			die_sys(EXIT_TEMP, "unable to wake relay-send (run sendmail -q as root)");
+		die(EXIT_TEMP, "relay-send is not running (no queue/relay-send.pid or no such process)");
 	}
 	settings(home, host, sizeof host, &maxsize);
 

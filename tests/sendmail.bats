@@ -287,3 +287,19 @@ PY
 	[ "$(queue_count)" -eq 1 ]
 	grep -qx 'Tb@example.net' "$(queue_last)"
 }
+
+@test "sendmail -q by a user who may not signal relay-send says so (111)" {
+	[ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null || skip "needs root and setpriv"
+	h=$(mktemp -d /tmp/sendmail-q.XXXXXX)
+	chmod 755 "$h"
+	mkdir -m 755 "$h/queue"
+	sleep 1000 &
+	pid=$!
+	echo "$pid" > "$h/queue/relay-send.pid"
+	chmod 644 "$h/queue/relay-send.pid"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups env RELAY_HOME="$h" "$RELAY_BUILD/bin/relay-inject" -q
+	kill "$pid"
+	rm -rf "$h"
+	assert_failure 111
+	assert_output --partial "unable to wake relay-send (run sendmail -q as root): Operation not permitted"
+}
