@@ -8,7 +8,8 @@
 #include <sys/types.h>
 
 /* The tables in the order of conf_tables[]. */
-enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS, T_N };
+enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS,
+       T_ALIASES /* issue 11 */, T_N };
 
 struct rec {
 	char *key, *val;

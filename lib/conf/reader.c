@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 const char *const conf_tables[] = {
-	"pools", "routes", "auth", "tls", "dkim", "limits", "retry", "settings", NULL
+	"pools", "routes", "auth", "tls", "dkim", "limits", "retry", "settings",
+	"aliases" /* issue 11 */, NULL
 };
 /* ---- reading ---- */
 
