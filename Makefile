@@ -90,6 +90,16 @@ asan:
 	  OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	  LDFLAGS='-fsanitize=address,undefined' check
 
+# relay's Debian packages (debian/; tests/deb.bats installs them), built
+# in a copy of the tree so that this one stays clean:
+# $(BUILD)/deb/relay_*.deb and relay-sendmail_*.deb.
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar --exclude=./build --exclude=./build-asan --exclude=./build-fuzz \
+	  --exclude=./$(BUILD) --exclude=./.git -cf - . | tar -C $(BUILD)/deb/src -xf -
+	cd $(BUILD)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b
+	rm -rf $(BUILD)/deb/src
+
 bench: all
 	bench/run
 
@@ -99,5 +109,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all tests check asan bench install clean
+.PHONY: all tests check asan deb bench install clean
 .SECONDARY:

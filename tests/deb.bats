@@ -2,9 +2,9 @@
 # not tested: upgrades from an older package (only one version exists); relay-send and relay-health running from the packaged service directories (the installed end-to-end test's); relay-sendmail where another MTA is installed (dpkg's Conflicts refuse it).
 load helper
 
-# Builds relay's .deb from this source tree (dpkg-buildpackage -us -uc -b,
-# in a copy), runs lintian, installs it with dpkg -i, checks it and purges
-# it. It uses /var/relay as install.bats does: it runs only as root, only
+# Builds relay's .deb from this source tree (make deb: dpkg-buildpackage
+# -us -uc -b in a copy), runs lintian, installs it with dpkg -i, checks
+# it and purges it. It uses /var/relay as install.bats does: it runs only as root, only
 # where /var/relay does not exist and no relay package is installed, and
 # removes /var/relay afterwards (the users it made stay).
 
@@ -33,13 +33,12 @@ setup_file() {
 		return 0
 	fi
 	touch "$BATS_FILE_TMPDIR/ours"
-	D=$BATS_FILE_TMPDIR/deb
-	mkdir -p "$D/src"
-	tar -C "$ROOT" --exclude=./build --exclude=./build-asan --exclude=./build-fuzz \
-		--exclude=./.git -cf - . | tar -C "$D/src" -xf -
-	# noddebs: no debug symbol package, to save time
-	(cd "$D/src" && DEB_BUILD_OPTIONS="noddebs parallel=2" dpkg-buildpackage -us -uc -b) \
-		> "$D/build.log" 2>&1 || echo "dpkg-buildpackage failed: $(tail -20 "$D/build.log")" > "$BATS_FILE_TMPDIR/failed"
+	# make deb: dpkg-buildpackage in a copy of the tree, into $B/deb
+	# (noddebs: no debug symbol package, to save time)
+	B=$BATS_FILE_TMPDIR/b
+	DEB_BUILD_OPTIONS="noddebs parallel=2" make -C "$ROOT" --no-print-directory deb BUILD="$B" \
+		> "$BATS_FILE_TMPDIR/build.log" 2>&1 ||
+		echo "make deb failed: $(tail -20 "$BATS_FILE_TMPDIR/build.log")" > "$BATS_FILE_TMPDIR/failed"
 }
 
 teardown_file() {
@@ -52,7 +51,7 @@ teardown_file() {
 
 setup() {
 	if [ -e "$BATS_FILE_TMPDIR/skip" ]; then skip "$(cat "$BATS_FILE_TMPDIR/skip")"; fi
-	D=$BATS_FILE_TMPDIR/deb
+	D=$BATS_FILE_TMPDIR/b/deb
 	unset RELAY_HOME
 	if [ -e "$BATS_FILE_TMPDIR/failed" ]; then cat "$BATS_FILE_TMPDIR/failed"; return 1; fi
 }
@@ -70,7 +69,7 @@ check_tree() { /usr/share/relay/scripts/install-tree --check "" /usr/bin /var/li
 	refute_line --regexp '^E:'
 	assert_output --partial "O: relay: shared-library-lacks-prerequisites"   # it ran
 	# the build got the Makefile's hardening (FORTIFY 3 over dpkg's 2)
-	grep -q -- '-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3' "$D/build.log"
+	grep -q -- '-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3' "$BATS_FILE_TMPDIR/build.log"
 	# relay provides no MTA; relay-sendmail does, and conflicts with others
 	run dpkg-deb -f "$(deb relay)" Provides
 	assert_output ""
