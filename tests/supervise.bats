@@ -41,25 +41,12 @@ status() {
 is_up() { status | grep -Eq '(^run: |: up |^up )'; }
 is_down() { status | grep -Eq '(^down: |: down |^down )'; }
 pid_of() { status | sed -n 's/^[^(]*(pid \([0-9]*\)).*/\1/p'; }   # the first: runit adds the log's
-hup() {
+# ctl h|d|u: SIGHUP, down (SIGTERM), up, through the supervisor's own tool
+ctl() {
 	case $SUP in
-	runit) sv hup "$SVC" ;;
-	daemontools) svc -h "$SVC" ;;
-	s6) s6-svc -h "$SVC" ;;
-	esac
-}
-down() {
-	case $SUP in
-	runit) sv -w 10 down "$SVC" ;;
-	daemontools) svc -d "$SVC" ;;
-	s6) s6-svc -d "$SVC" ;;
-	esac
-}
-up() {
-	case $SUP in
-	runit) sv up "$SVC" ;;
-	daemontools) svc -u "$SVC" ;;
-	s6) s6-svc -u "$SVC" ;;
+	runit) case $1 in h) sv hup "$SVC" ;; d) sv -w 10 down "$SVC" ;; u) sv up "$SVC" ;; esac ;;
+	daemontools) svc "-$1" "$SVC" ;;
+	s6) s6-svc "-$1" "$SVC" ;;
 	esac
 }
 
@@ -87,20 +74,20 @@ exercise() {
 	printf 'Subject: supervised\n\nhi\n' | relay-inject -f a@example.org b@example.net
 	wait_for msgs_at_least 1
 
-	hup
+	ctl h
 	wait_for log_count_over 'event=reload' 0
 	[ "$(pid_of)" = "$pid" ]
 	printf 'Subject: after hup\n\nhi\n' | relay-inject -f a@example.org b@example.net
 	wait_for msgs_at_least 2
 	[ "$(pid_of)" = "$pid" ]
 
-	down
+	ctl d
 	wait_for is_down
 	wait_for log_count_over 'event=stopped' 0
 	wait_for gone "$pid"
 	printf 'Subject: while down\n\nhi\n' | relay-inject -f a@example.org b@example.net
 	[ "$(msgs)" -eq 2 ]
-	up
+	ctl u
 	wait_for is_up
 	wait_for msgs_at_least 3
 	[ "$(msgs)" -eq 3 ]
