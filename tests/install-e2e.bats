@@ -31,9 +31,10 @@ setup_file() {
 	unset RELAY_HOME
 	touch "$BATS_FILE_TMPDIR/ours"
 	# programs make install adds (the ones already there are left alone)
-	for f in "$RELAY_BUILD"/bin/*; do
-		n=$(basename "$f")
-		[ -e "/usr/local/bin/$n" ] || [ -L "/usr/local/bin/$n" ] || echo "$n" >> "$BATS_FILE_TMPDIR/added"
+	: > "$BATS_FILE_TMPDIR/added"
+	for f in "$RELAY_BUILD"/bin/* "$TESTS"/../doc/*.8; do
+		case $f in *.8) t=/usr/local/share/man/man8/${f##*/} ;; *) t=/usr/local/bin/${f##*/} ;; esac
+		[ -e "$t" ] || [ -L "$t" ] || echo "$t" >> "$BATS_FILE_TMPDIR/added"
 	done
 	make -s -C "$TESTS/.." install BUILD="$RELAY_BUILD" >"$BATS_FILE_TMPDIR/install.log" 2>&1 ||
 		{ cat "$BATS_FILE_TMPDIR/install.log" >&3; return 1; }
@@ -54,11 +55,7 @@ teardown_file() {
 		rm -rf "$S"
 	fi
 	rm -rf /var/relay
-	while read -r n; do rm -f "/usr/local/bin/$n"; done < "$BATS_FILE_TMPDIR/added"
-	for f in "$TESTS"/../doc/*.8; do
-		[ -e "$BATS_FILE_TMPDIR/added" ] && grep -qx relay-send "$BATS_FILE_TMPDIR/added" &&
-			rm -f "/usr/local/share/man/man8/$(basename "$f")"
-	done
+	while read -r t; do rm -f "$t"; done < "$BATS_FILE_TMPDIR/added"
 	return 0
 }
 
