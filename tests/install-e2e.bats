@@ -309,6 +309,19 @@ health_changed() {
 	wait_for gone "$pid"
 	id=$(inject to@example.net while-down)
 	queued "$id"
+	# delete by root: the removal is made durable (the directories fsynced)
+	gone_id=$(inject to@example.net deleted)
+	run qctl release "$gone_id"   # not held: refused, and it writes no info file
+	assert_failure
+	[ ! -e "$H/queue/info/${gone_id:14:2}/$gone_id" ]
+	qctl hold "$gone_id"
+	qctl release "$gone_id"       # now it has an info file too
+	run strace -f -e trace=unlink,unlinkat,fsync -o "$S/strace.delete" "$B/relay-qctl" delete "$gone_id"
+	assert_success
+	not_queued "$gone_id"
+	[ ! -e "$H/queue/info/${gone_id:14:2}/$gone_id" ]
+	run awk '/unlink.*\/msg\// { m = NR } /unlink.*\/info\// { i = NR } /fsync/ { if (m && NR > m) fm = 1; if (i && NR > i) fi = 1 } END { exit !(fm && fi) }' "$S/strace.delete"
+	assert_success
 	sv up "$S/relay-send"
 	wait_for main_has while-down
 	wait_for not_queued "$id"

@@ -84,7 +84,9 @@ int qadmin_hold(const char *id)
 int qadmin_release(const char *id)
 {
 	struct places p;
-	if (places(id, &p) < 0 || hint_now(id, &p, 0) < 0 || rename(p.hold, p.msg) < 0)
+	/* not held: ENOENT before anything is written */
+	if (places(id, &p) < 0 || access(p.hold, F_OK) < 0 || hint_now(id, &p, 0) < 0 ||
+	    rename(p.hold, p.msg) < 0)
 		return -1;
 	return fsync_parent(p.msg);
 }
