@@ -162,6 +162,11 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		usage();
+	{	/* as root on an installed tree: relayq's files stay relayq's */
+		char err[PATH_MAX + 128];
+		if (qadmin_become_owner(err, sizeof err) < 0)
+			die_sys(EXIT_TEMP, "%s", err);
+	}
 	cmd = argv[i++];
 	if (!strcmp(cmd, "hold") || !strcmp(cmd, "release") || !strcmp(cmd, "delete") || !strcmp(cmd, "requeue"))
 		return cmd_ids(cmd, argc - i, argv + i);

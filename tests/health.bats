@@ -155,9 +155,9 @@ counters() {
 	DOWN=$(free_port)
 	pools main failover "127.0.0.1:$OK" "127.0.0.1:$DOWN" mx
 	run relay-health -t 5 --no-state
-	[ ! -e "$RELAY_HOME/state/health" ]
+	[ ! -e "$RELAY_HOME/state/health/status" ]
 	run relay-health -t 5 -i 300
-	f="$RELAY_HOME/state/health"
+	f="$RELAY_HOME/state/health/status"
 	cat "$f"
 	head -1 "$f" | grep -Eq '^RH1 [0-9]+ 300$'
 	grep -Eq "^main 127.0.0.1:$OK up [0-9]+ ok$" "$f"
@@ -188,7 +188,7 @@ counters() {
 	[ "$status" -eq 1 ]
 	line_of "$P" | grep -q 'state=down reason=error-rate .*error_pct=10.0'
 	assert_output --partial "relay-health: warning: pool=main member=127.0.0.1:$P ejected: error rate 10.0%"
-	grep -Eq "^main 127.0.0.1:$P down [0-9]+ error-rate$" "$RELAY_HOME/state/health"
+	grep -Eq "^main 127.0.0.1:$P down [0-9]+ error-rate$" "$RELAY_HOME/state/health/status"
 	# the failures are gone, but the cool-down (default 10 min) is not over
 	rm "$RELAY_HOME/state/counters/relay/127.0.0.1:$P"
 	run relay-health -t 5
@@ -214,13 +214,13 @@ counters() {
 	counters "127.0.0.1:$P" 100 0 0
 	run relay-health -t 5
 	line_of "$P" | grep -q 'state=down reason=connect'
-	since=$(awk -v m="127.0.0.1:$P" '$2 == m {print $4}' "$RELAY_HOME/state/health")
+	since=$(awk -v m="127.0.0.1:$P" '$2 == m {print $4}' "$RELAY_HOME/state/health/status")
 	sleep 1.1
 	start_server --port "$P"
 	run relay-health -t 5
 	[ "$status" -eq 0 ]
 	line_of "$P" | grep -q 'state=up reason=ok'
-	[ "$(awk -v m="127.0.0.1:$P" '$2 == m {print $4}' "$RELAY_HOME/state/health")" -gt "$since" ]
+	[ "$(awk -v m="127.0.0.1:$P" '$2 == m {print $4}' "$RELAY_HOME/state/health/status")" -gt "$since" ]
 }
 
 @test "--json: one document with every member" {

@@ -50,11 +50,13 @@ as_user() {   # as_user USER CMD...: with that user's groups
 }
 
 @test "users and groups exist; the tree matches the table; a second install changes nothing" {
-	for u in relayq relayn relayd relayh; do getent passwd "$u"; done
+	for u in relayq relayn relayd relayh relays; do getent passwd "$u"; done
 	id -nG relayq | grep -qw relayauth
 	id -nG relayh | grep -qw relayauth
-	! id -nG relayn | grep -qw relayauth
-	! id -nG relayd | grep -qw relayauth
+	id -nG relayh | grep -qw relayq
+	for u in relayn relayd relays; do
+		[ "$(id -nG "$u")" = "$u" ]   # its own group, no other
+	done
 	run "$TESTS/../scripts/install-tree" --check "" "$P/bin" "$P/man"
 	assert_success
 	run "$TESTS/../scripts/install-tree" "" "$P/bin" "$P/man" "$RELAY_BUILD/bin"
@@ -145,7 +147,7 @@ as_user() {   # as_user USER CMD...: with that user's groups
 	as_user relayh cat /var/relay/etc/auth.cdb
 	as_user relayd cat /var/relay/etc/dkim-keys/example.org.key
 	as_nobody cat /var/relay/etc/settings.cdb
-	for u in nobody relayn relayd; do
+	for u in nobody relayn relayd relays; do
 		if [ $u = nobody ]; then run as_nobody cat /var/relay/etc/auth.cdb; else run as_user $u cat /var/relay/etc/auth.cdb; fi
 		assert_failure
 	done

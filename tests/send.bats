@@ -407,7 +407,7 @@ send_msgs() {   # send_msgs N [relay-inject args]: N messages to r@example.net
 	run relay-health
 	echo "$output"
 	[ "$status" -eq 1 ]
-	grep -q "^main 127.0.0.1:$A down" "$RELAY_HOME/state/health"
+	grep -q "^main 127.0.0.1:$A down" "$RELAY_HOME/state/health/status"
 	send_msgs 1
 	run relay-send -1
 	assert_line --regexp "event=member_down pool=main relay=127.0.0.1:$A"

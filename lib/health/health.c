@@ -170,6 +170,11 @@ int health_write(const char *home, const struct health_state *h)
 	if (mkdir(path.p, 0755) < 0 && errno != EEXIST)
 		goto out;
 	path.len = 0;
+	if (buf_printf(&path, "%s/%s", home, HEALTH_DIR) < 0)
+		goto out;
+	if (mkdir(path.p, 0755) < 0 && errno != EEXIST)
+		goto out;
+	path.len = 0;
 	if (buf_printf(&path, "%s/%s", home, HEALTH_FILE) < 0 ||
 	    buf_printf(&b, "RH1 %lld %ld\n", (long long)h->when, h->interval) < 0)
 		goto out;

@@ -5,7 +5,10 @@
  * that relay-health ejects members by are counters.h's).
  * doc/relay-health.8 is the reference for the file format:
  *
- * $RELAY_HOME/state/health   (replaced by atomic_write, mode 0644)
+ * $RELAY_HOME/state/health/status   (replaced by atomic_write, mode 0644;
+ *                             state/health/ is relay-health's directory,
+ *                             relayh's on an installed tree, beside its
+ *                             metrics.prom: doc/security.md)
  *   "RH1 WHEN INTERVAL\n"     WHEN: epoch of the probe run; INTERVAL:
  *                             seconds between runs (relay-health -i)
  *   "POOL MEMBER STATE SINCE REASON\n"   one per pool member
@@ -27,7 +30,8 @@
 
 #include "conf/conf.h"
 
-#define HEALTH_FILE             "state/health"
+#define HEALTH_DIR              "state/health"
+#define HEALTH_FILE             HEALTH_DIR "/status"
 #define HEALTH_INTERVAL_DEFAULT 60      /* seconds: relay-health from cron each minute */
 #define HEALTH_STALE_FACTOR     3       /* data older than 3 intervals is ignored */
 #define HEALTH_ENTRIES_MAX      4096    /* lines read from state/health */
@@ -53,7 +57,7 @@ struct health_state {
 
 #define HEALTH_STATE_INIT {0, 0, 0, 0, 0}
 
-/* Read home/state/health into h (h is reset first). 1 read, 0 no file
+/* Read home/state/health/status into h (h is reset first). 1 read, 0 no file
  * (h is empty: every member up), -1 error (errno; EPROTO: malformed). */
 int health_read(const char *home, struct health_state *h);
 /* 1 if relay-send should skip the member: the data is fresh (now within
@@ -69,7 +73,8 @@ const struct health_entry *health_find(const struct health_state *h, const char 
 /* Append an entry (reason made one safe word). 0, or -1 (ENOMEM). */
 int health_add(struct health_state *h, const char *pool, const char *member, int state,
                time_t since, const char *reason);
-/* Write h to home/state/health atomically (state/ is created). 0 or -1. */
+/* Write h to home/state/health/status atomically (state/ and state/health/
+ * are created if missing). 0 or -1. */
 int health_write(const char *home, const struct health_state *h);
 void health_free(struct health_state *h);
 const char *health_state_name(int st);

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +66,11 @@ static int hint_now(const char *id, const struct places *p, int reset)
 		errno = er;
 		return -1;
 	}
-	return close(fd);
+	if (close(fd) < 0)
+		return -1;
+	/* the hint itself may be lost (a wait), but a new info file's name
+	 * must not be: fsync its directory */
+	return fsync_parent(p->info);
 }
 
 int qadmin_hold(const char *id)
@@ -78,7 +84,9 @@ int qadmin_hold(const char *id)
 int qadmin_release(const char *id)
 {
 	struct places p;
-	if (places(id, &p) < 0 || hint_now(id, &p, 0) < 0 || rename(p.hold, p.msg) < 0)
+	/* not held: ENOENT before anything is written */
+	if (places(id, &p) < 0 || access(p.hold, F_OK) < 0 || hint_now(id, &p, 0) < 0 ||
+	    rename(p.hold, p.msg) < 0)
 		return -1;
 	return fsync_parent(p.msg);
 }
@@ -86,10 +94,19 @@ int qadmin_release(const char *id)
 int qadmin_delete(const char *id)
 {
 	struct places p;
-	if (places(id, &p) < 0 || (unlink(p.msg) < 0 && unlink(p.hold) < 0))
+	const char *gone = p.msg;
+	if (places(id, &p) < 0)
 		return -1;
-	unlink(p.info);  /* none yet is fine */
-	return 0;
+	if (unlink(p.msg) < 0) {
+		if (unlink(p.hold) < 0)
+			return -1;
+		gone = p.hold;
+	}
+	if (fsync_parent(gone) < 0)
+		return -1;
+	if (unlink(p.info) < 0)
+		return errno == ENOENT ? 0 : -1;   /* none yet is fine */
+	return fsync_parent(p.info);
 }
 
 int qadmin_requeue(const char *id)
@@ -98,6 +115,44 @@ int qadmin_requeue(const char *id)
 	if (places(id, &p) < 0 || access(p.msg, F_OK) < 0)
 		return -1;
 	return hint_now(id, &p, 1);
+}
+
+int qadmin_become_owner(char *err, size_t errcap)
+{
+	char q[PATH_MAX];
+	struct stat st;
+	struct passwd *pw;
+	if (geteuid() != 0)
+		return 0;
+	if (queue_path_flat(q, sizeof q, "", NULL) < 0) {
+		snprintf(err, errcap, "queue path too long");
+		return -1;
+	}
+	if (stat(q, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;	/* no queue: the command says what is missing */
+		snprintf(err, errcap, "unable to stat %s", q);
+		return -1;
+	}
+	if (st.st_uid == 0)
+		return 0;
+	errno = 0;
+	if (!(pw = getpwuid(st.st_uid))) {
+		if (!errno)
+			errno = ENOENT;
+		snprintf(err, errcap, "unable to find the user of uid %ld, the owner of %s", (long)st.st_uid, q);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		snprintf(err, errcap, "unable to become %s, the owner of %s", pw->pw_name, q);
+		return -1;
+	}
+	if (setuid(0) == 0) {   /* must not be able to go back */
+		errno = EPERM;
+		snprintf(err, errcap, "still root after dropping to %s", pw->pw_name);
+		return -1;
+	}
+	return 1;
 }
 
 int qadmin_wake(void)

@@ -11,11 +11,13 @@
  *   hold     msg/XX/ID -> hold/ID, directory fsynced. relay-send skips it.
  *   release  a retry hint "R0 N" (due now, the N attempts so far kept)
  *            appended to info/XX/ID, then hold/ID -> msg/XX/ID, fsynced.
- *   delete   msg/XX/ID (or hold/ID) and info/XX/ID unlinked. A message
+ *   delete   msg/XX/ID (or hold/ID) and info/XX/ID unlinked, each
+ *            directory fsynced. A message
  *            relay-send is sending may still be delivered once.
  *   requeue  a retry hint "R0 0" (due now, attempts reset: a fresh retry
  *            schedule) for a message in msg/XX/.
- * The retry hint is not fsynced (queue.h: a lost hint costs one wait).
+ * The retry hint is not fsynced (queue.h: a lost hint costs one wait);
+ * the info file's directory is, so a new info file keeps its name.
  * After release or requeue, qadmin_wake() makes relay-send look now. */
 #include <limits.h>
 #include <stddef.h>
@@ -28,6 +30,12 @@ int qadmin_hold(const char *id);
 int qadmin_release(const char *id);
 int qadmin_delete(const char *id);
 int qadmin_requeue(const char *id);
+/* Run as root on a tree whose queue/ another user owns (relayq on an
+ * installed tree): become that user, with its groups, for good, so that
+ * every file relay-qctl writes is the queue owner's and root never parses
+ * the queue's files. 1 dropped, 0 nothing to do (not root, or queue/ is
+ * root's or missing), -1 with errno and err (a temporary error). */
+int qadmin_become_owner(char *err, size_t errcap);
 /* Send SIGALRM (retry everything deferred now) to the relay-send named
  * in queue/relay-send.pid. 0 it was told, 1 it is not running. */
 int qadmin_wake(void);

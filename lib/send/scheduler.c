@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,8 +276,16 @@ static void start(struct sched *s, const struct sched_opts *o)
 	for (i = 0; i < s->kids.nw; i++)
 		children_spawn_worker(&s->kids, i);
 	children_dkim_start(&s->kids);
-	if (o->drop && (setgroups(0, NULL) < 0 || setgid(o->sched_gid) < 0 || setuid(o->sched_uid) < 0))
-		die_sys(EXIT_TEMP, "unable to drop privileges");
+	/* The scheduler keeps relayq's supplementary groups (relayauth): a
+	 * reload re-reads etc/auth.cdb, root:relayauth 0640 (doc/security.md). */
+	if (o->drop) {
+		struct passwd *pw = getpwuid(o->sched_uid);
+		if (!pw)
+			die(EXIT_TEMP, "unable to drop privileges: no user with uid %ld", (long)o->sched_uid);
+		if (initgroups(pw->pw_name, o->sched_gid) < 0 || setgid(o->sched_gid) < 0 ||
+		    setuid(o->sched_uid) < 0)
+			die_sys(EXIT_TEMP, "unable to drop privileges");
+	}
 	catch_signals();
 	if (!o->once) {
 		char pidf[PATH_MAX], pidv[32];

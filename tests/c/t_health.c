@@ -73,13 +73,13 @@ int main(void)
 	CHECK(health_member_down(&h, "bulk", "mx", now) == 0);
 
 	/* malformed files are errors, never "all up" silently */
-	put("state/health", "RH2 1 60\n");
+	put(HEALTH_FILE, "RH2 1 60\n");
 	CHECK(health_read(home, &h) == -1 && errno == EPROTO);
-	put("state/health", "RH1 1800000000 60\nmain a:25 sideways 1 x\n");
+	put(HEALTH_FILE, "RH1 1800000000 60\nmain a:25 sideways 1 x\n");
 	CHECK(health_read(home, &h) == -1 && errno == EPROTO);
-	put("state/health", "RH1 1800000000 0\n");
+	put(HEALTH_FILE, "RH1 1800000000 0\n");
 	CHECK(health_read(home, &h) == -1 && errno == EPROTO);
-	put("state/health", "");
+	put(HEALTH_FILE, "");
 	CHECK(health_read(home, &h) == -1 && errno == EPROTO);
 
 	/* counters: the window counts whole minutes back from now */
