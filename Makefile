@@ -41,7 +41,7 @@ TSRC    := $(sort $(wildcard tests/c/t_*.c))
 TPROGS  := $(TSRC:tests/c/%.c=$(BUILD)/tests/%)
 HDRS    := $(wildcard lib/*/*.h)
 
-all: $(PROGS) $(BUILD)/bin/sendmail
+all: $(PROGS) $(BUILD)/bin/sendmail $(BUILD)/bin/mailq $(BUILD)/bin/newaliases
 
 $(BUILD)/obj/lib/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -65,8 +65,9 @@ $(BUILD)/bin/relay-queue: cmd/relay-queue.c $(BUILD)/librelay.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(STATIC_QUEUE) -o $@ $< $(BUILD)/librelay.a -lcdb
 
-# relay-inject behaves as sendmail when called by that name.
-$(BUILD)/bin/sendmail: $(BUILD)/bin/relay-inject
+# relay-inject behaves as sendmail, mailq or newaliases when called by
+# that name.
+$(BUILD)/bin/sendmail $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/relay-inject
 	ln -sf relay-inject $@
 
 $(BUILD)/tests/%: tests/c/%.c $(BUILD)/librelay.a $(HDRS)
