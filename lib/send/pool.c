@@ -49,9 +49,26 @@ void pool_used(struct pool_state *p, int i, double now)
 		m->tokens -= 1;
 }
 
+/* POOL_OK, POOL_BUSY or POOL_SKIP for a member that is usable. */
+static int avail(struct pool_state *p, size_t i, double now, int (*veto)(void *, int), void *ctx)
+{
+	int v;
+	if (!has_slot(&p->ms[i], now))
+		return POOL_BUSY;
+	v = veto ? veto(ctx, (int)i) : POOL_OK;
+	return v;
+}
+
 int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 {
+	return pool_pick_veto(p, now, tried, busy, NULL, NULL);
+}
+
+int pool_pick_veto(struct pool_state *p, double now, unsigned long tried, int *busy,
+                   int (*veto)(void *ctx, int i), void *ctx)
+{
 	size_t i, n = p->cfg.n;
+	int v;
 	*busy = 0;
 	if (n == 0)
 		return -1;
@@ -61,7 +78,9 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 		for (i = 0; i < n; i++) {
 			if (!usable(p, i, now, tried))
 				continue;
-			if (!has_slot(&p->ms[i], now)) {
+			if ((v = avail(p, i, now, veto, ctx)) == POOL_SKIP)
+				continue;
+			if (v == POOL_BUSY) {
 				*busy = 1;
 				return -1;
 			}
@@ -73,8 +92,8 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 			size_t k = (p->rr + i) % n;
 			if (!usable(p, k, now, tried))
 				continue;
-			if (!has_slot(&p->ms[k], now)) {
-				*busy = 1;
+			if ((v = avail(p, k, now, veto, ctx)) != POOL_OK) {
+				*busy |= v == POOL_BUSY;
 				continue;
 			}
 			p->rr = k + 1;
@@ -89,8 +108,8 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 		for (i = 0; i < n; i++) {
 			if (!usable(p, i, now, tried))
 				continue;
-			if (!has_slot(&p->ms[i], now)) {
-				*busy = 1;
+			if ((v = avail(p, i, now, veto, ctx)) != POOL_OK) {
+				*busy |= v == POOL_BUSY;
 				continue;
 			}
 			p->ms[i].current += (long)p->cfg.m[i].weight;

@@ -36,6 +36,13 @@ void pool_init(struct pool_state *p, const char *name, const struct conf_pool *c
  * tried in this attempt. *busy is set when a member would do but has no
  * free session slot (the caller waits rather than defers). */
 int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy);
+/* The same, asking veto(ctx, i) of each member that would do: POOL_OK,
+ * POOL_BUSY (it would do soon: failover waits for it, the others try the
+ * next member and set *busy) or POOL_SKIP (not now: the next member, as
+ * if tried). Traffic shaping's quotas and suspensions (send/shaping.h). */
+enum { POOL_OK, POOL_BUSY, POOL_SKIP };
+int pool_pick_veto(struct pool_state *p, double now, unsigned long tried, int *busy,
+                   int (*veto)(void *ctx, int i), void *ctx);
 void pool_failed(struct pool_state *p, int i, double now);
 /* A transaction was handed to member i at now: one session slot and one
  * token of its rate. */
