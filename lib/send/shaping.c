@@ -194,8 +194,10 @@ void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char 
 {
 	char keys[2][SHAPE_KEY_MAX];
 	struct classify_result cr;
+	char enh[CLASSIFY_ENH_MAX];
 	size_t n;
-	const char *key;
+	int code;
+	const char *key, *rest;
 	if (r->code / 100 == 2 || r->local)
 		return;
 	classify(&c->cls, r->code, r->enh, r->text, &cr);
@@ -212,8 +214,9 @@ void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char 
 		ev_num("for", (long long)cr.throttle_for);
 		if (cr.throttle == CLASSIFY_THROTTLE_CONCURRENCY)
 			ev_num("concurrency", (long long)cr.throttle_conc);
+		classify_split_reply(r->text, &code, enh, &rest);
 		ev_num("code", r->code);
-		ev_str("dsn", r->enh[0] ? r->enh : "-");
+		ev_str("dsn", r->enh[0] ? r->enh : enh[0] ? enh : "-");
 		ev_str("reply", r->text);
 		ev_end();
 	}
