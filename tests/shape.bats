@@ -156,3 +156,30 @@ inject() {      # inject N: N messages to r@example.net
 	sys.exit(0 if peak == 1 else 1)
 	EOF
 }
+
+@test "routes by subdomain: to:.example.com takes every subdomain, nearest parent first; an exact to: wins" {
+	cat >> "$RELAY_HOME/etc/pools" <<-EOF
+	p1 failover 127.0.0.1:2501
+	p2 failover 127.0.0.1:2502
+	p3 failover 127.0.0.1:2503
+	p4 failover 127.0.0.1:2504
+	EOF
+	cat >> "$RELAY_HOME/etc/routes" <<-EOF
+	to:.example.com p1
+	to:.eu.Example.com p2
+	to:mail.eu.example.com p3
+	default p4
+	EOF
+	relay-config -d "$RELAY_HOME"
+	r() { "$RELAY_BUILD/tests/t_conf" route "$RELAY_HOME" s@x.test "" "$1"; }
+	[ "$(r a.example.com)" = p1 ]
+	[ "$(r x.y.example.com)" = p1 ]
+	[ "$(r a.eu.example.com)" = p2 ]
+	[ "$(r mail.eu.example.com)" = p3 ]
+	[ "$(r example.com)" = p4 ]        # the domain itself is not its subdomain
+	[ "$(r notexample.com)" = p4 ]
+	echo 'to:.[1.2.3.4] p1' >> "$RELAY_HOME/etc/routes"
+	run relay-config -d "$RELAY_HOME"
+	assert_failure 100
+	assert_output --partial "etc/routes:13: bad IPv6 address"
+}

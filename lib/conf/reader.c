@@ -200,6 +200,14 @@ int conf_route(struct conf *routes, const char *sender, const char *class,
 			goto oom;
 		if ((r = route_try(routes, &k, pool)) != 0)
 			goto out;
+		/* to:.example.com: every subdomain, the nearest parent first */
+		for (at = strchr(rcpt_domain, '.'); at; at = strchr(at + 1, '.')) {
+			k.len = 0;
+			if (buf_printf(&k, "to:%s", at) < 0)
+				goto oom;
+			if ((r = route_try(routes, &k, pool)) != 0)
+				goto out;
+		}
 	}
 	r = conf_get(routes, "default", pool);
 out:

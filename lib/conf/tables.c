@@ -104,9 +104,11 @@ int conf_parse_route_key(const char *key, char *out, size_t cap, char *err, size
 		return 0;
 	}
 	if (strncasecmp(key, "to:", 3) == 0) {
-		if (conf_parse_host(key + 3, h, sizeof h, err, errcap) < 0)
+		/* to:.example.com: its subdomains (not example.com itself) */
+		int sub = key[3] == '.';
+		if (conf_parse_host(key + 3 + sub, h, sizeof h, err, errcap) < 0)
 			return -1;
-		if (snprintf(out, cap, "to:%s", h) >= (int)cap)
+		if (snprintf(out, cap, "to:%s%s", sub ? "." : "", h) >= (int)cap)
 			return conf_fail(err, errcap, "key too long");
 		return 0;
 	}
