@@ -183,3 +183,48 @@ inject() {      # inject N: N messages to r@example.net
 	assert_failure 100
 	assert_output --partial "etc/routes:13: bad IPv6 address"
 }
+
+@test "relay-qctl explain: route, pool and member order, TLS, AUTH user (no password), limits, quota left and ramp; --json" {
+	cat >> "$RELAY_HOME/etc/pools" <<-EOF
+	paid failover smtp1.example.net:587 smtp2.example.net:587
+	EOF
+	cat >> "$RELAY_HOME/etc/routes" <<-EOF
+	to:.example.com paid
+	EOF
+	echo "smtp1.example.net:587 alice s3cret-pass" >> "$RELAY_HOME/etc/auth"
+	echo "smtp1.example.net:587 verify" >> "$RELAY_HOME/etc/tls"
+	today=$(date -u +%Y-%m-%d)
+	cat >> "$RELAY_HOME/etc/limits" <<-EOF
+	smtp1.example.net:587 concurrency=10 quota=100/d
+	smtp2.example.net:587 ramp=$today:50*2:1000
+	EOF
+	relay-config -d "$RELAY_HOME"
+	mkdir -p "$RELAY_HOME/state"
+	echo "smtp1.example.net:587 $(( $(date +%s) / 86400 )) 100 0 0" > "$RELAY_HOME/state/shaping"
+	run relay-qctl explain -f s@example.org u@mail.example.com x@other.test
+	echo "$output"
+	assert_success
+	assert_line "u@mail.example.com"
+	assert_line "  route to:.example.com -> pool paid (failover)"
+	assert_line "  1. smtp1.example.net:587  tls=verify  auth=alice  skipped (quota)"
+	assert_line "       limits smtp1.example.net:587: concurrency=10 quota=100/d"
+	assert_line "       quota: 0 of 100 left this day (spent)"
+	assert_line "  2. smtp2.example.net:587  tls=may  auth=-  ok"
+	assert_line "       ramp: day 1, 50 today, 50 left"
+	assert_line "  route (none: direct MX) -> pool (direct) (failover)"
+	refute_output --partial "s3cret"
+	run relay-qctl explain --json u@mail.example.com
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = d[0]["members"]
+assert d[0]["route"] == "to:.example.com" and d[0]["pool"] == "paid", d
+assert m[0]["auth_user"] == "alice" and m[0]["state"] == "skipped" and m[0]["why"] == "quota", m
+assert m[0]["limits"][0]["quota_left"] == 0, m
+assert m[1]["auth_user"] is None and m[1]["limits"][0]["ramp_today"] == 50, m
+'
+	refute_output --partial "s3cret"
+	run relay-qctl explain
+	assert_failure 100
+}

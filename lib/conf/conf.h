@@ -83,6 +83,10 @@ char *conf_lower(char *s);
  * 0 no route (deliver directly to MX), -1 error. */
 int conf_route(struct conf *routes, const char *sender, const char *class,
                const char *rcpt_domain, struct buf *pool);
+/* The same, and the routes key that matched into *key (when key and a
+ * route matched): "to:.example.com", "default", ... (relay-qctl explain). */
+int conf_route_key(struct conf *routes, const char *sender, const char *class,
+                   const char *rcpt_domain, struct buf *pool, struct buf *key);
 
 /* ---- parsers: each returns 0, or -1 with a one-line reason in err
  * (never echoing a password). ---- */

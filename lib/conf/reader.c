@@ -158,6 +158,12 @@ int conf_path(const char *home, const char *file, struct buf *out)
 	return buf_printf(out, "%s/etc/%s", home, file);
 }
 
+static int buf_reset_copy(struct buf *dst, const struct buf *src)
+{
+	dst->len = 0;
+	return buf_adds(dst, src->p ? src->p : "");
+}
+
 /* Try one routes key; 1 found, 0 absent, -1 error. */
 static int route_try(struct conf *routes, struct buf *k, struct buf *pool)
 {
@@ -169,6 +175,12 @@ static int route_try(struct conf *routes, struct buf *k, struct buf *pool)
 
 int conf_route(struct conf *routes, const char *sender, const char *class,
                const char *rcpt_domain, struct buf *pool)
+{
+	return conf_route_key(routes, sender, class, rcpt_domain, pool, NULL);
+}
+
+int conf_route_key(struct conf *routes, const char *sender, const char *class,
+                   const char *rcpt_domain, struct buf *pool, struct buf *key)
 {
 	struct buf k = BUF_INIT;
 	const char *at;
@@ -209,8 +221,15 @@ int conf_route(struct conf *routes, const char *sender, const char *class,
 				goto out;
 		}
 	}
+	k.len = 0;
+	if (buf_adds(&k, "default") < 0)
+		goto oom;
 	r = conf_get(routes, "default", pool);
 out:
+	if (key && r == 1 && (buf_reset_copy(key, &k) < 0)) {
+		buf_free(&k);
+		return -1;
+	}
 	buf_free(&k);
 	return r;
 oom:
