@@ -228,3 +228,33 @@ assert m[1]["auth_user"] is None and m[1]["limits"][0]["ramp_today"] == 50, m
 	run relay-qctl explain
 	assert_failure 100
 }
+
+@test "a local refusal is not a bounce: an 8-bit message one member cannot take (no 8BITMIME) goes to the next, which is not cooled" {
+	start_server --no-8bitmime; A=$PORT; SA=$SRV
+	start_server; B=$PORT; SB=$SRV
+	echo "main failover 127.0.0.1:$A 127.0.0.1:$B" >> "$RELAY_HOME/etc/pools"
+	echo "default main" >> "$RELAY_HOME/etc/routes"
+	relay-config -d "$RELAY_HOME"
+	printf 'Subject: 8bit\n\ncaf\303\251\n' | relay-inject -f s@example.org r@example.net
+	run relay-send -1
+	echo "$output"
+	assert_success
+	assert_line --regexp "event=delivered .*relay=127.0.0.1:$B "
+	refute_line --partial "event=failed"
+	[ "$(recorded "$SB")" -eq 1 ]
+	# A is not cooled for it: a 7-bit message in the same run goes to A
+	printf 'Subject: 8bit\n\ncaf\303\251\n' | relay-inject -f s@example.org r@example.net
+	printf 'Subject: 7bit\n\ncafe\n' | relay-inject -f s@example.org r@example.net
+	run relay-send -1 -w 1
+	assert_success
+	[ "$(recorded "$SA")" -eq 1 ]
+	[ "$(recorded "$SB")" -eq 2 ]
+	# with no other member it is a bounce, as before
+	: > "$RELAY_HOME/etc/pools"; echo "main failover 127.0.0.1:$A" >> "$RELAY_HOME/etc/pools"
+	relay-config -d "$RELAY_HOME"
+	export RELAYBOUNCE=$BATS_TEST_TMPDIR/fake-bounce
+	printf '#!/bin/sh\ncat <&3 >> "%s/bounced"\n' "$BATS_TEST_TMPDIR" > "$RELAYBOUNCE"; chmod +x "$RELAYBOUNCE"
+	printf 'Subject: 8bit\n\ncaf\303\251\n' | relay-inject -f s@example.org r@example.net
+	run relay-send -1
+	assert_line --regexp "event=failed .*dsn=5.6.3"
+}

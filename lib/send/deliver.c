@@ -309,7 +309,10 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 	size_t k = t->idx[i];
 	const struct smtp_result *r = &res->r[i];
 	struct classify_result cr;
-	int failover = r->member_fault;
+	/* shape: a local refusal (no 8BITMIME, SMTPUTF8, SIZE here) tries the
+	 * pool's other members first, without cooling this one */
+	int local_other = shaping_local_failover(sendconf_pool(d->conf, t->pool), t->tried, t->member, r);
+	int failover = r->member_fault || local_other;
 	if (r->code / 100 == 2) {
 		a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
@@ -330,7 +333,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 		if (!*again) {
 			*again = task_new(a, t->pool, t->domain);
 			(*again)->tried = failover ? t->tried | (1UL << t->member) : t->tried;
-			*fault_again = failover;
+			*fault_again = failover && !local_other;   /* shape: */
 		}
 		(*again)->idx[(*again)->n++] = k;
 		(*again)->last = *r;

@@ -222,6 +222,20 @@ void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char 
 	}
 }
 
+int shaping_local_failover(const struct pool_state *p, unsigned long tried, int mi,
+                           const struct smtp_result *r)
+{
+	size_t i;
+	if (!r->local || r->code / 100 != 5 ||
+	    (strcmp(r->enh, "5.6.7") && strcmp(r->enh, "5.6.3") && strcmp(r->enh, "5.3.4")))
+		return 0;
+	tried |= 1UL << mi;
+	for (i = 0; i < p->cfg.n; i++)
+		if (!(tried & (1UL << i)) && !p->ms[i].down)
+			return 1;
+	return 0;
+}
+
 void shaping_tick(struct sendconf *c)
 {
 	time_t now;

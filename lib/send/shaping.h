@@ -33,6 +33,12 @@ void shaping_succeeded(struct sendconf *c, struct pool_state *p, int mi, const c
  * member, or the domain's site, else the domain); logs event=throttle. */
 void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char *domain,
                    const struct smtp_result *r, double now);
+/* A local refusal by member mi (the message needs 8BITMIME or SMTPUTF8,
+ * or is over its SIZE) while the pool has a member not tried yet: 1, the
+ * recipients go to the next member (and mi is not cooled: it is no
+ * fault of its own); else 0 (a bounce when no member is left). */
+int shaping_local_failover(const struct pool_state *p, unsigned long tried, int mi,
+                           const struct smtp_result *r);
 /* Once a loop turn: state/shaping written when counts changed (at most
  * once a second). */
 void shaping_tick(struct sendconf *c);
