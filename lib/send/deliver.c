@@ -49,6 +49,7 @@ static void attempt_end(struct deliver *d, struct attempt *a)
 		qindex_forget(d->index, m);
 	} else {
 		m->forced = 0;
+		due = shaping_retry_due(d->conf, a, due);   /* shape: a 4xx's "try again in N" */
 		qindex_wait(d->index, m, due);
 	}
 	attempt_free(a);

@@ -438,6 +438,55 @@ int shape_throttle_hit(struct shape *s, const char *key, int action, unsigned th
 	return 1;
 }
 
+/* ------------------------------------------------------------ retry hints */
+
+unsigned long shape_retry_hint(const char *text)
+{
+	static const char *const lead[] = { "try again in ", "retry in ", "try again after ", "retry after " };
+	size_t i;
+	if (!text)
+		return 0;
+	for (i = 0; i < sizeof lead / sizeof lead[0]; i++) {
+		const char *p = text;
+		while ((p = strcasestr(p, lead[i]))) {
+			unsigned long n = 0, mult = 0;
+			const char *q = p + strlen(lead[i]), *u;
+			int digits = 0;
+			p = q;
+			while (*q == ' ')
+				q++;
+			while (*q >= '0' && *q <= '9' && digits < 9) {
+				n = n * 10 + (unsigned long)(*q++ - '0');
+				digits++;
+			}
+			if (!digits || (*q >= '0' && *q <= '9'))
+				continue;
+			while (*q == ' ')
+				q++;
+			for (u = q; (*u | 0x20) >= 'a' && (*u | 0x20) <= 'z'; u++)
+				;
+			if (u - q >= 1 && u - q <= 7) {
+				char w[8];
+				size_t k, len = (size_t)(u - q);
+				for (k = 0; k < len; k++)
+					w[k] = (char)(q[k] | 0x20);
+				w[len] = 0;
+				if (!strcmp(w, "s") || !strcmp(w, "sec") || !strcmp(w, "secs") ||
+				    !strcmp(w, "second") || !strcmp(w, "seconds"))
+					mult = 1;
+				else if (!strcmp(w, "m") || !strcmp(w, "min") || !strcmp(w, "mins") ||
+				         !strcmp(w, "minute") || !strcmp(w, "minutes"))
+					mult = 60;
+				else if (!strcmp(w, "h") || !strcmp(w, "hour") || !strcmp(w, "hours"))
+					mult = 3600;
+			}
+			if (mult && n)
+				return n * mult > 86400 ? 86400 : n * mult;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ state/shaping */
 
 int shape_save(struct shape *s, const char *home)

@@ -138,6 +138,12 @@ int shape_throttle_hit(struct shape *s, const char *key, int action, unsigned th
                        double window, double dur, unsigned conc, double mono);
 const char *shape_throttle_name(int action);
 
+/* A retry hint in a 4xx reply's text (made safe, any length): "try
+ * again in 30 seconds", "retry in 5 minutes", "try again after 2 hours"
+ * (case-insensitive; s, sec, second(s), m, min, minute(s), h, hour(s)).
+ * Seconds (at most a day), or 0 when the text has none. */
+unsigned long shape_retry_hint(const char *text);
+
 /* state/shaping: one line per destination with counts, "KEY QPERIOD
  * QCOUNT RDAY RCOUNT". save writes it atomically (base/fileio); restore
  * reads it at start-up (absent: nothing counted yet). 0 or -1 (errno). */

@@ -13,7 +13,9 @@
 #include "base/evlog.h"
 #include "bounce/classify.h"
 #include "net/dns.h"
+#include "send/attempt.h"
 #include "send/qindex.h"
+#include "queue/queue.h"
 
 #define SITE_TTL_S 3600.0   /* a domain's site (its MX hosts) is looked up again after this */
 #define SAVE_EVERY_S 1      /* state/shaping at most once a second */
@@ -234,6 +236,35 @@ int shaping_local_failover(const struct pool_state *p, unsigned long tried, int 
 		if (!(tried & (1UL << i)) && !p->ms[i].down)
 			return 1;
 	return 0;
+}
+
+double shaping_retry_due(struct sendconf *c, const struct attempt *a, double due)
+{
+	struct conf_retry rt;
+	unsigned long best = 0, lo, hi;
+	size_t i, k;
+	for (i = 0; i < a->e.nrcpt; i++) {
+		unsigned long h;
+		if (a->st[i] != RS_PENDING || a->now[i] || a->err[i].code / 100 != 4)
+			continue;
+		h = shape_retry_hint(a->err[i].text);
+		if (h && (!best || h < best))
+			best = h;
+	}
+	if (!best)
+		return due;
+	sendconf_retry(c, a->e.class, &rt);
+	for (lo = hi = rt.schedule[0], k = 1; k < rt.n; k++) {
+		if (rt.schedule[k] < lo)
+			lo = rt.schedule[k];
+		if (rt.schedule[k] > hi)
+			hi = rt.schedule[k];
+	}
+	if (best < lo)
+		best = lo;
+	if (best > hi)
+		best = hi;
+	return qindex_clock() + (double)best;
 }
 
 void shaping_tick(struct sendconf *c)

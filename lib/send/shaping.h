@@ -39,6 +39,13 @@ void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char 
  * fault of its own); else 0 (a bounce when no member is left). */
 int shaping_local_failover(const struct pool_state *p, unsigned long tried, int mi,
                            const struct smtp_result *r);
+struct attempt;
+/* An attempt that is retried at due: when a pending recipient's last
+ * reply was a 4xx with a retry hint (shape_retry_hint), the shortest
+ * hint, kept within the class's retry schedule (its shortest and longest
+ * interval), sets the time instead. The info file keeps the schedule's
+ * time, so after a restart the retry is never earlier than hinted. */
+double shaping_retry_due(struct sendconf *c, const struct attempt *a, double due);
 /* Once a loop turn: state/shaping written when counts changed (at most
  * once a second). */
 void shaping_tick(struct sendconf *c);

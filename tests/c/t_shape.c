@@ -361,8 +361,27 @@ static void t_classify_throttles(void)
 	      rule.thr.action == CLASSIFY_THROTTLE_NONE);
 }
 
+static void t_retry_hint(void)
+{
+	CHECK(shape_retry_hint("4.7.0 Too many connections, try again in 30 seconds") == 30);
+	CHECK(shape_retry_hint("Greylisted, please Try Again In 5 Minutes.") == 300);
+	CHECK(shape_retry_hint("rate limited; retry in 2 min") == 120);
+	CHECK(shape_retry_hint("try again after 1 hour") == 3600);
+	CHECK(shape_retry_hint("retry in 90s") == 90);
+	CHECK(shape_retry_hint("try again in 100000 hours") == 86400);   /* capped at a day */
+	CHECK(shape_retry_hint("try again later") == 0);
+	CHECK(shape_retry_hint("try again in a few minutes") == 0);
+	CHECK(shape_retry_hint("try again in 5 fortnights") == 0);
+	CHECK(shape_retry_hint("try again in 0 seconds") == 0);
+	CHECK(shape_retry_hint("try again in 9999999999 seconds") == 0);   /* too many digits */
+	CHECK(shape_retry_hint("try again in x; try again in 7 sec") == 7);
+	CHECK(shape_retry_hint(NULL) == 0);
+	CHECK(shape_retry_hint("") == 0);
+}
+
 int main(void)
 {
+	t_retry_hint();
 	t_parse();
 	t_rate_concurrency();
 	t_quota();
