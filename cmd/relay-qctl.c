@@ -125,7 +125,7 @@ static int cmd_stat(int json)
 static void usage(void)
 {
 	die(EXIT_PERM, "usage: relay-qctl [-d home] list|stat [--json] | flush | hold|release|delete|requeue ID... | "
-	    "explain [-C class] [-f sender] [--json] rcpt...");
+	    "explain [-C class] [-f sender] [--json] rcpt... | shaping [--json]");
 }
 
 static int cmd_ids(const char *cmd, int argc, char **argv)
@@ -187,6 +187,19 @@ int main(int argc, char **argv)
 			usage();
 		if (explain(relay_home(), class, sender, argv + i, (size_t)(argc - i),
 		            json, &out, err, sizeof err) < 0)
+			die(EXIT_TEMP, "%s", err);
+		fwrite(out.p ? out.p : "", 1, out.len, stdout);
+		buf_free(&out);
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
+	if (!strcmp(cmd, "shaping")) {   /* traffic shaping: lib/send/explain.c */
+		struct buf out = BUF_INIT;
+		char err[512];
+		if (i < argc && !strcmp(argv[i], "--json"))
+			json = 1, i++;
+		if (i != argc)
+			usage();
+		if (explain_shaping(relay_home(), json, &out, err, sizeof err) < 0)
 			die(EXIT_TEMP, "%s", err);
 		fwrite(out.p ? out.p : "", 1, out.len, stdout);
 		buf_free(&out);

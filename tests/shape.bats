@@ -258,3 +258,27 @@ assert m[1]["auth_user"] is None and m[1]["limits"][0]["ramp_today"] == 50, m
 	run relay-send -1
 	assert_line --regexp "event=failed .*dsn=5.6.3"
 }
+
+@test "relay-qctl shaping: where each quota and warm-up ramp stands" {
+	d3=$(date -u -d '-2 days' +%Y-%m-%d)
+	later=$(date -u -d '+3 days' +%Y-%m-%d)
+	cat >> "$RELAY_HOME/etc/limits" <<-EOF
+	a.example.net:25 ramp=$d3:50*2:1000
+	b.example.net:25 ramp=$later:10 quota=5/h
+	google mx=*.google.com rate=10/s
+	EOF
+	relay-config -d "$RELAY_HOME"
+	mkdir -p "$RELAY_HOME/state"
+	echo "a.example.net:25 0 0 $(( $(date +%s) / 86400 )) 150" > "$RELAY_HOME/state/shaping"
+	run relay-qctl shaping
+	echo "$output"
+	assert_success
+	assert_line "a.example.net:25"
+	assert_line "       ramp: day 3, 200 today, 50 left"
+	assert_line "       ramp: starts in 3 day(s)"
+	assert_line "       quota: 5 of 5 left this hour"
+	assert_line "site:google"
+	run relay-qctl shaping --json
+	assert_success
+	echo "$output" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["dest"]=="a.example.net:25" and d[0]["limits"][0]["ramp_left"]==50, d'
+}

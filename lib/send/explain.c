@@ -214,3 +214,58 @@ int explain(const char *home, const char *class, const char *sender, char *const
 	free(c);
 	return r;
 }
+
+static int cmp_dest(const void *a, const void *b)
+{
+	return strcmp((*(struct shape_dest *const *)a)->key, (*(struct shape_dest *const *)b)->key);
+}
+
+int explain_shaping(const char *home, int json, struct buf *out, char *err, size_t errcap)
+{
+	struct sendconf *c = calloc(1, sizeof *c);
+	struct shape_dest **v = NULL;
+	size_t i, n = 0;
+	time_t wall = time(NULL);
+	int r = 0;
+	if (!c) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	c->home = home;
+	sendconf_load(c);
+	if (c->shape.n && !(v = malloc(c->shape.n * sizeof *v)))
+		r = -1;
+	for (i = 0; v && i < SHAPE_BUCKETS; i++) {
+		struct shape_dest *d;
+		for (d = c->shape.tab[i]; d; d = d->next)
+			if (d->configured)
+				v[n++] = d;
+	}
+	if (n)
+		qsort(v, n, sizeof *v, cmp_dest);
+	/* each line with the limits_out of explain, one key at a time */
+	if (json)
+		r |= buf_adds(out, "[");
+	for (i = 0; r == 0 && i < n; i++) {
+		char keys[2][SHAPE_KEY_MAX];
+		snprintf(keys[0], sizeof keys[0], "%s", v[i]->key);
+		if (json) {
+			r |= buf_adds(out, i ? ",\n{\"dest\":" : "\n{\"dest\":");
+			r |= jstr(out, v[i]->key);
+			r |= limits_out(c, keys, 1, wall, 1, out);
+			r |= buf_adds(out, "}");
+		} else {
+			r |= buf_printf(out, "%s\n", v[i]->key);
+			r |= limits_out(c, keys, 1, wall, 0, out);
+		}
+	}
+	if (json)
+		r |= buf_adds(out, "\n]\n");
+	free(v);
+	c->shape.dirty = 0;
+	sendconf_free(c);
+	free(c);
+	if (r)
+		snprintf(err, errcap, "out of memory");
+	return r ? -1 : 0;
+}

@@ -17,5 +17,8 @@
  * start-up when etc/ cannot be read. */
 int explain(const char *home, const char *class, const char *sender, char *const *rcpt, size_t n,
             int json, struct buf *out, char *err, size_t errcap);
+/* relay-qctl shaping: every etc/limits line (relays, domains, sites) with
+ * what is left of its quota and where its warm-up ramp stands today. */
+int explain_shaping(const char *home, int json, struct buf *out, char *err, size_t errcap);
 
 #endif
