@@ -16,37 +16,19 @@ static int usable(const struct pool_state *p, size_t i, double now, unsigned lon
 	return !(tried & (1UL << i)) && !m->down && m->cool_until <= now;
 }
 
-static void refill(struct member_state *m, double now)
-{
-	if (!m->rate || m->per <= 0)
-		return;
-	if (!m->primed) {
-		m->tokens = m->rate;   /* a full bucket to begin with */
-		m->primed = 1;
-	} else if (now > m->filled) {
-		m->tokens += (now - m->filled) * (double)m->rate / m->per;
-		if (m->tokens > m->rate)
-			m->tokens = m->rate;
-	}
-	m->filled = now;
-}
-
 /* A free session slot and, with a rate limit, a token. */
 static int has_slot(struct member_state *m, double now)
 {
 	if (m->limit && m->active >= m->limit)
 		return 0;
-	refill(m, now);
-	return !m->rate || m->per <= 0 || m->tokens >= 1;
+	return shape_bucket_ready(&m->bucket, now);
 }
 
 void pool_used(struct pool_state *p, int i, double now)
 {
 	struct member_state *m = &p->ms[i];
 	m->active++;
-	refill(m, now);
-	if (m->rate && m->per > 0 && m->tokens >= 1)
-		m->tokens -= 1;
+	shape_bucket_take(&m->bucket, now);
 }
 
 /* POOL_OK, POOL_BUSY or POOL_SKIP for a member that is usable. */

@@ -4,6 +4,7 @@
  * round-robin, and the cooling of members that failed. Pure logic (no
  * I/O), so tests can drive it. Times are monotonic seconds. */
 #include "conf/conf.h"
+#include "send/shape.h"
 
 #define COOL_BASE 15.0    /* seconds: cooldown = COOL_BASE * p^2 ... */
 #define COOL_MAX  3600.0  /* ... capped at an hour */
@@ -16,11 +17,7 @@ struct member_state {
 	int health_down;    /* relay-health's last word (for the log) */
 	unsigned active;    /* sessions now open (the scheduler keeps it) */
 	unsigned limit;     /* concurrency limit, 0 = none */
-	unsigned rate;      /* at most rate messages ... */
-	double per;         /* ... per this many seconds (etc/limits rate=); 0 = none */
-	double tokens;      /* token bucket for the rate */
-	double filled;      /* when tokens were last topped up */
-	int primed;         /* the bucket was filled once */
+	struct shape_bucket bucket; /* etc/limits rate= (send/shape.h) */
 };
 
 struct pool_state {

@@ -54,12 +54,10 @@ static void limits_for(struct sendconf *c, struct member_state *ms, const struct
 	if (cm->mx)
 		return;
 	buf_printf(&k, "%s:%u", cm->host, cm->port);
-	ms->rate = 0;
-	ms->per = 0;
+	shape_bucket_set(&ms->bucket, 0, 0);
 	if (conf_get(&c->limits, k.p, &v) == 1 && conf_parse_limits(v.p, &l, err, sizeof err) == 0) {
 		ms->limit = l.concurrency;
-		ms->rate = l.rate;
-		ms->per = l.rate ? (double)l.rate_per : 0;
+		shape_bucket_set(&ms->bucket, l.rate, (double)l.rate_per);   /* shape.h's bucket */
 	}
 	buf_free(&k);
 	buf_free(&v);
