@@ -109,17 +109,7 @@ int pool_pick_veto(struct pool_state *p, double now, unsigned long tried, int *b
 
 void pool_failed(struct pool_state *p, int i, double now)
 {
-	struct member_state *m = &p->ms[i];
-	double cool;
-	if (m->cool_until > now)
-		return;	/* already cooling: sessions that were open meanwhile
-			   do not count as more failures */
-	if (m->penalty < 1000)
-		m->penalty++;
-	cool = COOL_BASE * (double)m->penalty * (double)m->penalty;
-	if (cool > COOL_MAX)
-		cool = COOL_MAX;
-	m->cool_until = now + cool;
+	shape_cool(&p->ms[i].cool_until, &p->ms[i].penalty, now);
 }
 
 void pool_succeeded(struct pool_state *p, int i)

@@ -11,9 +11,10 @@
 
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "send/pool.h"
 
-#define COOL_BASE_S 15.0
-#define COOL_MAX_S  3600.0
+#define COOL_BASE_S COOL_BASE   /* send/pool.h's, for relays and MX domains alike */
+#define COOL_MAX_S  COOL_MAX
 #define SITE_TTL_S  3600.0   /* a domain's site is looked up again after this */
 
 _Static_assert(SHAPE_KEY_MAX == 263, "the %262s of shape_restore");
@@ -368,21 +369,27 @@ void shape_released(struct shape *s, const char *const *keys, size_t n)
 double shape_failed(struct shape *s, const char *key, double mono)
 {
 	struct shape_dest *d;
-	double cool;
 	if (mono > s->mono)
 		s->mono = mono;
 	d = shape_dest(s, key);
 	if (!d)
 		return mono + COOL_BASE_S;
-	if (d->cool_until > mono)
-		return d->cool_until;   /* already cooling: no more penalty */
-	if (d->penalty < 1000)
-		d->penalty++;
-	cool = COOL_BASE_S * (double)d->penalty * (double)d->penalty;
+	shape_cool(&d->cool_until, &d->penalty, mono);
+	return d->cool_until;
+}
+
+void shape_cool(double *cool_until, unsigned *penalty, double mono)
+{
+	double cool;
+	if (*cool_until > mono)
+		return;	/* already cooling: sessions that were open meanwhile
+			   do not count as more failures */
+	if (*penalty < 1000)
+		(*penalty)++;
+	cool = COOL_BASE_S * (double)*penalty * (double)*penalty;
 	if (cool > COOL_MAX_S)
 		cool = COOL_MAX_S;
-	d->cool_until = mono + cool;
-	return d->cool_until;
+	*cool_until = mono + cool;
 }
 
 void shape_succeeded(struct shape *s, const char *key)

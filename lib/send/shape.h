@@ -121,6 +121,10 @@ void shape_released(struct shape *s, const char *const *keys, size_t n);
  * when the cooling ends. A success clears it. */
 double shape_failed(struct shape *s, const char *key, double mono);
 void shape_succeeded(struct shape *s, const char *key);
+/* The cooling step itself (pool members use it too): one more penalty
+ * and *cool_until = mono + 15 p^2 s (at most an hour), unless cooling
+ * already. */
+void shape_cool(double *cool_until, unsigned *penalty, double mono);
 
 /* Today's ramp volume of l at wall (0 before the ramp starts; the last
  * volume after its last day); ULONG_MAX when l has no ramp. */
