@@ -87,7 +87,7 @@ static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const
 	                       cm->mx, &pol, err, errcap) < 0)
 		return -1;
 	nk = shaping_keys(c, cm, domain, now, keys);
-	if (p->ms[mi].down)
+	if (!cm->mx && health_member_down(&c->health, p->name, name, wall) > 0)
 		state = "down", why = "relay-health";
 	else
 		switch (shape_check(&c->shape, k, nk, now, wall, &why)) {
@@ -201,7 +201,10 @@ int explain(const char *home, const char *class, const char *sender, char *const
 	}
 	c->home = home;
 	sendconf_load(c);
-	sendconf_health_refresh(c);
+	/* relay-health's marks, read here (sendconf_health_refresh would log
+	 * member_down events into the output) */
+	if (health_read(home, &c->health) < 0)
+		health_free(&c->health);
 	if (json && buf_adds(out, "[") < 0)
 		r = -1;
 	for (i = 0; r == 0 && i < n; i++)
