@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "queue/admin.h"
 #include "queue/queue.h"
+#include "send/explain.h"
 
 static void human_age(char *out, size_t cap, long long s)
 {
@@ -123,7 +124,8 @@ static int cmd_stat(int json)
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-qctl [-d home] list|stat [--json] | flush | hold|release|delete|requeue ID...");
+	die(EXIT_PERM, "usage: relay-qctl [-d home] list|stat [--json] | flush | hold|release|delete|requeue ID... | "
+	    "explain [-C class] [-f sender] [--json] rcpt... | shaping [--json]");
 }
 
 static int cmd_ids(const char *cmd, int argc, char **argv)
@@ -170,6 +172,44 @@ int main(int argc, char **argv)
 	cmd = argv[i++];
 	if (!strcmp(cmd, "hold") || !strcmp(cmd, "release") || !strcmp(cmd, "delete") || !strcmp(cmd, "requeue"))
 		return cmd_ids(cmd, argc - i, argv + i);
+	if (!strcmp(cmd, "explain")) {   /* traffic shaping: lib/send/explain.c */
+		const char *class = NULL, *sender = NULL;
+		struct buf out = BUF_INIT;
+		char err[512];
+		for (; i < argc; i++) {
+			if (!strcmp(argv[i], "--json"))
+				json = 1;
+			else if (!strcmp(argv[i], "-C") && i + 1 < argc)
+				class = argv[++i];
+			else if (!strcmp(argv[i], "-f") && i + 1 < argc)
+				sender = argv[++i];
+			else if (argv[i][0] == '-')
+				usage();
+			else
+				break;
+		}
+		if (i == argc)
+			usage();
+		if (explain(relay_home(), class, sender, argv + i, (size_t)(argc - i),
+		            json, &out, err, sizeof err) < 0)
+			die(EXIT_TEMP, "%s", err);
+		fwrite(out.p ? out.p : "", 1, out.len, stdout);
+		buf_free(&out);
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
+	if (!strcmp(cmd, "shaping")) {   /* traffic shaping: lib/send/explain.c */
+		struct buf out = BUF_INIT;
+		char err[512];
+		if (i < argc && !strcmp(argv[i], "--json"))
+			json = 1, i++;
+		if (i != argc)
+			usage();
+		if (explain_shaping(relay_home(), json, &out, err, sizeof err) < 0)
+			die(EXIT_TEMP, "%s", err);
+		fwrite(out.p ? out.p : "", 1, out.len, stdout);
+		buf_free(&out);
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
 	if (!strcmp(cmd, "flush")) {
 		if (i != argc)
 			usage();

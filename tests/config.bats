@@ -293,12 +293,12 @@ check_with() {
 }
 
 @test "limits: bad values" {
-	check_with limits 'a.example:25 rate=10/d' 'a.example:26 concurrency=0' 'a.example:27' 'a.example:28 speed=3'
+	check_with limits 'a.example:25 rate=10/w' 'a.example:26 concurrency=0' 'a.example:27' 'a.example:28 speed=3'
 	assert_failure 100
-	assert_line 'relay-config: error: etc/limits:1: bad rate "10/d" (want N/s, N/m or N/h, N 1..1000000)'
+	assert_line 'relay-config: error: etc/limits:1: bad rate "10/w" (want N/s, N/m, N/h or N/d, N 1..1000000)'
 	assert_line 'relay-config: error: etc/limits:2: bad concurrency "0" (want 1..100000)'
-	assert_line 'relay-config: error: etc/limits:3: no limit given (want concurrency=N and/or rate=N/s|N/m|N/h)'
-	assert_line 'relay-config: error: etc/limits:4: unknown limit "speed=3" (want concurrency=N or rate=N/s|N/m|N/h)'
+	assert_line 'relay-config: error: etc/limits:3: no limit given (want concurrency=N, rate=N/s|N/m|N/h|N/d, quota= or ramp=)'
+	assert_line 'relay-config: error: etc/limits:4: unknown limit "speed=3" (want concurrency=N, rate=N/s|N/m|N/h|N/d, quota=N/h|N/d, ramp=DATE:LIST or mx=GLOB,...)'
 }
 
 @test "retry: bad durations" {

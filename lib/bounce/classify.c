@@ -11,6 +11,7 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "conf/conf.h"
 
 static const char *const cat_names[CAT_NCATEGORIES] = {
 	"other", "bad-mailbox", "bad-domain", "policy", "quota",
@@ -42,8 +43,25 @@ const char *classify_action_name(int a)
  * patterns first (most specific: "rate limit" before "unsolicited",
  * "domain not found" before "does not exist"), then reply codes, then
  * enhanced codes. KIND_BY_CODE: hard for a 5xx reply, soft otherwise. */
-#define R(code, enh, pat, cat, kind) {code, enh, pat, 0, cat, kind}
+#define R(code, enh, pat, cat, kind) {code, enh, pat, 0, cat, kind, {0, 0, 0, 0, 0}}
+/* A rule with a throttle on the member or site (send/shaping.h): after
+ * N replies in W seconds, the action for D seconds. */
+#define T(code, enh, pat, act, n, w, d, conc) \
+	{code, enh, pat, 0, CAT_RATE_LIMIT, KIND_SOFT, {CLASSIFY_THROTTLE_##act, n, w, d, conc}}
 static const struct classify_rule defaults[] = {
+	/* mailbox providers' rate limiting, with the back-off they ask for:
+	 * Yahoo "421 4.7.0 [TSS04] Messages from ... temporarily deferred
+	 * due to unexpected volume or user complaints"; Gmail "421-4.7.28
+	 * ... unusual rate of unsolicited mail ... temporarily rate
+	 * limited" and "4.7.0 ... rate limited"; Outlook/Office 365 "451
+	 * 4.7.500 Server busy. Please try again later" and "4.7.650 The
+	 * mail server ... has been temporarily rate limited due to IP
+	 * reputation" */
+	T("4xx", "4.7.0", "[tss04]", SUSPEND, 3, 300, 1800, 0),
+	T("4xx", "4.7.28", "*", SUSPEND, 3, 300, 900, 0),
+	T("4xx", "4.7.0", "rate limit", HALVE, 3, 300, 1800, 0),
+	T("4xx", "4.7.500", "*", CONCURRENCY, 3, 300, 900, 2),
+	T("4xx", "4.7.650", "*", SUSPEND, 3, 300, 1800, 0),
 	/* TLS trouble with the relay */
 	R("*", "*", "starttls", CAT_TLS, KIND_SOFT),
 	R("*", "*", "tls required", CAT_TLS, KIND_SOFT),
@@ -135,6 +153,7 @@ static const struct classify_rule defaults[] = {
 	R("*", "x.7.*", "*", CAT_POLICY, KIND_BY_CODE),
 };
 #undef R
+#undef T
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
 
 static int match_code(const char *pat, int code)
@@ -282,6 +301,11 @@ int classify(const struct classify_table *t, int code, const char *enh,
 	/* A 5xx reply, or without a code an enhanced code of class 5. */
 	hard5 = code ? code >= 500 && code < 600 : enh[0] == '5';
 	out->category = r ? r->category : CAT_OTHER;
+	out->throttle = r ? r->thr.action : CLASSIFY_THROTTLE_NONE;
+	out->throttle_after = r ? r->thr.after : 0;
+	out->throttle_window = r ? r->thr.window : 0;
+	out->throttle_for = r ? r->thr.dur : 0;
+	out->throttle_conc = r ? r->thr.conc : 0;
 	out->kind = !r || r->kind == KIND_BY_CODE ? (hard5 ? KIND_HARD : KIND_SOFT)
 	                                          : r->kind;
 	switch (out->category) {
@@ -366,6 +390,79 @@ static int code_field(const char **p, const char *arrow, int (*valid)(const char
 	return 0;
 }
 
+/* After hard|soft: "suspend=D" | "halve=D" | "concurrency=N:D", then
+ * "after=N/W" (default 1 in any window). */
+static int parse_throttle(const char *p, struct classify_throttle *t, char *err, size_t errcap)
+{
+	char word[64], why[128];
+	unsigned long v;
+	char *colon, *slash, *end;
+	int rc;
+	memset(t, 0, sizeof *t);
+	rc = token(&p, word, sizeof word);
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		goto bad;
+	if (strncasecmp(word, "suspend=", 8) == 0 || strncasecmp(word, "halve=", 6) == 0) {
+		t->action = word[0] == 's' || word[0] == 'S' ? CLASSIFY_THROTTLE_SUSPEND : CLASSIFY_THROTTLE_HALVE;
+		if (conf_parse_duration(strchr(word, '=') + 1, &t->dur, why, sizeof why) < 0 || !t->dur)
+			goto bad;
+	} else if (strncasecmp(word, "concurrency=", 12) == 0) {
+		t->action = CLASSIFY_THROTTLE_CONCURRENCY;
+		if (!(colon = strchr(word, ':')))
+			goto bad;
+		*colon = 0;
+		v = strtoul(word + 12, &end, 10);
+		if (end == word + 12 || *end || v == 0 || v > 100000)
+			goto bad;
+		t->conc = (unsigned)v;
+		if (conf_parse_duration(colon + 1, &t->dur, why, sizeof why) < 0 || !t->dur)
+			goto bad;
+	} else {
+		goto bad;
+	}
+	t->after = 1;
+	t->window = t->dur;
+	rc = token(&p, word, sizeof word);
+	if (rc < 0)
+		goto bad;
+	if (rc == 1) {
+		if (strncasecmp(word, "after=", 6) != 0 || !(slash = strchr(word, '/')))
+			goto bad;
+		*slash = 0;
+		v = strtoul(word + 6, &end, 10);
+		if (end == word + 6 || *end || v == 0 || v > 100000)
+			goto bad;
+		t->after = (unsigned)v;
+		if (conf_parse_duration(slash + 1, &t->window, why, sizeof why) < 0 || !t->window)
+			goto bad;
+		if (token(&p, word, sizeof word) != 0)
+			goto bad;
+	}
+	return 0;
+bad:
+	seterr(err, errcap, "bad text after hard|soft (want suspend=D, halve=D or concurrency=N:D, then after=N/D)");
+	return -1;
+}
+
+void classify_throttle_format(const struct classify_throttle *t, char *out, size_t cap)
+{
+	char d[32], w[32];
+	static const char *const names[] = { "", "suspend", "halve", "concurrency" };
+	if (t->action <= CLASSIFY_THROTTLE_NONE || t->action > CLASSIFY_THROTTLE_CONCURRENCY) {
+		if (cap)
+			out[0] = 0;
+		return;
+	}
+	conf_format_duration(t->dur, d, sizeof d);
+	conf_format_duration(t->window, w, sizeof w);
+	if (t->action == CLASSIFY_THROTTLE_CONCURRENCY)
+		snprintf(out, cap, "concurrency=%u:%s after=%u/%s", t->conc, d, t->after, w);
+	else
+		snprintf(out, cap, "%s=%s after=%u/%s", names[t->action], d, t->after, w);
+}
+
 int classify_parse_line(const char *line, struct classify_rule *r,
                         char *err, size_t errcap)
 {
@@ -444,11 +541,7 @@ int classify_parse_line(const char *line, struct classify_rule *r,
 		seterr(err, errcap, "bad kind (want hard or soft)");
 		return -1;
 	}
-	if (token(&p, word, sizeof word) != 0) {
-		seterr(err, errcap, "extra text after hard|soft");
-		return -1;
-	}
-	return 1;
+	return parse_throttle(p, &r->thr, err, errcap) < 0 ? -1 : 1;
 }
 
 int classify_table_add(struct classify_table *t, const struct classify_rule *r)

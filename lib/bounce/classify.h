@@ -14,6 +14,12 @@
  *            glob over the whole text after the reply code and enhanced
  *            code; else a case-insensitive substring of that text.
  *            May be quoted with "..." to keep leading or trailing spaces.
+ *
+ * A rule may end in a throttle (adaptive back-off, send/shaping.h): an
+ * action on the member or site that sent the reply, taken when AFTER
+ * such replies came within WINDOW, and lasting D:
+ *
+ *   ... -> rate-limit soft suspend=D|halve=D|concurrency=N:D [after=AFTER/WINDOW]
  */
 #include <stddef.h>
 
@@ -33,6 +39,17 @@ enum classify_action { ACTION_FAIL, ACTION_RETRY, ACTION_FAILOVER };
 #define CLASSIFY_PAT_MAX 256
 #define CLASSIFY_ENH_MAX 16
 
+/* Throttles (the numbers of send/shape.h's enum shape_throttle). */
+enum { CLASSIFY_THROTTLE_NONE, CLASSIFY_THROTTLE_SUSPEND, CLASSIFY_THROTTLE_HALVE,
+       CLASSIFY_THROTTLE_CONCURRENCY };
+struct classify_throttle {
+	int action;                       /* CLASSIFY_THROTTLE_* */
+	unsigned after;                   /* replies ... */
+	unsigned long window;             /* ... within this many seconds */
+	unsigned long dur;                /* seconds the action lasts */
+	unsigned conc;                    /* the lowered concurrency */
+};
+
 struct classify_rule {
 	char code[4];                     /* "550", "5xx", "*" */
 	char enh[CLASSIFY_ENH_MAX];       /* "5.1.1", "5.1.*", "*" */
@@ -40,6 +57,7 @@ struct classify_rule {
 	int glob;                         /* pattern has * or ? */
 	int category;                     /* enum classify_category */
 	int kind;                         /* enum classify_kind */
+	struct classify_throttle thr;     /* action NONE: no throttle */
 };
 
 struct classify_table {
@@ -53,6 +71,10 @@ struct classify_result {
 	int kind;                         /* KIND_HARD or KIND_SOFT */
 	int action;                       /* enum classify_action */
 	int rule;                         /* >=0 operator rule index; -1-i default i; */
+	/* the matched rule's throttle (CLASSIFY_THROTTLE_NONE: none) */
+	int throttle;
+	unsigned throttle_after, throttle_conc;
+	unsigned long throttle_window, throttle_for;
 };
 
 /* Parse one etc/classify line (no newline). Returns 1 a rule in *r, 0 a
@@ -88,5 +110,8 @@ const char *classify_category_name(int category);
 int classify_category_parse(const char *s);   /* -1 unknown */
 const char *classify_kind_name(int kind);
 const char *classify_action_name(int action);
+/* "suspend=10m after=3/5m" (canonical) of a rule's throttle into out,
+ * "" when it has none. */
+void classify_throttle_format(const struct classify_throttle *t, char *out, size_t cap);
 
 #endif

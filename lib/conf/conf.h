@@ -83,6 +83,10 @@ char *conf_lower(char *s);
  * 0 no route (deliver directly to MX), -1 error. */
 int conf_route(struct conf *routes, const char *sender, const char *class,
                const char *rcpt_domain, struct buf *pool);
+/* The same, and the routes key that matched into *key (when key and a
+ * route matched): "to:.example.com", "default", ... (relay-qctl explain). */
+int conf_route_key(struct conf *routes, const char *sender, const char *class,
+                   const char *rcpt_domain, struct buf *pool, struct buf *key);
 
 /* ---- parsers: each returns 0, or -1 with a one-line reason in err
  * (never echoing a password). ---- */
@@ -164,12 +168,22 @@ int conf_parse_dkim(const char *value, struct conf_dkim *d, char *err, size_t er
 int conf_format_dkim(const struct conf_dkim *d, struct buf *out);
 const char *conf_dkim_alg_name(enum conf_dkim_alg a);
 
-/* limits value: "[concurrency=N] [rate=N/s|N/m|N/h]", at least one;
- * 0 in a field means "not limited". */
+/* limits value: "[concurrency=N] [rate=N/s|N/m|N/h|N/d] [quota=N/h|N/d]
+ * [ramp=YYYY-MM-DD:LIST] [mx=GLOB,...]", at least one limit; 0 in a
+ * field means "not limited". A key whose value has mx= names a site
+ * (the MX hosts matching a glob); doc/relay-config.8 (etc/limits). */
+#define CONF_RAMP_MAX 32    /* days in a warm-up ramp (the last repeats) */
 struct conf_limits {
 	unsigned concurrency;
 	unsigned rate;          /* messages ... */
-	unsigned rate_per;      /* ... per this many seconds: 1, 60 or 3600 */
+	unsigned rate_per;      /* ... per this many seconds: 1, 60, 3600 or 86400 */
+	/* traffic shaping (issue 12; send/shape.h) */
+	unsigned long quota;    /* messages ... */
+	unsigned quota_per;     /* ... per UTC hour (3600) or day (86400) */
+	long ramp_day0;         /* the ramp's first day (days since 1970), if ramp_n */
+	size_t ramp_n;
+	unsigned long ramp[CONF_RAMP_MAX]; /* messages on day 0, 1, ...; the last repeats */
+	char mx[CONF_HOST_MAX + 1];        /* a site: "glob,glob" over MX host names */
 };
 int conf_parse_limits(const char *value, struct conf_limits *l, char *err, size_t errcap);
 int conf_format_limits(const struct conf_limits *l, struct buf *out);

@@ -159,6 +159,12 @@ int conf_path(const char *home, const char *file, struct buf *out)
 	return buf_printf(out, "%s/etc/%s", home, file);
 }
 
+static int buf_reset_copy(struct buf *dst, const struct buf *src)
+{
+	dst->len = 0;
+	return buf_adds(dst, src->p ? src->p : "");
+}
+
 /* Try one routes key; 1 found, 0 absent, -1 error. */
 static int route_try(struct conf *routes, struct buf *k, struct buf *pool)
 {
@@ -170,6 +176,12 @@ static int route_try(struct conf *routes, struct buf *k, struct buf *pool)
 
 int conf_route(struct conf *routes, const char *sender, const char *class,
                const char *rcpt_domain, struct buf *pool)
+{
+	return conf_route_key(routes, sender, class, rcpt_domain, pool, NULL);
+}
+
+int conf_route_key(struct conf *routes, const char *sender, const char *class,
+                   const char *rcpt_domain, struct buf *pool, struct buf *key)
 {
 	struct buf k = BUF_INIT;
 	const char *at;
@@ -201,9 +213,24 @@ int conf_route(struct conf *routes, const char *sender, const char *class,
 			goto oom;
 		if ((r = route_try(routes, &k, pool)) != 0)
 			goto out;
+		/* to:.example.com: every subdomain, the nearest parent first */
+		for (at = strchr(rcpt_domain, '.'); at; at = strchr(at + 1, '.')) {
+			k.len = 0;
+			if (buf_printf(&k, "to:%s", at) < 0)
+				goto oom;
+			if ((r = route_try(routes, &k, pool)) != 0)
+				goto out;
+		}
 	}
+	k.len = 0;
+	if (buf_adds(&k, "default") < 0)
+		goto oom;
 	r = conf_get(routes, "default", pool);
 out:
+	if (key && r == 1 && (buf_reset_copy(key, &k) < 0)) {
+		buf_free(&k);
+		return -1;
+	}
 	buf_free(&k);
 	return r;
 oom:

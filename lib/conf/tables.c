@@ -104,9 +104,11 @@ int conf_parse_route_key(const char *key, char *out, size_t cap, char *err, size
 		return 0;
 	}
 	if (strncasecmp(key, "to:", 3) == 0) {
-		if (conf_parse_host(key + 3, h, sizeof h, err, errcap) < 0)
+		/* to:.example.com: its subdomains (not example.com itself) */
+		int sub = key[3] == '.';
+		if (conf_parse_host(key + 3 + sub, h, sizeof h, err, errcap) < 0)
 			return -1;
-		if (snprintf(out, cap, "to:%s", h) >= (int)cap)
+		if (snprintf(out, cap, "to:%s%s", sub ? "." : "", h) >= (int)cap)
 			return conf_fail(err, errcap, "key too long");
 		return 0;
 	}
@@ -317,11 +319,112 @@ int conf_format_dkim(const struct conf_dkim *d, struct buf *out)
 
 /* ---- limits ---- */
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static long days_from_civil(long y, unsigned m, unsigned d)
+{
+	long era, yoe, doy, doe;
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(long z, int *y, unsigned *m, unsigned *d)
+{
+	long era, doe, yoe, doy, mp;
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* "N/u" with u one of units (s m h d): *n and *per (seconds). */
+static int per_unit(const char *s, const char *units, unsigned long max, unsigned long *n, unsigned *per)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || conf_uint(s, (size_t)(slash - s), max, n) < 0 || *n == 0 ||
+	    slash[1] == 0 || slash[2] != 0 || !strchr(units, slash[1]))
+		return -1;
+	*per = slash[1] == 's' ? 1 : slash[1] == 'm' ? 60 : slash[1] == 'h' ? 3600 : 86400;
+	return 0;
+}
+
+static char unit_of(unsigned per)
+{
+	return per == 1 ? 's' : per == 60 ? 'm' : per == 3600 ? 'h' : 'd';
+}
+
+/* "YYYY-MM-DD:N,N,..." or "YYYY-MM-DD:FIRST*FACTOR:CEILING". */
+static int parse_ramp(const char *s, struct conf_limits *l, char *err, size_t errcap)
+{
+	unsigned long y, mo, d, v, f, ceil;
+	const char *p = s, *c;
+	int yy;
+	unsigned mm, dd;
+	if (strlen(s) < 12 || s[4] != '-' || s[7] != '-' || s[10] != ':' ||
+	    conf_uint(s, 4, 9999, &y) < 0 || y < 1970 ||
+	    (conf_uint(s + 5, 2, 12, &mo) < 0 && !(s[5] == '0' && conf_uint(s + 6, 1, 9, &mo) == 0)) ||
+	    (conf_uint(s + 8, 2, 31, &d) < 0 && !(s[8] == '0' && conf_uint(s + 9, 1, 9, &d) == 0)) ||
+	    mo == 0 || d == 0)
+		return conf_fail(err, errcap, "bad ramp \"%.64s\" (want ramp=YYYY-MM-DD:N,N,... or ramp=YYYY-MM-DD:N*F:MAX)", s);
+	l->ramp_day0 = days_from_civil((long)y, (unsigned)mo, (unsigned)d);
+	civil_from_days(l->ramp_day0, &yy, &mm, &dd);
+	if ((unsigned long)yy != y || mm != mo || dd != d)
+		return conf_fail(err, errcap, "ramp: no such date \"%.10s\"", s);
+	p = s + 11;
+	if ((c = strchr(p, '*'))) {
+		const char *colon = strchr(c, ':');
+		if (!colon || conf_uint(p, (size_t)(c - p), 100000000, &v) < 0 || v == 0 ||
+		    conf_uint(c + 1, (size_t)(colon - c - 1), 100, &f) < 0 || f < 2 ||
+		    conf_uint(colon + 1, strlen(colon + 1), 100000000, &ceil) < 0 || ceil < v)
+			return conf_fail(err, errcap, "bad ramp \"%.64s\" (want FIRST*FACTOR:CEILING, factor 2..100, ceiling >= first)", s);
+		for (l->ramp_n = 0; l->ramp_n < CONF_RAMP_MAX - 1 && v < ceil; v *= f)
+			l->ramp[l->ramp_n++] = v;
+		l->ramp[l->ramp_n++] = ceil;
+		return 0;
+	}
+	for (l->ramp_n = 0;;) {
+		c = strchr(p, ',');
+		if (l->ramp_n == CONF_RAMP_MAX)
+			return conf_fail(err, errcap, "ramp has more than %d days", CONF_RAMP_MAX);
+		if (conf_uint(p, c ? (size_t)(c - p) : strlen(p), 100000000, &v) < 0 || v == 0)
+			return conf_fail(err, errcap, "bad ramp volume in \"%.64s\" (want 1..100000000)", s);
+		l->ramp[l->ramp_n++] = v;
+		if (!c)
+			return 0;
+		p = c + 1;
+	}
+}
+
+/* mx=GLOB,GLOB: each a host name whose labels may be "*" (any labels). */
+static int parse_site_mx(const char *s, struct conf_limits *l, char *err, size_t errcap)
+{
+	size_t n = strlen(s), i;
+	if (n == 0 || n > CONF_HOST_MAX)
+		return conf_fail(err, errcap, "bad mx= \"%.64s\" (want mx=GLOB,GLOB, e.g. mx=*.google.com)", s);
+	for (i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr("-.*,", s[i]))
+			return conf_fail(err, errcap, "bad mx= pattern \"%.64s\" (character '%c')", s, s[i]);
+	if (s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,"))
+		return conf_fail(err, errcap, "empty pattern in mx= \"%.64s\"", s);
+	memcpy(l->mx, s, n + 1);
+	conf_lower(l->mx);
+	return 0;
+}
+
 int conf_parse_limits(const char *value, struct conf_limits *l, char *err, size_t errcap)
 {
-	char f[64];
+	char f[CONF_LINE_MAX + 1];
 	const char *s = value;
-	int r, have_c = 0, have_r = 0;
+	int r, have_c = 0, have_r = 0, have_q = 0, have_ramp = 0, have_mx = 0;
 	unsigned long v;
 	memset(l, 0, sizeof *l);
 	while ((r = conf_field(&s, f, sizeof f)) == 1) {
@@ -332,34 +435,61 @@ int conf_parse_limits(const char *value, struct conf_limits *l, char *err, size_
 				return conf_fail(err, errcap, "bad concurrency \"%.32s\" (want 1..100000)", f + 12);
 			l->concurrency = (unsigned)v;
 		} else if (strncasecmp(f, "rate=", 5) == 0) {
-			char *slash = strchr(f + 5, '/');
 			if (have_r++)
 				return conf_fail(err, errcap, "rate= given twice");
-			if (!slash || conf_uint(f + 5, (size_t)(slash - f - 5), 1000000, &v) < 0 || v == 0 ||
-			    slash[1] == 0 || slash[2] != 0 || !strchr("smh", slash[1]))
-				return conf_fail(err, errcap, "bad rate \"%.32s\" (want N/s, N/m or N/h, N 1..1000000)", f + 5);
+			if (per_unit(f + 5, "smhd", 1000000, &v, &l->rate_per) < 0)
+				return conf_fail(err, errcap, "bad rate \"%.32s\" (want N/s, N/m, N/h or N/d, N 1..1000000)", f + 5);
 			l->rate = (unsigned)v;
-			l->rate_per = slash[1] == 's' ? 1 : slash[1] == 'm' ? 60 : 3600;
+		} else if (strncasecmp(f, "quota=", 6) == 0) {
+			if (have_q++)
+				return conf_fail(err, errcap, "quota= given twice");
+			if (per_unit(f + 6, "hd", 100000000, &l->quota, &l->quota_per) < 0)
+				return conf_fail(err, errcap, "bad quota \"%.32s\" (want N/h or N/d, N 1..100000000)", f + 6);
+		} else if (strncasecmp(f, "ramp=", 5) == 0) {
+			if (have_ramp++)
+				return conf_fail(err, errcap, "ramp= given twice");
+			if (parse_ramp(f + 5, l, err, errcap) < 0)
+				return -1;
+		} else if (strncasecmp(f, "mx=", 3) == 0) {
+			if (have_mx++)
+				return conf_fail(err, errcap, "mx= given twice");
+			if (parse_site_mx(f + 3, l, err, errcap) < 0)
+				return -1;
 		} else {
-			return conf_fail(err, errcap, "unknown limit \"%.64s\" (want concurrency=N or rate=N/s|N/m|N/h)", f);
+			return conf_fail(err, errcap, "unknown limit \"%.64s\" (want concurrency=N, rate=N/s|N/m|N/h|N/d, "
+			                 "quota=N/h|N/d, ramp=DATE:LIST or mx=GLOB,...)", f);
 		}
 	}
 	if (r < 0)
 		return conf_fail(err, errcap, "limit too long");
-	if (!have_c && !have_r)
-		return conf_fail(err, errcap, "no limit given (want concurrency=N and/or rate=N/s|N/m|N/h)");
+	if (!have_c && !have_r && !have_q && !have_ramp)
+		return conf_fail(err, errcap, "no limit given (want concurrency=N, rate=N/s|N/m|N/h|N/d, quota= or ramp=)");
 	return 0;
 }
 
 int conf_format_limits(const struct conf_limits *l, struct buf *out)
 {
+	size_t i;
 	out->len = 0;
 	if (buf_adds(out, "") < 0)
 		return -1;
 	if (l->concurrency && buf_printf(out, "concurrency=%u", l->concurrency) < 0)
 		return -1;
-	if (l->rate && buf_printf(out, "%srate=%u/%c", l->concurrency ? " " : "", l->rate,
-	                          l->rate_per == 1 ? 's' : l->rate_per == 60 ? 'm' : 'h') < 0)
+	if (l->rate && buf_printf(out, "%srate=%u/%c", out->len ? " " : "", l->rate, unit_of(l->rate_per)) < 0)
+		return -1;
+	if (l->quota && buf_printf(out, "%squota=%lu/%c", out->len ? " " : "", l->quota, unit_of(l->quota_per)) < 0)
+		return -1;
+	if (l->ramp_n) {
+		int y;
+		unsigned m, d;
+		civil_from_days(l->ramp_day0, &y, &m, &d);
+		if (buf_printf(out, "%sramp=%04d-%02u-%02u:", out->len ? " " : "", y, m, d) < 0)
+			return -1;
+		for (i = 0; i < l->ramp_n; i++)
+			if (buf_printf(out, "%s%lu", i ? "," : "", l->ramp[i]) < 0)
+				return -1;
+	}
+	if (l->mx[0] && buf_printf(out, "%smx=%s", out->len ? " " : "", l->mx) < 0)
 		return -1;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "intake/addr.h"
 #include "send/attempt.h"
 #include "send/job.h"
+#include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
 #define OPEN_TASKS    64       /* tasks an attempt groups recipients into */
@@ -48,6 +49,7 @@ static void attempt_end(struct deliver *d, struct attempt *a)
 		qindex_forget(d->index, m);
 	} else {
 		m->forced = 0;
+		due = shaping_retry_due(d->conf, a, due);   /* shape: a 4xx's "try again in N" */
 		qindex_wait(d->index, m, due);
 	}
 	attempt_free(a);
@@ -246,6 +248,7 @@ void deliver_dispatch(struct deliver *d)
 		struct conf_member_policy pol;
 		struct worker_slot *w;
 		int busy, mi, wi;
+		const char *swhy;
 
 		if (d->terminating) {
 			*pp = t->next;
@@ -254,14 +257,15 @@ void deliver_dispatch(struct deliver *d)
 		}
 		if (!children_any_idle(d->kids))
 			return;	/* a pick would advance the rotation for nothing */
-		mi = pool_pick(p, now, t->tried, &busy);
+		/* shape: limits, quotas, ramps and throttles per destination */
+		mi = shaping_pick(d->conf, p, t->domain, now, t->tried, &busy, &swhy);
 		if (mi < 0) {
 			if (busy) {
 				pp = &t->next;
 				continue;
 			}
 			*pp = t->next;
-			task_defer(d, t, "no member of the pool is available");
+			task_defer(d, t, shaping_defer_why(swhy));
 			continue;
 		}
 		cm = &p->cfg.m[mi];
@@ -292,7 +296,7 @@ void deliver_dispatch(struct deliver *d)
 		w->t = t;
 		w->jobid = j.id;
 		snprintf(w->key, sizeof w->key, "%s", key);
-		pool_used(p, mi, now);
+		shaping_used(d->conf, p, mi, t->domain, now);   /* shape: */
 		t->a->dispatched = 1;
 	}
 }
@@ -306,7 +310,10 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 	size_t k = t->idx[i];
 	const struct smtp_result *r = &res->r[i];
 	struct classify_result cr;
-	int failover = r->member_fault;
+	/* shape: a local refusal (no 8BITMIME, SMTPUTF8, SIZE here) tries the
+	 * pool's other members first, without cooling this one */
+	int local_other = shaping_local_failover(sendconf_pool(d->conf, t->pool), t->tried, t->member, r);
+	int failover = r->member_fault || local_other;
 	if (r->code / 100 == 2) {
 		a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
@@ -327,7 +334,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 		if (!*again) {
 			*again = task_new(a, t->pool, t->domain);
 			(*again)->tried = failover ? t->tried | (1UL << t->member) : t->tried;
-			*fault_again = failover;
+			*fault_again = failover && !local_other;   /* shape: */
 		}
 		(*again)->idx[(*again)->n++] = k;
 		(*again)->last = *r;
@@ -358,7 +365,7 @@ static void on_result(struct deliver *d, int wi, struct job_result *res)
 	double now = qindex_clock();
 
 	d->kids->w[wi].t = NULL;
-	pool_released(p, t->member);
+	shaping_released(d->conf, p, t->member, t->domain);   /* shape: */
 	pool_member_name(&p->cfg.m[t->member], t->domain, relay, sizeof relay);
 	if (!res->conn_failed && res->n != t->n) {
 		warn_("worker %ld answered for %zu recipients, not %zu", (long)d->kids->w[wi].pid, res->n, t->n);
@@ -373,26 +380,32 @@ static void on_result(struct deliver *d, int wi, struct job_result *res)
 				all_fault = 0;
 	if (res->conn_failed || all_fault) {
 		const struct smtp_result *why = res->conn_failed ? &res->conn : &res->r[0];
-		/* the member is at fault: cool it and try the next member now */
-		pool_failed(p, t->member, now);
+		/* the member is at fault: cool it and try the next member now
+		 * (shape: the destination tried: the relay, or the MX domain) */
+		double cool = shaping_failed(d->conf, p, t->member, t->domain, now);
+		shaping_reply(d->conf, p, t->member, t->domain, why, now);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
 		t->tried |= 1UL << t->member;
 		t->last = *why;
 		t->have_last = 1;
-		record_failover(a, p->name, relay, why, -1, p->ms[t->member].cool_until - now);
+		record_failover(a, p->name, relay, why, -1, cool - now);
 		task_enqueue(d, t, 1);
 		return;
 	}
-	pool_succeeded(p, t->member);
+	shaping_succeeded(d->conf, p, t->member, t->domain);   /* shape: */
 	for (i = 0; i < t->n; i++)
 		some_ok |= res->r[i].code / 100 == 2;
+	for (i = 0; i < t->n; i++)   /* shape: throttle rules, once a transaction */
+		if (res->r[i].code / 100 != 2) {
+			shaping_reply(d->conf, p, t->member, t->domain, &res->r[i], now);
+			break;
+		}
 	for (i = 0; i < t->n; i++)
 		take_reply(d, t, i, res, relay, some_ok, &again, &fault_again);
 	if (again) {
 		if (fault_again) {
-			pool_failed(p, t->member, now);
-			record_failover(a, p->name, relay, &again->last, (long long)again->n,
-			                p->ms[t->member].cool_until - now);
+			double cool = shaping_failed(d->conf, p, t->member, t->domain, now);   /* shape: */
+			record_failover(a, p->name, relay, &again->last, (long long)again->n, cool - now);
 		}
 		task_enqueue(d, again, 1);
 	}
@@ -406,7 +419,7 @@ void deliver_worker_lost(struct deliver *d, int wi)
 	if (t) {
 		/* not the member's fault: the same member may be tried again */
 		d->kids->w[wi].t = NULL;
-		pool_released(sendconf_pool(d->conf, t->pool), t->member);
+		shaping_released(d->conf, sendconf_pool(d->conf, t->pool), t->member, t->domain);   /* shape: */
 		memset(&t->last, 0, sizeof t->last);
 		snprintf(t->last.enh, sizeof t->last.enh, "4.3.0");
 		snprintf(t->last.text, sizeof t->last.text, "network worker died");

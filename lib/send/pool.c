@@ -16,42 +16,41 @@ static int usable(const struct pool_state *p, size_t i, double now, unsigned lon
 	return !(tried & (1UL << i)) && !m->down && m->cool_until <= now;
 }
 
-static void refill(struct member_state *m, double now)
-{
-	if (!m->rate || m->per <= 0)
-		return;
-	if (!m->primed) {
-		m->tokens = m->rate;   /* a full bucket to begin with */
-		m->primed = 1;
-	} else if (now > m->filled) {
-		m->tokens += (now - m->filled) * (double)m->rate / m->per;
-		if (m->tokens > m->rate)
-			m->tokens = m->rate;
-	}
-	m->filled = now;
-}
-
 /* A free session slot and, with a rate limit, a token. */
 static int has_slot(struct member_state *m, double now)
 {
 	if (m->limit && m->active >= m->limit)
 		return 0;
-	refill(m, now);
-	return !m->rate || m->per <= 0 || m->tokens >= 1;
+	return shape_bucket_ready(&m->bucket, now);
 }
 
 void pool_used(struct pool_state *p, int i, double now)
 {
 	struct member_state *m = &p->ms[i];
 	m->active++;
-	refill(m, now);
-	if (m->rate && m->per > 0 && m->tokens >= 1)
-		m->tokens -= 1;
+	shape_bucket_take(&m->bucket, now);
+}
+
+/* POOL_OK, POOL_BUSY or POOL_SKIP for a member that is usable. */
+static int avail(struct pool_state *p, size_t i, double now, int (*veto)(void *, int), void *ctx)
+{
+	int v;
+	if (!has_slot(&p->ms[i], now))
+		return POOL_BUSY;
+	v = veto ? veto(ctx, (int)i) : POOL_OK;
+	return v;
 }
 
 int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 {
+	return pool_pick_veto(p, now, tried, busy, NULL, NULL);
+}
+
+int pool_pick_veto(struct pool_state *p, double now, unsigned long tried, int *busy,
+                   int (*veto)(void *ctx, int i), void *ctx)
+{
 	size_t i, n = p->cfg.n;
+	int v;
 	*busy = 0;
 	if (n == 0)
 		return -1;
@@ -61,7 +60,9 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 		for (i = 0; i < n; i++) {
 			if (!usable(p, i, now, tried))
 				continue;
-			if (!has_slot(&p->ms[i], now)) {
+			if ((v = avail(p, i, now, veto, ctx)) == POOL_SKIP)
+				continue;
+			if (v == POOL_BUSY) {
 				*busy = 1;
 				return -1;
 			}
@@ -73,8 +74,8 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 			size_t k = (p->rr + i) % n;
 			if (!usable(p, k, now, tried))
 				continue;
-			if (!has_slot(&p->ms[k], now)) {
-				*busy = 1;
+			if ((v = avail(p, k, now, veto, ctx)) != POOL_OK) {
+				*busy |= v == POOL_BUSY;
 				continue;
 			}
 			p->rr = k + 1;
@@ -89,8 +90,8 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 		for (i = 0; i < n; i++) {
 			if (!usable(p, i, now, tried))
 				continue;
-			if (!has_slot(&p->ms[i], now)) {
-				*busy = 1;
+			if ((v = avail(p, i, now, veto, ctx)) != POOL_OK) {
+				*busy |= v == POOL_BUSY;
 				continue;
 			}
 			p->ms[i].current += (long)p->cfg.m[i].weight;
@@ -108,17 +109,7 @@ int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy)
 
 void pool_failed(struct pool_state *p, int i, double now)
 {
-	struct member_state *m = &p->ms[i];
-	double cool;
-	if (m->cool_until > now)
-		return;	/* already cooling: sessions that were open meanwhile
-			   do not count as more failures */
-	if (m->penalty < 1000)
-		m->penalty++;
-	cool = COOL_BASE * (double)m->penalty * (double)m->penalty;
-	if (cool > COOL_MAX)
-		cool = COOL_MAX;
-	m->cool_until = now + cool;
+	shape_cool(&p->ms[i].cool_until, &p->ms[i].penalty, now);
 }
 
 void pool_succeeded(struct pool_state *p, int i)

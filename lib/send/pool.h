@@ -4,6 +4,7 @@
  * round-robin, and the cooling of members that failed. Pure logic (no
  * I/O), so tests can drive it. Times are monotonic seconds. */
 #include "conf/conf.h"
+#include "send/shape.h"
 
 #define COOL_BASE 15.0    /* seconds: cooldown = COOL_BASE * p^2 ... */
 #define COOL_MAX  3600.0  /* ... capped at an hour */
@@ -16,11 +17,7 @@ struct member_state {
 	int health_down;    /* relay-health's last word (for the log) */
 	unsigned active;    /* sessions now open (the scheduler keeps it) */
 	unsigned limit;     /* concurrency limit, 0 = none */
-	unsigned rate;      /* at most rate messages ... */
-	double per;         /* ... per this many seconds (etc/limits rate=); 0 = none */
-	double tokens;      /* token bucket for the rate */
-	double filled;      /* when tokens were last topped up */
-	int primed;         /* the bucket was filled once */
+	struct shape_bucket bucket; /* etc/limits rate= (send/shape.h) */
 };
 
 struct pool_state {
@@ -36,6 +33,13 @@ void pool_init(struct pool_state *p, const char *name, const struct conf_pool *c
  * tried in this attempt. *busy is set when a member would do but has no
  * free session slot (the caller waits rather than defers). */
 int pool_pick(struct pool_state *p, double now, unsigned long tried, int *busy);
+/* The same, asking veto(ctx, i) of each member that would do: POOL_OK,
+ * POOL_BUSY (it would do soon: failover waits for it, the others try the
+ * next member and set *busy) or POOL_SKIP (not now: the next member, as
+ * if tried). Traffic shaping's quotas and suspensions (send/shaping.h). */
+enum { POOL_OK, POOL_BUSY, POOL_SKIP };
+int pool_pick_veto(struct pool_state *p, double now, unsigned long tried, int *busy,
+                   int (*veto)(void *ctx, int i), void *ctx);
 void pool_failed(struct pool_state *p, int i, double now);
 /* A transaction was handed to member i at now: one session slot and one
  * token of its rate. */

@@ -13,6 +13,8 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/evlog.h"
+#include "net/dns.h"
+#include "send/shaping.h"
 
 static void conf_must(struct conf *t, const char *home, const char *table)
 {
@@ -52,12 +54,10 @@ static void limits_for(struct sendconf *c, struct member_state *ms, const struct
 	if (cm->mx)
 		return;
 	buf_printf(&k, "%s:%u", cm->host, cm->port);
-	ms->rate = 0;
-	ms->per = 0;
+	shape_bucket_set(&ms->bucket, 0, 0);
 	if (conf_get(&c->limits, k.p, &v) == 1 && conf_parse_limits(v.p, &l, err, sizeof err) == 0) {
 		ms->limit = l.concurrency;
-		ms->rate = l.rate;
-		ms->per = l.rate ? (double)l.rate_per : 0;
+		shape_bucket_set(&ms->bucket, l.rate, (double)l.rate_per);   /* shape.h's bucket */
 	}
 	buf_free(&k);
 	buf_free(&v);
@@ -155,6 +155,7 @@ void sendconf_load(struct sendconf *c)
 	conf_must(&c->limits, c->home, "limits");
 	conf_must(&c->retry, c->home, "retry");
 	load_pools(c);
+	shaping_load(c);   /* traffic shaping: etc/limits into c->shape */
 	direct.strategy = CONF_FAILOVER;
 	direct.n = 1;
 	direct.m[0].mx = 1;
@@ -171,6 +172,14 @@ void sendconf_load(struct sendconf *c)
 
 void sendconf_free(struct sendconf *c)
 {
+	/* traffic shaping: the last counts, then the state */
+	if (c->shape_loaded && c->shape.dirty && shape_save(&c->shape, c->home) < 0)
+		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
+	shape_free(&c->shape);
+	c->shape_loaded = 0;
+	if (c->shape_dns)
+		dns_free(c->shape_dns);
+	c->shape_dns = NULL;
 	conf_close(&c->routes); conf_close(&c->tls); conf_close(&c->auth);
 	conf_close(&c->limits); conf_close(&c->retry);
 	classify_table_free(&c->cls);

@@ -15,6 +15,9 @@
 #include "conf/conf.h"
 #include "health/health.h"
 #include "send/pool.h"
+#include "send/shape.h"
+
+struct dns_ctx;
 
 #define POOLS_MAX     256
 #define POOL_DIRECT   (-1)     /* no route: direct MX delivery */
@@ -35,6 +38,12 @@ struct sendconf {
 	struct timespec health_mtime;
 	ino_t health_inode;         /* of state/health when last read */
 	time_t health_at;           /* last looked at (once a second) */
+	/* traffic shaping (send/shaping.h): etc/limits per destination,
+	 * counts of state/shaping, cooling of MX domains, throttles */
+	struct shape shape;
+	int shape_loaded;
+	time_t shape_saved;
+	struct dns_ctx *shape_dns;  /* sites: a domain's MX hosts */
 };
 
 /* Read (or re-read) etc/ into c; c->home must be set and c zeroed the

@@ -340,7 +340,7 @@ static void t_limits(void)
 	CHECK_STR(limits("concurrency=1"), "concurrency=1");
 	CHECK(starts(limits(""), "ERR: no limit given"));
 	CHECK(starts(limits("concurrency=0"), "ERR: bad concurrency"));
-	CHECK(starts(limits("rate=10/d"), "ERR: bad rate"));
+	CHECK(starts(limits("rate=10/w"), "ERR: bad rate"));   /* shaping: N/d is a rate now */
 	CHECK(starts(limits("rate=10"), "ERR: bad rate"));
 	CHECK(starts(limits("rate=0/s"), "ERR: bad rate"));
 	CHECK(starts(limits("rate=/s"), "ERR: bad rate"));

@@ -71,8 +71,7 @@ int main(void)
 
 	/* rate=2/s: two at once, then one more each half second */
 	mk(&p, "roundrobin a:25");
-	p.ms[0].rate = 2;
-	p.ms[0].per = 1;
+	shape_bucket_set(&p.ms[0].bucket, 2, 1);
 	CHECK(pool_pick(&p, 10, 0, &busy) == 0);
 	pool_used(&p, 0, 10);
 	p.ms[0].active = 0;

@@ -1,0 +1,566 @@
+/* Traffic shaping state (shape.h): destinations in a hash table, their
+ * buckets, quotas, ramps, cooling and throttles. */
+#include "send/shape.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/buf.h"
+#include "base/fileio.h"
+#include "send/pool.h"
+
+#define COOL_BASE_S COOL_BASE   /* send/pool.h's, for relays and MX domains alike */
+#define COOL_MAX_S  COOL_MAX
+#define SITE_TTL_S  3600.0   /* a domain's site is looked up again after this */
+
+_Static_assert(SHAPE_KEY_MAX == 263, "the %262s of shape_restore");
+
+/* ------------------------------------------------------------ buckets */
+
+void shape_bucket_set(struct shape_bucket *b, unsigned rate, double per)
+{
+	if (b->rate != rate || b->per != per) {
+		b->rate = rate;
+		b->per = rate ? per : 0;
+		if (b->primed && b->tokens > rate)
+			b->tokens = rate;
+	}
+}
+
+static void refill(struct shape_bucket *b, double mono)
+{
+	if (!b->rate || b->per <= 0)
+		return;
+	if (!b->primed) {
+		b->tokens = b->rate;   /* a full bucket to begin with */
+		b->primed = 1;
+	} else if (mono > b->filled) {
+		b->tokens += (mono - b->filled) * (double)b->rate / b->per;
+		if (b->tokens > b->rate)
+			b->tokens = b->rate;
+	}
+	b->filled = mono;
+}
+
+int shape_bucket_ready(struct shape_bucket *b, double mono)
+{
+	refill(b, mono);
+	return !b->rate || b->per <= 0 || b->tokens >= 1;
+}
+
+void shape_bucket_take(struct shape_bucket *b, double mono)
+{
+	refill(b, mono);
+	if (b->rate && b->per > 0 && b->tokens >= 1)
+		b->tokens -= 1;
+}
+
+double shape_bucket_due(struct shape_bucket *b, double mono)
+{
+	if (shape_bucket_ready(b, mono))
+		return mono;
+	return mono + (1 - b->tokens) * b->per / (double)b->rate;
+}
+
+/* ------------------------------------------------------------ the table */
+
+static unsigned long hash(const char *k)
+{
+	unsigned long h = 5381;
+	for (; *k; k++)
+		h = h * 33 + (unsigned char)(*k | 0x20);
+	return h % SHAPE_BUCKETS;
+}
+
+void shape_init(struct shape *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+void shape_free(struct shape *s)
+{
+	size_t i;
+	for (i = 0; i < SHAPE_BUCKETS; i++) {
+		struct shape_dest *d = s->tab[i], *nx;
+		for (; d; d = nx) {
+			nx = d->next;
+			free(d);
+		}
+		s->tab[i] = NULL;
+	}
+	s->n = 0;
+}
+
+struct shape_dest *shape_find(const struct shape *s, const char *key)
+{
+	struct shape_dest *d;
+	for (d = s->tab[hash(key)]; d; d = d->next)
+		if (strcasecmp(d->key, key) == 0)
+			return d;
+	return NULL;
+}
+
+/* Nothing to remember: no configuration, no session, no cooling or
+ * throttle ahead, no count in a period that may still be running. */
+static int idle(const struct shape_dest *d, double mono)
+{
+	return !d->configured && !d->active && d->cool_until <= mono && d->throttle == THROTTLE_NONE &&
+	       !d->qcount && !d->rcount && d->hits == 0;
+}
+
+/* Past SHAPE_DESTS_MAX: drop the idle ones (bounded memory with many
+ * domains; a dropped domain's site is looked up again). */
+static void sweep(struct shape *s, double mono)
+{
+	size_t i;
+	for (i = 0; i < SHAPE_BUCKETS; i++) {
+		struct shape_dest **pp = &s->tab[i];
+		while (*pp) {
+			struct shape_dest *d = *pp;
+			if (idle(d, mono) && (d->site == -2 || d->site_at + SITE_TTL_S <= mono)) {
+				*pp = d->next;
+				free(d);
+				s->n--;
+			} else {
+				pp = &d->next;
+			}
+		}
+	}
+}
+
+struct shape_dest *shape_dest(struct shape *s, const char *key)
+{
+	struct shape_dest *d = shape_find(s, key);
+	unsigned long h;
+	if (d)
+		return d;
+	if (strlen(key) >= SHAPE_KEY_MAX)
+		return NULL;
+	if (s->n >= SHAPE_DESTS_MAX)
+		sweep(s, s->mono);
+	if (!(d = calloc(1, sizeof *d)))
+		return NULL;
+	snprintf(d->key, sizeof d->key, "%s", key);
+	d->site = -2;
+	h = hash(key);
+	d->next = s->tab[h];
+	s->tab[h] = d;
+	s->n++;
+	return d;
+}
+
+void shape_config_clear(struct shape *s)
+{
+	size_t i;
+	struct shape_dest *d;
+	for (i = 0; i < SHAPE_BUCKETS; i++)
+		for (d = s->tab[i]; d; d = d->next) {
+			d->configured = 0;
+			memset(&d->lim, 0, sizeof d->lim);
+			d->site = -2;   /* the sites may have changed */
+		}
+	s->nsites = 0;
+}
+
+int shape_config_add(struct shape *s, const char *key, const struct conf_limits *l)
+{
+	char k[SHAPE_KEY_MAX];
+	struct shape_dest *d;
+	if (l->mx[0]) {
+		struct shape_site *st;
+		if (s->nsites >= SHAPE_SITES_MAX)
+			return -1;
+		st = &s->sites[s->nsites++];
+		snprintf(st->name, sizeof st->name, "%s", key);
+		snprintf(st->mx, sizeof st->mx, "%s", l->mx);
+		snprintf(k, sizeof k, "site:%s", key);
+		key = k;
+	}
+	if (!(d = shape_dest(s, key)))
+		return -1;
+	d->lim = *l;
+	d->configured = 1;
+	shape_bucket_set(&d->bucket, l->rate, l->rate ? (double)l->rate_per : 0);
+	return 0;
+}
+
+/* ------------------------------------------------------------ sites */
+
+/* Case-insensitive glob: * is any run of characters. */
+static int glob(const char *p, size_t pn, const char *s)
+{
+	if (pn == 0)
+		return *s == 0;
+	if (*p == '*') {
+		for (;; s++) {
+			if (glob(p + 1, pn - 1, s))
+				return 1;
+			if (!*s)
+				return 0;
+		}
+	}
+	if (!*s || ((*p | 0x20) != (*s | 0x20)))
+		return 0;
+	return glob(p + 1, pn - 1, s + 1);
+}
+
+int shape_site_match(const struct shape *s, const char *mxhost)
+{
+	size_t i;
+	for (i = 0; i < s->nsites; i++) {
+		const char *p = s->sites[i].mx;
+		while (*p) {
+			const char *c = strchr(p, ',');
+			size_t n = c ? (size_t)(c - p) : strlen(p);
+			if (glob(p, n, mxhost))
+				return (int)i;
+			p += n + (c != NULL);
+		}
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------ limits */
+
+unsigned long shape_ramp_today(const struct conf_limits *l, time_t wall)
+{
+	long day = (long)(wall / 86400), k;
+	if (!l->ramp_n)
+		return ULONG_MAX;
+	k = day - l->ramp_day0;
+	if (k < 0)
+		return 0;
+	return l->ramp[(size_t)k < l->ramp_n ? (size_t)k : l->ramp_n - 1];
+}
+
+unsigned long shape_quota_left(struct shape_dest *d, time_t wall)
+{
+	long period;
+	if (!d->configured || !d->lim.quota)
+		return ULONG_MAX;
+	period = (long)(wall / d->lim.quota_per);
+	if (period != d->qperiod) {
+		d->qperiod = period;   /* a new hour or day: counted from 0 */
+		d->qcount = 0;
+	}
+	return d->qcount >= d->lim.quota ? 0 : d->lim.quota - d->qcount;
+}
+
+unsigned long shape_ramp_left(struct shape_dest *d, time_t wall)
+{
+	unsigned long today;
+	long day = (long)(wall / 86400);
+	if (!d->configured || !d->lim.ramp_n)
+		return ULONG_MAX;
+	if (day != d->rday) {
+		d->rday = day;
+		d->rcount = 0;
+	}
+	today = shape_ramp_today(&d->lim, wall);
+	return d->rcount >= today ? 0 : today - d->rcount;
+}
+
+/* A throttle whose time is over ends by itself. */
+static void throttle_expire(struct shape_dest *d, double mono)
+{
+	if (d->throttle != THROTTLE_NONE && d->throttle_until <= mono) {
+		if (d->throttle == THROTTLE_HALVE)
+			shape_bucket_set(&d->bucket, d->lim.rate, d->lim.rate ? (double)d->lim.rate_per : 0);
+		d->throttle = THROTTLE_NONE;
+	}
+}
+
+static enum shape_verdict check_one(struct shape_dest *d, double mono, time_t wall, const char **why)
+{
+	unsigned cap = d->configured ? d->lim.concurrency : 0;
+	throttle_expire(d, mono);
+	if (d->cool_until > mono) {
+		*why = "cooling";
+		return SHAPE_SKIP;
+	}
+	if (d->throttle == THROTTLE_SUSPEND) {
+		*why = "suspended";
+		return SHAPE_SKIP;
+	}
+	if (shape_quota_left(d, wall) == 0) {
+		*why = "quota";
+		return SHAPE_SKIP;
+	}
+	if (shape_ramp_left(d, wall) == 0) {
+		*why = "ramp";
+		return SHAPE_SKIP;
+	}
+	if (d->throttle == THROTTLE_CONCURRENCY && (!cap || d->throttle_conc < cap))
+		cap = d->throttle_conc;
+	if (cap && d->active >= cap) {
+		*why = "concurrency";
+		return SHAPE_BUSY;
+	}
+	if (!shape_bucket_ready(&d->bucket, mono)) {
+		*why = "rate";
+		return SHAPE_BUSY;
+	}
+	return SHAPE_OK;
+}
+
+enum shape_verdict shape_check(struct shape *s, const char *const *keys, size_t n,
+                               double mono, time_t wall, const char **why)
+{
+	enum shape_verdict v = SHAPE_OK;
+	const char *w = "";
+	size_t i;
+	if (mono > s->mono)
+		s->mono = mono;
+	for (i = 0; i < n; i++) {
+		struct shape_dest *d = shape_find(s, keys[i]);
+		const char *wi = "";
+		enum shape_verdict r;
+		if (!d)
+			continue;   /* nothing configured, nothing happened */
+		r = check_one(d, mono, wall, &wi);
+		if (r > v) {
+			v = r;
+			w = wi;
+		}
+	}
+	if (why)
+		*why = w;
+	return v;
+}
+
+void shape_used(struct shape *s, const char *const *keys, size_t n, double mono, time_t wall)
+{
+	size_t i;
+	if (mono > s->mono)
+		s->mono = mono;
+	for (i = 0; i < n; i++) {
+		/* a destination with nothing configured and nothing pending
+		 * needs no entry (the state stays bounded) */
+		struct shape_dest *d = shape_find(s, keys[i]);
+		if (!d)
+			continue;
+		d->active++;
+		shape_bucket_take(&d->bucket, mono);
+		if (shape_quota_left(d, wall) != ULONG_MAX) {
+			d->qcount++;
+			s->dirty = 1;
+		}
+		if (shape_ramp_left(d, wall) != ULONG_MAX) {
+			d->rcount++;
+			s->dirty = 1;
+		}
+	}
+}
+
+void shape_released(struct shape *s, const char *const *keys, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		struct shape_dest *d = shape_find(s, keys[i]);
+		if (d && d->active)
+			d->active--;
+	}
+}
+
+double shape_failed(struct shape *s, const char *key, double mono)
+{
+	struct shape_dest *d;
+	if (mono > s->mono)
+		s->mono = mono;
+	d = shape_dest(s, key);
+	if (!d)
+		return mono + COOL_BASE_S;
+	shape_cool(&d->cool_until, &d->penalty, mono);
+	return d->cool_until;
+}
+
+void shape_cool(double *cool_until, unsigned *penalty, double mono)
+{
+	double cool;
+	if (*cool_until > mono)
+		return;	/* already cooling: sessions that were open meanwhile
+			   do not count as more failures */
+	if (*penalty < 1000)
+		(*penalty)++;
+	cool = COOL_BASE_S * (double)*penalty * (double)*penalty;
+	if (cool > COOL_MAX_S)
+		cool = COOL_MAX_S;
+	*cool_until = mono + cool;
+}
+
+void shape_succeeded(struct shape *s, const char *key)
+{
+	struct shape_dest *d = shape_find(s, key);
+	if (d) {
+		d->penalty = 0;
+		d->cool_until = 0;
+	}
+}
+
+/* ------------------------------------------------------------ throttles */
+
+const char *shape_throttle_name(int action)
+{
+	switch (action) {
+	case THROTTLE_SUSPEND: return "suspend";
+	case THROTTLE_HALVE: return "halve";
+	case THROTTLE_CONCURRENCY: return "concurrency";
+	}
+	return "none";
+}
+
+int shape_throttle_hit(struct shape *s, const char *key, int action, unsigned threshold,
+                       double window, double dur, unsigned conc, double mono)
+{
+	struct shape_dest *d = shape_dest(s, key);
+	if (!d || action == THROTTLE_NONE)
+		return 0;
+	throttle_expire(d, mono);
+	if (d->hits == 0 || mono - d->hits_since > window) {
+		d->hits = 0;
+		d->hits_since = mono;
+	}
+	if (++d->hits < (threshold ? threshold : 1))
+		return 0;
+	d->hits = 0;
+	if (d->throttle != THROTTLE_NONE && d->throttle_until > mono + dur)
+		return 0;   /* a longer one is on */
+	d->throttle = action;
+	d->throttle_until = mono + dur;
+	if (action == THROTTLE_HALVE) {
+		if (d->lim.rate)
+			shape_bucket_set(&d->bucket, d->lim.rate, 2.0 * d->lim.rate_per);
+		else {
+			/* no rate to halve: half the sessions open now, at least one */
+			d->throttle = THROTTLE_CONCURRENCY;
+			d->throttle_conc = d->active / 2 ? d->active / 2 : 1;
+		}
+	} else if (action == THROTTLE_CONCURRENCY) {
+		d->throttle_conc = conc ? conc : 1;
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ retry hints */
+
+unsigned long shape_retry_hint(const char *text)
+{
+	static const char *const lead[] = { "try again in ", "retry in ", "try again after ", "retry after " };
+	size_t i;
+	if (!text)
+		return 0;
+	for (i = 0; i < sizeof lead / sizeof lead[0]; i++) {
+		const char *p = text;
+		while ((p = strcasestr(p, lead[i]))) {
+			unsigned long n = 0, mult = 0;
+			const char *q = p + strlen(lead[i]), *u;
+			int digits = 0;
+			p = q;
+			while (*q == ' ')
+				q++;
+			while (*q >= '0' && *q <= '9' && digits < 9) {
+				n = n * 10 + (unsigned long)(*q++ - '0');
+				digits++;
+			}
+			if (!digits || (*q >= '0' && *q <= '9'))
+				continue;
+			while (*q == ' ')
+				q++;
+			for (u = q; (*u | 0x20) >= 'a' && (*u | 0x20) <= 'z'; u++)
+				;
+			if (u - q >= 1 && u - q <= 7) {
+				char w[8];
+				size_t k, len = (size_t)(u - q);
+				for (k = 0; k < len; k++)
+					w[k] = (char)(q[k] | 0x20);
+				w[len] = 0;
+				if (!strcmp(w, "s") || !strcmp(w, "sec") || !strcmp(w, "secs") ||
+				    !strcmp(w, "second") || !strcmp(w, "seconds"))
+					mult = 1;
+				else if (!strcmp(w, "m") || !strcmp(w, "min") || !strcmp(w, "mins") ||
+				         !strcmp(w, "minute") || !strcmp(w, "minutes"))
+					mult = 60;
+				else if (!strcmp(w, "h") || !strcmp(w, "hour") || !strcmp(w, "hours"))
+					mult = 3600;
+			}
+			if (mult && n)
+				return n * mult > 86400 ? 86400 : n * mult;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ state/shaping */
+
+int shape_save(struct shape *s, const char *home)
+{
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	size_t i;
+	int r;
+	for (i = 0; i < SHAPE_BUCKETS; i++) {
+		const struct shape_dest *d;
+		for (d = s->tab[i]; d; d = d->next)
+			if ((d->qcount || d->rcount) &&
+			    buf_printf(&b, "%s %ld %lu %ld %lu\n", d->key, d->qperiod, d->qcount, d->rday, d->rcount) < 0)
+				goto oom;
+	}
+	if (buf_adds(&b, "") < 0 || buf_printf(&path, "%s/%s", home, SHAPE_FILE) < 0)
+		goto oom;
+	r = atomic_write(path.p, b.p, b.len, 0644);
+	if (r == 0)
+		s->dirty = 0;
+	buf_free(&b);
+	buf_free(&path);
+	return r;
+oom:
+	buf_free(&b);
+	buf_free(&path);
+	errno = ENOMEM;
+	return -1;
+}
+
+int shape_restore(struct shape *s, const char *home)
+{
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	char *line, *nl;
+	if (buf_printf(&path, "%s/%s", home, SHAPE_FILE) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (read_file(path.p, &b, 64UL << 20) < 0) {
+		int e = errno;
+		buf_free(&path);
+		buf_free(&b);
+		errno = e;
+		return e == ENOENT ? 0 : -1;
+	}
+	buf_free(&path);
+	if (buf_adds(&b, "") < 0) {
+		buf_free(&b);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (line = b.p; line && *line; line = nl) {
+		char key[SHAPE_KEY_MAX];
+		long qp, rd;
+		unsigned long qc, rc;
+		struct shape_dest *d;
+		if ((nl = strchr(line, '\n')))
+			*nl++ = 0;
+		/* a line that does not parse is skipped: its counts start at 0 */
+		if (sscanf(line, "%262s %ld %lu %ld %lu", key, &qp, &qc, &rd, &rc) != 5)
+			continue;
+		if (!(d = shape_dest(s, key)))
+			break;
+		d->qperiod = qp;
+		d->qcount = qc;
+		d->rday = rd;
+		d->rcount = rc;
+	}
+	buf_free(&b);
+	return 0;
+}

@@ -1,0 +1,281 @@
+/* Traffic shaping for deliver.c (shaping.h): the keys of a transaction,
+ * member choice with the shaping verdicts, counting, cooling by
+ * destination, throttle rules, and state/shaping. */
+#include "send/shaping.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/evlog.h"
+#include "bounce/classify.h"
+#include "net/dns.h"
+#include "send/attempt.h"
+#include "send/qindex.h"
+#include "queue/queue.h"
+
+#define SITE_TTL_S 3600.0   /* a domain's site (its MX hosts) is looked up again after this */
+#define SAVE_EVERY_S 1      /* state/shaping at most once a second */
+
+void shaping_load(struct sendconf *c)
+{
+	struct buf k = BUF_INIT, v = BUF_INIT;
+	char err[256];
+	int r;
+	if (!c->shape_loaded) {
+		shape_init(&c->shape);
+		if (shape_restore(&c->shape, c->home) < 0)
+			warn_sys("unable to read %s/%s; quotas and ramps count from 0", c->home, SHAPE_FILE);
+		c->shape_loaded = 1;
+	}
+	shape_config_clear(&c->shape);
+	conf_rewind(&c->limits);
+	while ((r = conf_each(&c->limits, &k, &v)) == 1) {
+		struct conf_limits l;
+		if (conf_parse_limits(v.p, &l, err, sizeof err) < 0) {
+			warn_("etc/limits.cdb: %s: %s", k.p, err);
+			continue;
+		}
+		if (shape_config_add(&c->shape, k.p, &l) < 0)
+			warn_("etc/limits.cdb: %s: more than %d sites, or out of memory; ignored", k.p, SHAPE_SITES_MAX);
+	}
+	if (r < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/limits.cdb");
+	buf_free(&k);
+	buf_free(&v);
+}
+
+/* The site of domain from its MX hosts (cached SITE_TTL_S; a lookup that
+ * fails counts as no site until the next one). */
+static int domain_site(struct sendconf *c, const char *domain, double now)
+{
+	struct shape_dest *d;
+	struct mx_list mx;
+	char err[256];
+	size_t i;
+	if (c->shape.nsites == 0)
+		return -1;
+	if (!(d = shape_dest(&c->shape, domain)))
+		return -1;
+	if (d->site != -2 && d->site_at + SITE_TTL_S > now)
+		return d->site;
+	if (!c->shape_dns && !(c->shape_dns = dns_new(c->dns_config[0] ? c->dns_config : NULL, err, sizeof err))) {
+		warn_("site lookup: %s", err);
+		return -1;
+	}
+	d->site = -1;
+	d->site_at = now;
+	if (dns_mx(c->shape_dns, domain, &mx, err, sizeof err) == DNS_OK)
+		for (i = 0; i < mx.n && d->site < 0; i++)
+			d->site = shape_site_match(&c->shape, mx.h[i].name);
+	return d->site;
+}
+
+size_t shaping_keys(struct sendconf *c, const struct conf_member *cm, const char *domain, double now,
+                    char keys[2][SHAPE_KEY_MAX])
+{
+	int site;
+	if (!cm->mx) {
+		snprintf(keys[0], SHAPE_KEY_MAX, "%s:%u", cm->host, cm->port);
+		conf_lower(keys[0]);
+		return 1;
+	}
+	snprintf(keys[0], SHAPE_KEY_MAX, "%s", domain);
+	conf_lower(keys[0]);
+	if ((site = domain_site(c, keys[0], now)) < 0)
+		return 1;
+	snprintf(keys[1], SHAPE_KEY_MAX, "site:%s", c->shape.sites[site].name);
+	return 2;
+}
+
+/* The key throttles and cooling act on: the relay, or the domain's site
+ * (every domain hosted there), else the domain. */
+static const char *act_key(char keys[2][SHAPE_KEY_MAX], size_t n)
+{
+	return keys[n - 1];
+}
+
+struct pick_ctx {
+	struct sendconf *c;
+	struct pool_state *p;
+	const char *domain;
+	double now;
+	time_t wall;
+	const char *why;
+};
+
+static int veto(void *ctx, int i)
+{
+	struct pick_ctx *x = ctx;
+	char keys[2][SHAPE_KEY_MAX];
+	const char *k[2] = { keys[0], keys[1] }, *why = "";
+	size_t n = shaping_keys(x->c, &x->p->cfg.m[i], x->domain, x->now, keys);
+	switch (shape_check(&x->c->shape, k, n, x->now, x->wall, &why)) {
+	case SHAPE_OK:
+		return POOL_OK;
+	case SHAPE_BUSY:
+		return POOL_BUSY;
+	case SHAPE_SKIP:
+		break;
+	}
+	x->why = why;
+	return POOL_SKIP;
+}
+
+int shaping_pick(struct sendconf *c, struct pool_state *p, const char *domain, double now,
+                 unsigned long tried, int *busy, const char **why)
+{
+	struct pick_ctx x = { c, p, domain, now, time(NULL), "" };
+	int mi = pool_pick_veto(p, now, tried, busy, veto, &x);
+	*why = mi < 0 ? x.why : "";
+	return mi;
+}
+
+const char *shaping_defer_why(const char *why)
+{
+	if (!strcmp(why, "quota"))
+		return "the quota of every member is spent";
+	if (!strcmp(why, "ramp"))
+		return "the warm-up ramp of every member is spent for today";
+	if (!strcmp(why, "suspended"))
+		return "every member is suspended (throttle)";
+	if (!strcmp(why, "cooling"))
+		return "the destination is cooling after a failure";
+	return "no member of the pool is available";
+}
+
+void shaping_used(struct sendconf *c, struct pool_state *p, int mi, const char *domain, double now)
+{
+	char keys[2][SHAPE_KEY_MAX];
+	const char *k[2] = { keys[0], keys[1] };
+	size_t n = shaping_keys(c, &p->cfg.m[mi], domain, now, keys);
+	pool_used(p, mi, now);
+	shape_used(&c->shape, k, n, now, time(NULL));
+}
+
+void shaping_released(struct sendconf *c, struct pool_state *p, int mi, const char *domain)
+{
+	char keys[2][SHAPE_KEY_MAX];
+	const char *k[2] = { keys[0], keys[1] };
+	size_t n = shaping_keys(c, &p->cfg.m[mi], domain, qindex_clock(), keys);
+	pool_released(p, mi);
+	shape_released(&c->shape, k, n);
+	shaping_tick(c);
+}
+
+double shaping_failed(struct sendconf *c, struct pool_state *p, int mi, const char *domain, double now)
+{
+	char key[SHAPE_KEY_MAX];
+	if (!p->cfg.m[mi].mx) {
+		pool_failed(p, mi, now);
+		return p->ms[mi].cool_until;
+	}
+	/* one MX that does not answer cools its domain, not the mx member */
+	snprintf(key, sizeof key, "%s", domain);
+	conf_lower(key);
+	return shape_failed(&c->shape, key, now);
+}
+
+void shaping_succeeded(struct sendconf *c, struct pool_state *p, int mi, const char *domain)
+{
+	char key[SHAPE_KEY_MAX];
+	if (!p->cfg.m[mi].mx) {
+		pool_succeeded(p, mi);
+		return;
+	}
+	snprintf(key, sizeof key, "%s", domain);
+	conf_lower(key);
+	shape_succeeded(&c->shape, key);
+}
+
+void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char *domain,
+                   const struct smtp_result *r, double now)
+{
+	char keys[2][SHAPE_KEY_MAX];
+	struct classify_result cr;
+	char enh[CLASSIFY_ENH_MAX];
+	size_t n;
+	int code;
+	const char *key, *rest;
+	if (r->code / 100 == 2 || r->local)
+		return;
+	classify(&c->cls, r->code, r->enh, r->text, &cr);
+	if (cr.throttle == CLASSIFY_THROTTLE_NONE)
+		return;
+	n = shaping_keys(c, &p->cfg.m[mi], domain, now, keys);
+	key = act_key(keys, n);
+	if (shape_throttle_hit(&c->shape, key, cr.throttle, cr.throttle_after, (double)cr.throttle_window,
+	                       (double)cr.throttle_for, cr.throttle_conc, now)) {
+		ev_begin("throttle");
+		ev_str("pool", p->name);
+		ev_str("dest", key);
+		ev_str("action", shape_throttle_name(cr.throttle));
+		ev_num("for", (long long)cr.throttle_for);
+		if (cr.throttle == CLASSIFY_THROTTLE_CONCURRENCY)
+			ev_num("concurrency", (long long)cr.throttle_conc);
+		classify_split_reply(r->text, &code, enh, &rest);
+		ev_num("code", r->code);
+		ev_str("dsn", r->enh[0] ? r->enh : enh[0] ? enh : "-");
+		ev_str("reply", r->text);
+		ev_end();
+	}
+}
+
+int shaping_local_failover(const struct pool_state *p, unsigned long tried, int mi,
+                           const struct smtp_result *r)
+{
+	size_t i;
+	if (!r->local || r->code / 100 != 5 ||
+	    (strcmp(r->enh, "5.6.7") && strcmp(r->enh, "5.6.3") && strcmp(r->enh, "5.3.4")))
+		return 0;
+	tried |= 1UL << mi;
+	for (i = 0; i < p->cfg.n; i++)
+		if (!(tried & (1UL << i)) && !p->ms[i].down)
+			return 1;
+	return 0;
+}
+
+double shaping_retry_due(struct sendconf *c, const struct attempt *a, double due)
+{
+	struct conf_retry rt;
+	unsigned long best = 0, lo, hi;
+	size_t i, k;
+	for (i = 0; i < a->e.nrcpt; i++) {
+		unsigned long h;
+		if (a->st[i] != RS_PENDING || a->now[i] || a->err[i].code / 100 != 4)
+			continue;
+		h = shape_retry_hint(a->err[i].text);
+		if (h && (!best || h < best))
+			best = h;
+	}
+	if (!best)
+		return due;
+	sendconf_retry(c, a->e.class, &rt);
+	for (lo = hi = rt.schedule[0], k = 1; k < rt.n; k++) {
+		if (rt.schedule[k] < lo)
+			lo = rt.schedule[k];
+		if (rt.schedule[k] > hi)
+			hi = rt.schedule[k];
+	}
+	if (best < lo)
+		best = lo;
+	if (best > hi)
+		best = hi;
+	return qindex_clock() + (double)best;
+}
+
+void shaping_tick(struct sendconf *c)
+{
+	time_t now;
+	if (!c->shape_loaded || !c->shape.dirty)
+		return;
+	now = time(NULL);
+	if (now - c->shape_saved < SAVE_EVERY_S)
+		return;
+	c->shape_saved = now;
+	if (shape_save(&c->shape, c->home) < 0)
+		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
+}
