@@ -156,13 +156,13 @@ int children_dkim_configured(const struct children *ch)
 	struct buf k = BUF_INIT, v = BUF_INIT;
 	int r;
 	if (conf_open(&c, ch->home, "dkim") < 0)
-		die_sys(EXIT_TEMP, "unable to open etc/dkim.cdb");
+		return -1;
 	conf_rewind(&c);
 	r = conf_each(&c, &k, &v);
 	conf_close(&c);
 	buf_free(&k);
 	buf_free(&v);
-	return r == 1;
+	return r < 0 ? -1 : r == 1;
 }
 
 /* relay-dkim serve, under its own uid: the only process that reads keys */
@@ -171,7 +171,12 @@ void children_dkim_start(struct children *ch)
 	char prog[PATH_MAX];
 	const char *p = prog;
 	int in[2], out[2];
-	if (ch->dkim_pid > 0 || !children_dkim_configured(ch))
+	int r;
+	if (ch->dkim_pid > 0)
+		return;
+	if ((r = children_dkim_configured(ch)) < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/dkim.cdb");
+	if (r == 0)
 		return;
 	if (prog_find("relay-dkim", "RELAYDKIM", prog, sizeof prog) < 0)
 		die_sys(EXIT_TEMP, "RELAYDKIM");

@@ -148,13 +148,26 @@ static void flush_all(struct sched *s)
 			pool_succeeded(&s->conf.pools[p], (int)i);
 }
 
+/* A reload that fails keeps the configuration the daemon runs with. */
 static void reload(struct sched *s)
 {
-	sendconf_load(&s->conf);
-	if (s->kids.dkim_pid <= 0 && !s->o->drop)
-		children_dkim_start(&s->kids);
-	else if (s->kids.dkim_pid <= 0 && children_dkim_configured(&s->kids))
-		warn_("etc/dkim has keys now: restart relay-send to start the signer");
+	char err[512];
+	if (sendconf_reload(&s->conf, err, sizeof err) < 0) {
+		warn_("reload failed, the old configuration stays: %s", err);
+		ev_begin("reload_failed");
+		ev_str("error", err);
+		ev_end();
+		return;
+	}
+	if (s->kids.dkim_pid <= 0) {
+		int dk = children_dkim_configured(&s->kids);
+		if (dk < 0)
+			warn_sys("unable to read etc/dkim.cdb; the signer is not started");
+		else if (dk && !s->o->drop)
+			children_dkim_start(&s->kids);
+		else if (dk)
+			warn_("etc/dkim has keys now: restart relay-send to start the signer");
+	}
 	ev_begin("reload");
 	ev_num("pools", (long long)s->conf.npools);
 	ev_end();

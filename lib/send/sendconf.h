@@ -5,9 +5,11 @@
  * auth, limits, retry), the pools with each member's cooling, limits and
  * health marks, the direct (MX) pool, the reply classification table,
  * and the settings it reads (helo, dns_config, smtp_timeout,
- * bounce_delay_warning). sendconf_load reads it at start-up and again on
- * SIGHUP, keeping the cooling of members that are still there; a table
- * or etc/settings.cdb that cannot be read is fatal, as at start-up.
+ * bounce_delay_warning). sendconf_load reads it at start-up (a table or
+ * etc/settings.cdb that cannot be read is fatal then); sendconf_reload
+ * reads it again on SIGHUP into a new configuration built aside, swapped
+ * in only when all of it read, keeping the cooling of members that are
+ * still there: a reload that fails changes nothing.
  * sendconf_health_refresh folds in relay-health's state/health. */
 #include <sys/types.h>
 #include <time.h>
@@ -40,6 +42,9 @@ struct sendconf {
 /* Read (or re-read) etc/ into c; c->home must be set and c zeroed the
  * first time. Dies (111) when a table or the settings cannot be read. */
 void sendconf_load(struct sendconf *c);
+/* The same without dying: 0 read and swapped in, -1 nothing changed (the
+ * reason in err, e.g. "unable to open etc/auth.cdb: ..."). */
+int sendconf_reload(struct sendconf *c, char *err, size_t errcap);
 void sendconf_free(struct sendconf *c);
 /* The number of network workers: asked if > 0, else the concurrency
  * setting (20 when unset, 0 or not a number); at most 1000. Dies when

@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# not tested: a read error of etc/auth.cdb in the middle of a session (the policy is read before the job), ENOMEM.
+load helper
+load smtp_helper
+
+setup() { relay_home; relay_setting smtp_timeout 10s; }
+teardown() {
+	stop_servers
+	[ -n "${DAEMON:-}" ] && kill -9 "$DAEMON" 2>/dev/null || true
+	true
+}
+
+pool() {
+	local name=$1; shift
+	echo "$name $*" >> "$RELAY_HOME/etc/pools"
+	grep -q '^default' "$RELAY_HOME/etc/routes" || echo "default $name" >> "$RELAY_HOME/etc/routes"
+	relay-config -d "$RELAY_HOME"
+}
+recorded() { [ "$(ls "$1/rec" | grep -c '\.eml$' || true)" -ge "$2" ]; }
+send_one() { printf 'Subject: %s\n\nbody\n' "$1" | relay-inject -f s@example.org r@example.net; }
+logged() { grep -q "$1" "$BATS_TEST_TMPDIR/log"; }
+alive() { kill -0 "$DAEMON" 2>/dev/null; }
+
+start_daemon() {
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	DAEMON=$!
+	wait_for grep -q '^event=start' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "a failed reload keeps the daemon and the old configuration, and says why" {
+	start_server; A=$PORT; SA=$SRV
+	start_server; B=$PORT; SB=$SRV
+	pool main failover 127.0.0.1:$A
+	start_daemon
+	send_one m1
+	wait_for recorded "$SA" 1
+	# a new pools table that names B, but an auth table that is not a CDB
+	sed -i "s/^main .*/main failover 127.0.0.1:$B/" "$RELAY_HOME/etc/pools"
+	relay-config -d "$RELAY_HOME"
+	cp "$RELAY_HOME/etc/auth.cdb" "$BATS_TEST_TMPDIR/auth.cdb"
+	echo garbage > "$RELAY_HOME/etc/auth.cdb"
+	kill -HUP $DAEMON
+	wait_for logged 'reload failed'
+	alive
+	grep 'reload failed' "$BATS_TEST_TMPDIR/log" | grep -q 'etc/auth.cdb'
+	# the old configuration (pool on A) still delivers
+	send_one m2
+	wait_for recorded "$SA" 2
+	[ "$(ls "$SB/rec" | grep -c eml || true)" -eq 0 ]
+	# a good table again: the reload takes, mail goes to B
+	cp "$BATS_TEST_TMPDIR/auth.cdb" "$RELAY_HOME/etc/auth.cdb"
+	kill -HUP $DAEMON
+	wait_for logged '^event=reload '
+	send_one m3
+	wait_for recorded "$SB" 1
+	alive
+}
+
+@test "a bad etc/settings.cdb at reload keeps the daemon" {
+	start_server
+	pool main failover 127.0.0.1:$PORT
+	start_daemon
+	cp "$RELAY_HOME/etc/settings.cdb" "$BATS_TEST_TMPDIR/settings.cdb"
+	echo garbage > "$RELAY_HOME/etc/settings.cdb"
+	kill -HUP $DAEMON
+	wait_for logged 'reload failed'
+	alive
+	cp "$BATS_TEST_TMPDIR/settings.cdb" "$RELAY_HOME/etc/settings.cdb"
+	send_one m1
+	wait_for recorded "$SRV" 1
+}
+
+@test "a CDB truncated in place under a running relay-send is an error, not a SIGBUS" {
+	start_server
+	pool main failover 127.0.0.1:$PORT
+	start_daemon
+	send_one m1
+	wait_for recorded "$SRV" 1
+	for t in routes tls auth limits retry pools; do
+		truncate -s 100 "$RELAY_HOME/etc/$t.cdb"
+	done
+	send_one m2
+	wait_for recorded "$SRV" 2
+	alive
+	kill -HUP $DAEMON
+	wait_for logged 'reload failed'
+	send_one m3
+	wait_for recorded "$SRV" 3
+	alive
+	kill -TERM $DAEMON
+	st=0; wait $DAEMON || st=$?
+	DAEMON=
+	[ "$st" -eq 0 ]
+}
