@@ -109,6 +109,70 @@ static void read_inotify(struct sched *s)
 	}
 }
 
+/* ------------------------------------------------------------ the queue lock */
+
+/* One relay-send per queue: a POSIX write lock on queue/lock, held for the
+ * life of the process (not inherited by the workers it forks, released
+ * by the kernel when it dies, even by kill -9). The file says who holds
+ * it: "PID daemon" once the daemon takes signals, else "PID once" or
+ * "PID starting". A second daemon exits 111; relay-send -1 beside a
+ * daemon asks it to flush (SIGALRM, as relay-qctl flush) and exits 0. */
+static int lock_fd = -1;
+
+static void lock_say(const char *what)
+{
+	char b[64];
+	int n = snprintf(b, sizeof b, "%ld %s\n", (long)getpid(), what);
+	if (ftruncate(lock_fd, 0) < 0 || pwrite(lock_fd, b, (size_t)n, 0) != n)
+		warn_sys("unable to write queue/lock");
+}
+
+/* 0 locked; 1 relay-send -1 asked the daemon to flush (exit 0). Dies 111
+ * otherwise. */
+static int lock_queue(const struct sched_opts *o)
+{
+	char path[PATH_MAX];
+	int tries;
+	snprintf(path, sizeof path, "%s/queue/lock", relay_home());
+	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (lock_fd < 0)
+		die_sys(EXIT_TEMP, "unable to open %s", path);
+	for (tries = 0; tries < 100; tries++) {
+		struct flock fl;
+		char b[64] = "";
+		ssize_t n;
+		long pid;
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(lock_fd, F_SETLK, &fl) == 0) {
+			lock_say(o->once ? "once" : "starting");
+			return 0;
+		}
+		if (errno != EACCES && errno != EAGAIN)
+			die_sys(EXIT_TEMP, "unable to lock %s", path);
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(lock_fd, F_GETLK, &fl) < 0)
+			die_sys(EXIT_TEMP, "unable to lock %s", path);
+		if (fl.l_type == F_UNLCK)
+			continue;	/* the holder just ended: try again */
+		pid = (long)fl.l_pid;
+		n = pread(lock_fd, b, sizeof b - 1, 0);
+		b[n > 0 ? n : 0] = 0;
+		if (o->once && strstr(b, " daemon") && kill((pid_t)pid, SIGALRM) == 0) {
+			printf("relay-send: a relay-send daemon (pid %ld) runs on this queue: asked it to flush\n", pid);
+			fflush(stdout);
+			return 1;
+		}
+		die(EXIT_TEMP, "another relay-send (pid %ld) runs on this queue (%s); not started",
+		    pid, o->once ? "not a daemon taking flushes yet" : "one daemon per queue");
+	}
+	die(EXIT_TEMP, "unable to lock %s: it keeps changing hands", path);
+	return -1;
+}
+
 /* ------------------------------------------------------------ signals */
 
 static void on_signal(int signo)
@@ -154,9 +218,6 @@ static void reload(struct sched *s)
 	char err[512];
 	if (sendconf_reload(&s->conf, err, sizeof err) < 0) {
 		warn_("reload failed, the old configuration stays: %s", err);
-		ev_begin("reload_failed");
-		ev_str("error", err);
-		ev_end();
 		return;
 	}
 	if (s->kids.dkim_pid <= 0) {
@@ -360,7 +421,13 @@ int sched_run(const struct sched_opts *o)
 	int r;
 	if (!s)
 		die(EXIT_TEMP, "out of memory");
+	if (lock_queue(o) == 1) {
+		free(s);
+		return 0;
+	}
 	start(s, o);
+	if (!o->once)
+		lock_say("daemon");	/* signals are taken from here on */
 	for (;;) {
 		double now = qindex_clock();
 		if ((r = turn(s, now)) != 0)
