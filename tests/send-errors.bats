@@ -19,6 +19,7 @@ pool() {
 recorded() { [ "$(ls "$1/rec" | grep -c '\.eml$' || true)" -ge "$2" ]; }
 send_one() { printf 'Subject: %s\n\nbody\n' "$1" | relay-inject -f s@example.org r@example.net; }
 logged() { grep -q "$1" "$BATS_TEST_TMPDIR/log"; }
+refute_logged() { if grep -q "$1" "$BATS_TEST_TMPDIR/log"; then echo "logged: $1"; return 1; fi; }
 alive() { kill -0 "$DAEMON" 2>/dev/null; }
 
 start_daemon() {
@@ -91,4 +92,25 @@ start_daemon() {
 	st=0; wait $DAEMON || st=$?
 	DAEMON=
 	[ "$st" -eq 0 ]
+}
+
+@test "state/health that cannot be read keeps the last marks (never every member up)" {
+	start_server --greet 421; A=$PORT
+	start_server; B=$PORT; SB=$SRV
+	pool main failover 127.0.0.1:$A 127.0.0.1:$B
+	run relay-health
+	grep -q "^main 127.0.0.1:$A down" "$RELAY_HOME/state/health"
+	start_daemon
+	send_one m1
+	wait_for recorded "$SB" 1
+	logged "event=member_down pool=main relay=127.0.0.1:$A"
+	rm "$RELAY_HOME/state/health"
+	mkdir "$RELAY_HOME/state/health"
+	kill -HUP $DAEMON     # a reload looks at state/health again at once
+	wait_for logged 'unable to read .*state/health'
+	send_one m2
+	wait_for recorded "$SB" 2
+	refute_logged 'event=member_up'
+	refute_logged 'event=failover'
+	alive
 }

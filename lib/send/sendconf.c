@@ -253,22 +253,31 @@ int sendconf_workers(const struct sendconf *c, int asked)
 	return n > 1000 ? 1000 : (int)n;
 }
 
-void sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r)
+int sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r)
 {
 	struct buf v = BUF_INIT;
 	char err[256];
 	struct conf *t = &c->retry;
-	if (conf_get(t, class, &v) == 1 && conf_parse_retry(class, v.p, r, err, sizeof err) == 0) {
-		buf_free(&v);
-		return;
-	}
-	buf_free(&v);
-	if (conf_get(t, "default", &v) == 1 && conf_parse_retry("default", v.p, r, err, sizeof err) == 0) {
-		buf_free(&v);
-		return;
+	const char *keys[2] = {class, "default"};
+	int i, g;
+	for (i = 0; i < 2; i++) {
+		g = conf_get(t, keys[i], &v);
+		if (g < 0) {
+			/* never "not configured": the built-in pace, no end of life */
+			warn_sys("unable to read etc/retry.cdb (class %s); mail is retried and never expired until it reads", class);
+			buf_free(&v);
+			conf_retry_builtin(class, r);
+			r->lifetime = CONF_DURATION_MAX;
+			return -1;
+		}
+		if (g == 1 && conf_parse_retry(keys[i], v.p, r, err, sizeof err) == 0) {
+			buf_free(&v);
+			return 0;
+		}
 	}
 	buf_free(&v);
 	conf_retry_builtin(class, r);
+	return 0;
 }
 
 struct pool_state *sendconf_pool(struct sendconf *c, int i)
@@ -318,16 +327,28 @@ void sendconf_health_refresh(struct sendconf *c)
 		return;
 	c->health_at = now;
 	snprintf(path, sizeof path, "%s/%s", c->home, HEALTH_FILE);
+	/* A file that cannot be read is not "every member up": the last marks
+	 * stay (they go stale on their own, health_member_down). Only a file
+	 * that is gone clears them. */
 	if (stat(path, &st) < 0) {
-		if (errno != ENOENT)
-			warn_sys("unable to stat %s", path);
-		health_free(&c->health);
-		c->health_inode = 0;
+		if (errno != ENOENT) {
+			if (c->health_inode != (ino_t)-1)
+				warn_sys("unable to stat %s; the last marks stay", path);
+			c->health_inode = (ino_t)-1;
+		} else {
+			health_free(&c->health);
+			c->health_inode = 0;
+		}
 	} else if (st.st_ino != c->health_inode || st.st_mtim.tv_sec != c->health_mtime.tv_sec ||
 		   st.st_mtim.tv_nsec != c->health_mtime.tv_nsec) {
-		if (health_read(c->home, &c->health) < 0) {
-			warn_sys("unable to read %s; ignored", path);
+		struct health_state nh;
+		memset(&nh, 0, sizeof nh);
+		if (health_read(c->home, &nh) < 0) {
+			warn_sys("unable to read %s; the last marks stay", path);
+			health_free(&nh);
+		} else {
 			health_free(&c->health);
+			c->health = nh;
 		}
 		c->health_inode = st.st_ino;
 		c->health_mtime = st.st_mtim;

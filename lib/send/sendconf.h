@@ -52,8 +52,10 @@ void sendconf_free(struct sendconf *c);
 int sendconf_workers(const struct sendconf *c, int asked);
 
 /* The retry schedule of a message class: etc/retry's entry for class,
- * else its "default" entry, else the built-in one. */
-void sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r);
+ * else its "default" entry, else the built-in one: 0. -1 when etc/retry
+ * cannot be read: *r is then the built-in schedule with a lifetime that
+ * never ends (no mail expires on a table that cannot be read). */
+int sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r);
 
 /* Pool i (an index into pools, or POOL_DIRECT). */
 struct pool_state *sendconf_pool(struct sendconf *c, int i);
