@@ -34,6 +34,7 @@ struct attempt {
 	int attempts;           /* attempts before this one */
 	int tasks;              /* tasks not finished */
 	int dispatched;         /* a transaction was handed to a worker */
+	int waiting, inflight;  /* its tasks in deliver's queue, and on workers */
 	double t0;
 	int warned;             /* a delay warning was sent before */
 	int has_info;           /* an info file exists (else nothing to remove) */
