@@ -114,3 +114,15 @@ start_daemon() {
 	refute_logged 'event=failover'
 	alive
 }
+
+@test "a reply before the final dot (354 then 250, 554 after the dot) is a protocol error: deferred, never delivered" {
+	start_server --hostile-reply unsolicited --hostile-at data --data-reply '554 5.0.0 no'
+	pool main failover 127.0.0.1:$PORT
+	send_one m1
+	run relay-send -1 -w 1
+	echo "$output"
+	assert_success
+	refute_line --partial 'event=delivered'
+	assert_line --regexp '^event=(deferred|failover) .*protocol error'
+	[ "$(queue_count)" -eq 1 ]
+}
