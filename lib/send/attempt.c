@@ -21,7 +21,41 @@
 
 #define BOUNCE_RETRY  300.0    /* relay-bounce failed: try again after */
 
-enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, double *wait,
+double attempt_hint_wait(long long next, long long now, unsigned long longest, double mono,
+                         double *odd_since)
+{
+	double w = next > now ? (double)(next - now) : 0;
+	if (w <= 0) {
+		*odd_since = 0;
+		return 0;
+	}
+	if (longest && w > (double)longest) {
+		double left;
+		if (*odd_since <= 0)
+			*odd_since = mono > 0 ? mono : 1e-9;
+		left = (double)longest - (mono - *odd_since);
+		if (left <= 0) {
+			*odd_since = 0;
+			return 0;
+		}
+		w = left;
+	} else
+		*odd_since = 0;
+	return w < ATTEMPT_RECHECK_S ? w : ATTEMPT_RECHECK_S;
+}
+
+static unsigned long longest_interval(const struct conf_retry *rt)
+{
+	unsigned long l = 0;
+	size_t i;
+	for (i = 0; i < rt->n; i++)
+		if (rt->schedule[i] > l)
+			l = rt->schedule[i];
+	return l;
+}
+
+enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf, struct attempt **ap,
+                               double *wait,
                                const char **why)
 {
 	char path[PATH_MAX];
@@ -66,12 +100,19 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, 
 		memset(&qi.sig, 0, sizeof qi.sig);
 	}
 	queue_info_free(&qi);
-	/* a retry hint from before a restart: wait for it unless forced */
+	/* a retry hint from before a restart: wait for it unless forced,
+	 * looked at again every few minutes (clock steps, attempt_hint_wait) */
 	if (!forced && qi.next > (long long)time(NULL)) {
-		*wait = (double)(qi.next - (long long)time(NULL));
-		attempt_free(a);
-		return ATTEMPT_WAIT;
-	}
+		struct conf_retry rt;
+		sendconf_retry(conf, a->e.class, &rt);
+		*wait = attempt_hint_wait(qi.next, (long long)time(NULL), longest_interval(&rt),
+		                          qindex_clock(), &m->odd_since);
+		if (*wait > 0) {
+			attempt_free(a);
+			return ATTEMPT_WAIT;
+		}
+	} else
+		m->odd_since = 0;
 	a->now = calloc(a->e.nrcpt, 1);
 	a->err = calloc(a->e.nrcpt, sizeof *a->err);
 	if (!a->now || !a->err)

@@ -259,7 +259,7 @@ void deliver_start(struct deliver *d, struct qmsg *m)
 	double wait = 0;
 	int refused;
 
-	switch (attempt_open(m, m->forced, &a, &wait, &why)) {
+	switch (attempt_open(m, m->forced, d->conf, &a, &wait, &why)) {
 	case ATTEMPT_NONE:
 		return;
 	case ATTEMPT_CORRUPT:
