@@ -126,3 +126,54 @@ start_daemon() {
 	assert_line --regexp '^event=(deferred|failover) .*protocol error'
 	[ "$(queue_count)" -eq 1 ]
 }
+
+@test "a FIFO in msg/ does not block relay-send: quarantined, the rest flows, SIGTERM works" {
+	start_server
+	pool main failover 127.0.0.1:$PORT
+	send_one fifo
+	f=$(queue_last); id=$(basename "$f")
+	rm "$f"; mkfifo "$f"
+	start_daemon
+	send_one m1
+	wait_for recorded "$SRV" 1
+	wait_for test -p "$RELAY_HOME/queue/corrupt/$id"
+	[ ! -e "$f" ]
+	logged "event=corrupt id=$id"
+	kill -TERM $DAEMON
+	st=0; wait $DAEMON || st=$?
+	DAEMON=
+	[ "$st" -eq 0 ]
+}
+
+@test "a symlink in msg/ is quarantined once, its target untouched" {
+	start_server
+	pool main failover 127.0.0.1:$PORT
+	send_one link
+	f=$(queue_last); id=$(basename "$f")
+	cp "$f" "$BATS_TEST_TMPDIR/target"
+	rm "$f"; ln -s "$BATS_TEST_TMPDIR/target" "$f"
+	run relay-send -1
+	assert_success
+	assert_line --regexp "^event=corrupt id=$id "
+	[ -L "$RELAY_HOME/queue/corrupt/$id" ]
+	[ -f "$BATS_TEST_TMPDIR/target" ]
+	[ "$(msgs)" -eq 0 ]
+	run relay-send -1
+	assert_success
+	refute_line --partial "$id"
+	refute_line --partial 'unable'
+}
+
+@test "a message in the wrong bucket is found by housekeeping and quarantined" {
+	start_server
+	pool main failover 127.0.0.1:$PORT
+	send_one lost
+	f=$(queue_last); id=$(basename "$f")
+	b=$(basename "$(dirname "$f")")
+	other=$(printf '%02x' $(( (16#$b + 1) % 256 )))
+	mv "$f" "$RELAY_HOME/queue/msg/$other/$id"
+	start_daemon
+	wait_for test -e "$RELAY_HOME/queue/corrupt/$id"
+	logged "event=corrupt id=$id .*wrong bucket"
+	alive
+}

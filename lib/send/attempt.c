@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,13 +71,34 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf
 	if (!a)
 		die(EXIT_TEMP, "out of memory");
 	a->m = m;
-	a->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* never blocks (a FIFO), never follows a link: what is not a regular
+	 * file is quarantined, once */
+	a->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (a->fd < 0) {
 		e = errno;
+		free(a);
+		if (e == ELOOP) {
+			*why = "a symbolic link, not a queue file";
+			return ATTEMPT_CORRUPT;
+		}
 		if (e != ENOENT)
 			warn_sys("unable to open %s", path);
-		free(a);
 		return e == ENOENT ? ATTEMPT_GONE : ATTEMPT_LATER;
+	}
+	{
+		struct stat st;
+		if (fstat(a->fd, &st) < 0) {
+			warn_sys("unable to stat %s", path);
+			close(a->fd);
+			free(a);
+			return ATTEMPT_LATER;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(a->fd);
+			free(a);
+			*why = "not a regular file";
+			return ATTEMPT_CORRUPT;
+		}
 	}
 	if (queue_read_env_fd(a->fd, &a->env, &a->e, why) < 0) {
 		e = errno;
