@@ -177,3 +177,19 @@ start_daemon() {
 	logged "event=corrupt id=$id .*wrong bucket"
 	alive
 }
+
+@test "relay-bounce that does not take every failure record: the message stays queued, nothing lost" {
+	start_server --mail-reply '550 5.7.1 refused'
+	pool main failover 127.0.0.1:$PORT
+	export RELAYBOUNCE=$BATS_TEST_TMPDIR/fake-bounce
+	# reads nothing, says it queued a DSN
+	printf '#!/bin/sh\nexec 3<&-\nexit 0\n' > "$RELAYBOUNCE"; chmod +x "$RELAYBOUNCE"
+	rcpts=$(for i in $(seq 1500); do printf 'user-with-a-long-name-%s@example.net ' "$i"; done)
+	printf 'Subject: x\n\nhi\n' | relay-inject -f s@example.org $rcpts
+	run relay-send -1 -w 1
+	echo "$output" | grep -v '^event=failed' | tail -5
+	[ "$(queue_count)" -eq 1 ]
+	assert_line --partial 'unable to write the failure records to relay-bounce'
+	refute_line --partial 'event=bounced'
+}
+

@@ -218,12 +218,16 @@ enum attempt_end attempt_conclude(struct attempt *a, struct sendconf *conf, doub
 		age = 0;	/* clock stepped back: never expire from that */
 	record_settle(a, age, rt.lifetime, now, &lines, &pending, &failed);
 	if (pending || failed) {
+		int recorded = 1;
 		if (lines.len) {
-			if (record_info(a, lines.p, lines.len, 1) < 0)
+			if (record_info(a, lines.p, lines.len, 1) < 0) {
 				warn_sys("unable to record outcomes of %s (they may repeat)", a->m->id);
+				recorded = 0;
+			}
 			lines.len = 0;
 		}
-		if (failed && bounce(a, 0) == 0) {
+		/* no DSN for failures that are not on disk: nothing half-recorded */
+		if (failed && recorded && bounce(a, 0) == 0) {
 			/* a crash here repeats the DSN (the F lines stay): never loses one */
 			crash_point("send-bounced");
 			bounced_now = record_bounced(a, &lines);

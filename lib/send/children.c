@@ -277,7 +277,7 @@ enum dkim_outcome children_dkim_sign(struct children *ch, int fd, size_t body_of
 int children_bounce(const char *id, const struct buf *in)
 {
 	char path[PATH_MAX], prog[PATH_MAX];
-	int p[2], st, fd;
+	int p[2], st, fd, wr = 0;
 	pid_t pid;
 	const char *bp = prog;
 	if (prog_find("relay-bounce", "RELAYBOUNCE", prog, sizeof prog) < 0)
@@ -300,13 +300,23 @@ int children_bounce(const char *id, const struct buf *in)
 	}
 	close(fd);
 	close(p[0]);
-	if (pid > 0)
-		(void)!write_all(p[1], in->p ? in->p : "", in->len);
+	/* every record must reach relay-bounce: a DSN for part of them is a
+	 * failure (the rest would be taken as bounced), so a short write is
+	 * one whatever relay-bounce says */
+	if (pid > 0 && write_all(p[1], in->p ? in->p : "", in->len) < 0) {
+		wr = errno;
+		kill(pid, SIGTERM);
+	}
 	close(p[1]);
 	if (pid < 0)
 		return -1;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (wr) {
+		errno = wr;
+		warn_sys("unable to write the failure records to relay-bounce");
+		return -1;
+	}
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
