@@ -20,6 +20,7 @@ recorded() { [ "$(ls "$1/rec" | grep -c '\.eml$' || true)" -ge "$2" ]; }
 send_one() { printf 'Subject: %s\n\nbody\n' "$1" | relay-inject -f s@example.org r@example.net; }
 logged() { grep -q "$1" "$BATS_TEST_TMPDIR/log"; }
 refute_logged() { if grep -q "$1" "$BATS_TEST_TMPDIR/log"; then echo "logged: $1"; return 1; fi; }
+exits_logged() { [ "$(grep -c "network worker .* exited" "$BATS_TEST_TMPDIR/log")" -ge "$1" ]; }
 alive() { kill -0 "$DAEMON" 2>/dev/null; }
 
 start_daemon() {
@@ -193,3 +194,20 @@ start_daemon() {
 	refute_line --partial 'event=bounced'
 }
 
+
+@test "workers that die are replaced (with a back-off when they die at once); the daemon never exits for it" {
+	start_server
+	pool main failover 127.0.0.1:$PORT
+	start_daemon
+	for round in 1 2 3; do
+		kids=$(pgrep -P "$DAEMON" || true)
+		[ -n "$kids" ]
+		kill -9 $kids
+		wait_for gone $kids
+		wait_for exits_logged $((round * 2))
+		alive
+		send_one m$round
+		wait_for recorded "$SRV" $round || { cat "$BATS_TEST_TMPDIR/log"; false; }
+	done
+	alive
+}

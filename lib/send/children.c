@@ -2,6 +2,7 @@
  * signer co-process and relay-bounce; their pids, sockets and pipes are
  * in struct children. */
 #include "send/children.h"
+#include "send/qindex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,15 +50,21 @@ void children_init(struct children *ch, const struct sched_opts *o, const char *
 		ch->w[i].sock = -1;
 }
 
-void children_spawn_worker(struct children *ch, int i)
+int children_spawn_worker(struct children *ch, int i)
 {
 	int sv[2];
 	pid_t pid;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		die_sys(EXIT_TEMP, "unable to make a socketpair");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		warn_sys("unable to make a socketpair for a worker");
+		return -1;
+	}
 	pid = fork();
-	if (pid < 0)
-		die_sys(EXIT_TEMP, "unable to fork a worker");
+	if (pid < 0) {
+		warn_sys("unable to fork a worker");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
 	if (pid == 0) {
 		int k;
 		close(sv[0]);
@@ -81,7 +88,53 @@ void children_spawn_worker(struct children *ch, int i)
 	ch->w[i].sock = sv[0];
 	ch->w[i].t = NULL;
 	ch->w[i].key[0] = 0;
+	ch->w[i].started = qindex_clock();
+	return 0;
 }
+
+static void back_off(struct children *ch, double now)
+{
+	double d = 1;
+	unsigned k;
+	if (now < ch->respawn_at)
+		return;	/* one step per round, not per worker */
+	if (ch->respawn_fails < 16)
+		ch->respawn_fails++;
+	for (k = 1; k < ch->respawn_fails && d < 60; k++)
+		d *= 2;
+	ch->respawn_at = now + (d < 60 ? d : 60);
+}
+
+void children_worker_exited(struct children *ch, int i, double now)
+{
+	if (now - ch->w[i].started < 1.0)
+		back_off(ch, now);	/* died at once: do not spin */
+	else
+		ch->respawn_fails = 0;
+	ch->w[i].pid = 0;
+}
+
+double children_respawn(struct children *ch, double now)
+{
+	int i, empty = 0;
+	for (i = 0; i < ch->nw; i++) {
+		if (ch->w[i].pid > 0 || ch->w[i].sock >= 0)
+			continue;
+		if (now < ch->respawn_at) {
+			empty = 1;
+			continue;
+		}
+		if (children_spawn_worker(ch, i) < 0) {
+			back_off(ch, now);
+			empty = 1;
+		}
+	}
+	if (!empty)
+		return 0;
+	return ch->respawn_at > now ? ch->respawn_at - now : 0.001;
+}
+
+
 
 int children_any_idle(const struct children *ch)
 {

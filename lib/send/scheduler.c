@@ -45,6 +45,7 @@ struct sched {
 	struct record rec;
 	struct deliver dl;          /* borrows the four above */
 	int inotify_fd;             /* the queue's msg/ buckets, or -1 (-1 mode) */
+	double respawn_in;          /* seconds until a worker slot is tried again, 0: none */
 	double housekeep_at;
 };
 
@@ -246,9 +247,8 @@ static void reap(struct sched *s)
 			warn_("network worker %ld exited", (long)pid);
 		if (s->kids.w[i].sock >= 0)
 			deliver_worker_lost(&s->dl, i);
-		s->kids.w[i].pid = 0;
-		if (!s->dl.terminating && !s->o->drop)
-			children_spawn_worker(&s->kids, i);
+		children_worker_exited(&s->kids, i, qindex_clock());
+		/* the loop respawns it (children_respawn, with a back-off) */
 	}
 }
 
@@ -303,6 +303,11 @@ static void wait_events(struct sched *s, double now)
 	}
 	if (s->dl.thead && (timeout < 0 || 1000 < timeout))
 		timeout = 1000;	/* tasks wait for a member slot: cooling needs a timer */
+	if (s->respawn_in > 0) {
+		int rt = (int)(s->respawn_in * 1000) + 1;
+		if (timeout < 0 || rt < timeout)
+			timeout = rt;
+	}
 	if (!s->o->once) {
 		int hk = (int)((s->housekeep_at - now) * 1000) + 1;
 		if (timeout < 0 || hk < timeout)
@@ -385,6 +390,10 @@ static int turn(struct sched *s, double now)
 	while (!s->dl.terminating && s->dl.active < s->dl.max_active && (m = qindex_ready_pop(&s->index)))
 		deliver_start(&s->dl, m);
 	sendconf_health_refresh(&s->conf);
+	/* workers lost are replaced (a transient fork failure is retried,
+	 * never an exit); a scheduler that dropped privileges cannot */
+	if (!s->dl.terminating && !s->o->drop)
+		s->respawn_in = children_respawn(&s->kids, now);
 	deliver_dispatch(&s->dl);
 	ev_flush();
 
@@ -393,7 +402,7 @@ static int turn(struct sched *s, double now)
 	next = qindex_next(&s->index);
 	if (s->o->once && s->dl.active == 0 && !s->index.rhead && (!next || next->due > now))
 		return 1;
-	if (children_alive(&s->kids) == 0 && !s->dl.terminating) {
+	if (children_alive(&s->kids) == 0 && !s->dl.terminating && s->o->drop) {
 		warn_("no network worker is left; exiting for the supervisor to restart");
 		return -1;
 	}
