@@ -3,31 +3,11 @@
 load helper
 load smtp_helper
 
-setup() { relay_home; relay_setting smtp_timeout 10s; }
-teardown() {
-	stop_servers
-	[ -n "${DAEMON:-}" ] && kill -9 "$DAEMON" 2>/dev/null || true
-	true
-}
+load send_helper
 
-pool() {
-	local name=$1; shift
-	echo "$name $*" >> "$RELAY_HOME/etc/pools"
-	grep -q '^default' "$RELAY_HOME/etc/routes" || echo "default $name" >> "$RELAY_HOME/etc/routes"
-	relay-config -d "$RELAY_HOME"
-}
-recorded() { [ "$(ls "$1/rec" | grep -c '\.eml$' || true)" -ge "$2" ]; }
-send_one() { printf 'Subject: %s\n\nbody\n' "$1" | relay-inject -f s@example.org r@example.net; }
-logged() { grep -q "$1" "$BATS_TEST_TMPDIR/log"; }
-refute_logged() { if grep -q "$1" "$BATS_TEST_TMPDIR/log"; then echo "logged: $1"; return 1; fi; }
+setup() { send_setup; }
+teardown() { send_teardown; }
 exits_logged() { [ "$(grep -c "network worker .* exited" "$BATS_TEST_TMPDIR/log")" -ge "$1" ]; }
-alive() { kill -0 "$DAEMON" 2>/dev/null; }
-
-start_daemon() {
-	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
-	DAEMON=$!
-	wait_for grep -q '^event=start' "$BATS_TEST_TMPDIR/log"
-}
 
 @test "a failed reload keeps the daemon and the old configuration, and says why" {
 	start_server; A=$PORT; SA=$SRV

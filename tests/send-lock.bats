@@ -3,21 +3,10 @@
 load helper
 load smtp_helper
 
-setup() { relay_home; relay_setting smtp_timeout 10s; }
-teardown() {
-	stop_servers
-	[ -n "${DAEMON:-}" ] && kill -9 "$DAEMON" 2>/dev/null || true
-	true
-}
+load send_helper
 
-pool() {
-	local name=$1; shift
-	echo "$name $*" >> "$RELAY_HOME/etc/pools"
-	grep -q '^default' "$RELAY_HOME/etc/routes" || echo "default $name" >> "$RELAY_HOME/etc/routes"
-	relay-config -d "$RELAY_HOME"
-}
-logged() { grep -q "$1" "$BATS_TEST_TMPDIR/log"; }
-recorded() { [ "$(ls "$1/rec" | grep -c '\.eml$' || true)" -ge "$2" ]; }
+setup() { send_setup; }
+teardown() { send_teardown; }
 
 @test "a second daemon on one queue exits 111 at start-up and says why" {
 	start_server

@@ -3,15 +3,10 @@
 load helper
 load smtp_helper
 
-setup() { relay_home; relay_setting smtp_timeout 30s; }
-teardown() { stop_servers; }
+load send_helper
 
-pool() {
-	local name=$1; shift
-	echo "$name $*" >> "$RELAY_HOME/etc/pools"
-	grep -q '^default' "$RELAY_HOME/etc/routes" || echo "default $name" >> "$RELAY_HOME/etc/routes"
-	relay-config -d "$RELAY_HOME"
-}
+setup() { relay_home; relay_setting smtp_timeout 30s; }
+teardown() { send_teardown; }
 
 @test "7,000 recipients go out in 70 transactions of 100, each recipient once" {
 	start_server

@@ -3,21 +3,15 @@
 load helper
 load smtp_helper
 
-setup() { relay_home; relay_setting smtp_timeout 10s; }
-teardown() {
-	stop_servers
-	[ -n "${DAEMON:-}" ] && kill -9 "$DAEMON" 2>/dev/null || true
-	true
-}
+load send_helper
 
-recorded() { [ "$(ls "$1/rec" | grep -c '\.eml$' || true)" -ge "$2" ]; }
+setup() { send_setup; }
+teardown() { send_teardown; }
 
 @test "kill -9 storm of relay-send during a drain: every message delivered at least once, none lost" {
 	N=300 KILLS=12
 	start_server
-	echo "main failover 127.0.0.1:$PORT" >> "$RELAY_HOME/etc/pools"
-	echo "default main" >> "$RELAY_HOME/etc/routes"
-	relay-config -d "$RELAY_HOME"
+	pool main failover 127.0.0.1:$PORT
 	for i in $(seq $N); do
 		printf 'Subject: m%s\n\nbody %s\n' "$i" "$i" | relay-inject -f s@example.org r@example.net
 	done

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ void children_init(struct children *ch, const struct sched_opts *o, const char *
 int children_spawn_worker(struct children *ch, int i)
 {
 	int sv[2];
-	pid_t pid;
+	pid_t pid, parent = getpid();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		warn_sys("unable to make a socketpair for a worker");
 		return -1;
@@ -80,6 +81,11 @@ int children_spawn_worker(struct children *ch, int i)
 		signal(SIGCHLD, SIG_DFL);
 		if (ch->o->drop && drop_to(ch->o->worker_uid, ch->o->worker_gid) < 0)
 			die_sys(EXIT_TEMP, "worker: unable to drop privileges");
+		/* the scheduler gone (kill -9), a transaction in progress would
+		 * only make a duplicate: end with it (after the uid change, which
+		 * clears the setting) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(0);
 		worker_run(sv[1]);
 		_exit(0);
 	}
