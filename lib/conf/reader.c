@@ -6,14 +6,64 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/fileio.h"
 
 const char *const conf_tables[] = {
 	"pools", "routes", "auth", "tls", "dkim", "limits", "retry", "settings",
 	"aliases" /* issue 11 */, NULL
 };
 /* ---- reading ---- */
+
+#define CONF_CDB_MAX (256UL * 1024 * 1024) /* one compiled table, read whole */
+
+/* The whole table, read into memory once (no mmap): a file truncated or
+ * rewritten in place after this cannot reach the reader (with tinycdb's
+ * mmap a truncated file is a SIGBUS), and every later lookup is bounded
+ * by the size read, which tinycdb checks on every access. A table is at
+ * most CONF_CDB_MAX bytes. This mirrors tinycdb's cdb_init. */
+static int load_cdb(struct cdb *cdb, int fd)
+{
+	struct stat st;
+	unsigned char *mem;
+	ssize_t got;
+	unsigned dend;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_size < 2048) {
+		errno = EPROTO;
+		return -1;
+	}
+	if ((unsigned long long)st.st_size > CONF_CDB_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
+	if (!(mem = malloc((size_t)st.st_size + 1)))
+		return -1;
+	/* one byte more than fstat said: a file that grew is caught too */
+	got = read_full(fd, mem, (size_t)st.st_size + 1);
+	if (got != (ssize_t)st.st_size) {
+		int e = got < 0 ? errno : EPROTO;
+		free(mem);
+		errno = e;
+		return -1;
+	}
+	memset(cdb, 0, sizeof *cdb);
+	cdb->cdb_fd = fd;
+	cdb->cdb_fsize = (unsigned)st.st_size;
+	cdb->cdb_mem = mem;
+	dend = cdb_unpack(mem);
+	if (dend < 2048)
+		dend = 2048;
+	else if (dend >= cdb->cdb_fsize)
+		dend = cdb->cdb_fsize;
+	cdb->cdb_dend = dend;
+	return 0;
+}
 
 int conf_open(struct conf *c, const char *home, const char *table)
 {
@@ -25,13 +75,13 @@ int conf_open(struct conf *c, const char *home, const char *table)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	c->fd = open(path, O_RDONLY | O_CLOEXEC);
+	c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (c->fd < 0) {
 		if (errno == ENOENT)
 			return 1;
 		return -1;
 	}
-	if (cdb_init(&c->cdb, c->fd) < 0) {
+	if (load_cdb(&c->cdb, c->fd) < 0) {
 		e = errno;
 		close(c->fd);
 		c->fd = -1;
@@ -52,7 +102,8 @@ int conf_open(struct conf *c, const char *home, const char *table)
 void conf_close(struct conf *c)
 {
 	if (c->fd >= 0) {
-		cdb_free(&c->cdb);
+		free((void *)c->cdb.cdb_mem);
+		c->cdb.cdb_mem = NULL;
 		close(c->fd);
 	}
 	c->fd = -1;

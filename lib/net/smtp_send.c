@@ -208,6 +208,20 @@ static int data(struct smtp_session *s, const char *msg, size_t len, struct smtp
 			return -1;
 		}
 		off += k;
+		/* No reply may come before the final dot (a "250" right after
+		 * the 354 is not the message's fate): before the piece that
+		 * ends the data, anything from the server is a protocol error,
+		 * temporary, and the dot is never sent. */
+		if (off == len && sess_check_quiet(s, "data", &r) < 0) {
+			buf_free(&out);
+			s->broken = 1;
+			*txn = r;
+			if (!strstr(txn->text, "protocol error"))
+				snprintf(txn->text, sizeof txn->text, "protocol error: %.200s before the end of the data",
+				         r.text);
+			sess_step(s, SMTP_STEP_DOT, t, 0, 0);
+			return -1;
+		}
 		if (sess_write(s, out.p, out.len, s->to.data_block, err, sizeof err) < 0) {
 			buf_free(&out);
 			s->broken = 1;

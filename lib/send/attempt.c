@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +22,41 @@
 
 #define BOUNCE_RETRY  300.0    /* relay-bounce failed: try again after */
 
-enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, double *wait,
+double attempt_hint_wait(long long next, long long now, unsigned long longest, double mono,
+                         double *odd_since)
+{
+	double w = next > now ? (double)(next - now) : 0;
+	if (w <= 0) {
+		*odd_since = 0;
+		return 0;
+	}
+	if (longest && w > (double)longest) {
+		double left;
+		if (*odd_since <= 0)
+			*odd_since = mono > 0 ? mono : 1e-9;
+		left = (double)longest - (mono - *odd_since);
+		if (left <= 0) {
+			*odd_since = 0;
+			return 0;
+		}
+		w = left;
+	} else
+		*odd_since = 0;
+	return w < ATTEMPT_RECHECK_S ? w : ATTEMPT_RECHECK_S;
+}
+
+static unsigned long longest_interval(const struct conf_retry *rt)
+{
+	unsigned long l = 0;
+	size_t i;
+	for (i = 0; i < rt->n; i++)
+		if (rt->schedule[i] > l)
+			l = rt->schedule[i];
+	return l;
+}
+
+enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf, struct attempt **ap,
+                               double *wait,
                                const char **why)
 {
 	char path[PATH_MAX];
@@ -36,13 +71,34 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, 
 	if (!a)
 		die(EXIT_TEMP, "out of memory");
 	a->m = m;
-	a->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* never blocks (a FIFO), never follows a link: what is not a regular
+	 * file is quarantined, once */
+	a->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (a->fd < 0) {
 		e = errno;
+		free(a);
+		if (e == ELOOP) {
+			*why = "a symbolic link, not a queue file";
+			return ATTEMPT_CORRUPT;
+		}
 		if (e != ENOENT)
 			warn_sys("unable to open %s", path);
-		free(a);
 		return e == ENOENT ? ATTEMPT_GONE : ATTEMPT_LATER;
+	}
+	{
+		struct stat st;
+		if (fstat(a->fd, &st) < 0) {
+			warn_sys("unable to stat %s", path);
+			close(a->fd);
+			free(a);
+			return ATTEMPT_LATER;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			close(a->fd);
+			free(a);
+			*why = "not a regular file";
+			return ATTEMPT_CORRUPT;
+		}
 	}
 	if (queue_read_env_fd(a->fd, &a->env, &a->e, why) < 0) {
 		e = errno;
@@ -66,12 +122,19 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, 
 		memset(&qi.sig, 0, sizeof qi.sig);
 	}
 	queue_info_free(&qi);
-	/* a retry hint from before a restart: wait for it unless forced */
+	/* a retry hint from before a restart: wait for it unless forced,
+	 * looked at again every few minutes (clock steps, attempt_hint_wait) */
 	if (!forced && qi.next > (long long)time(NULL)) {
-		*wait = (double)(qi.next - (long long)time(NULL));
-		attempt_free(a);
-		return ATTEMPT_WAIT;
-	}
+		struct conf_retry rt;
+		sendconf_retry(conf, a->e.class, &rt);
+		*wait = attempt_hint_wait(qi.next, (long long)time(NULL), longest_interval(&rt),
+		                          qindex_clock(), &m->odd_since);
+		if (*wait > 0) {
+			attempt_free(a);
+			return ATTEMPT_WAIT;
+		}
+	} else
+		m->odd_since = 0;
 	a->now = calloc(a->e.nrcpt, 1);
 	a->err = calloc(a->e.nrcpt, sizeof *a->err);
 	if (!a->now || !a->err)
@@ -155,12 +218,16 @@ enum attempt_end attempt_conclude(struct attempt *a, struct sendconf *conf, doub
 		age = 0;	/* clock stepped back: never expire from that */
 	record_settle(a, age, rt.lifetime, now, &lines, &pending, &failed);
 	if (pending || failed) {
+		int recorded = 1;
 		if (lines.len) {
-			if (record_info(a, lines.p, lines.len, 1) < 0)
+			if (record_info(a, lines.p, lines.len, 1) < 0) {
 				warn_sys("unable to record outcomes of %s (they may repeat)", a->m->id);
+				recorded = 0;
+			}
 			lines.len = 0;
 		}
-		if (failed && bounce(a, 0) == 0) {
+		/* no DSN for failures that are not on disk: nothing half-recorded */
+		if (failed && recorded && bounce(a, 0) == 0) {
 			/* a crash here repeats the DSN (the F lines stay): never loses one */
 			crash_point("send-bounced");
 			bounced_now = record_bounced(a, &lines);

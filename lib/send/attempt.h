@@ -34,6 +34,7 @@ struct attempt {
 	int attempts;           /* attempts before this one */
 	int tasks;              /* tasks not finished */
 	int dispatched;         /* a transaction was handed to a worker */
+	int waiting, inflight;  /* its tasks in deliver's queue, and on workers */
 	double t0;
 	int warned;             /* a delay warning was sent before */
 	int has_info;           /* an info file exists (else nothing to remove) */
@@ -51,7 +52,21 @@ enum attempt_open {
 };
 /* Open m's queue file and read its envelope and info file. With forced,
  * a retry hint is ignored. Warns about read errors itself. */
-enum attempt_open attempt_open(struct qmsg *m, int forced, struct attempt **ap, double *wait,
+/* How long to wait, in monotonic seconds, for a retry hint next (wall
+ * clock) seen at the wall-clock time now (mono: the monotonic time then);
+ * 0 when due. Never more than ATTEMPT_RECHECK_S at a time: then the hint
+ * is looked at again with the wall clock of then, so a clock that was
+ * behind and is corrected costs at most that much. A hint further out
+ * than longest (the schedule's longest interval) was written by a clock
+ * that ran ahead, or the clock is behind now: it is trusted for at most
+ * longest monotonic seconds from when it was first seen so (*odd_since,
+ * 0 when not; kept by the caller per message), then the message is due. */
+#define ATTEMPT_RECHECK_S 300
+double attempt_hint_wait(long long next, long long now, unsigned long longest, double mono,
+                         double *odd_since);
+
+enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf, struct attempt **ap,
+                               double *wait,
                                const char **why);
 void attempt_free(struct attempt *a);
 /* Recipient i's last outcome: r, from relay. */

@@ -2,12 +2,14 @@
  * signer co-process and relay-bounce; their pids, sockets and pipes are
  * in struct children. */
 #include "send/children.h"
+#include "send/qindex.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,15 +51,21 @@ void children_init(struct children *ch, const struct sched_opts *o, const char *
 		ch->w[i].sock = -1;
 }
 
-void children_spawn_worker(struct children *ch, int i)
+int children_spawn_worker(struct children *ch, int i)
 {
 	int sv[2];
-	pid_t pid;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		die_sys(EXIT_TEMP, "unable to make a socketpair");
+	pid_t pid, parent = getpid();
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		warn_sys("unable to make a socketpair for a worker");
+		return -1;
+	}
 	pid = fork();
-	if (pid < 0)
-		die_sys(EXIT_TEMP, "unable to fork a worker");
+	if (pid < 0) {
+		warn_sys("unable to fork a worker");
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
 	if (pid == 0) {
 		int k;
 		close(sv[0]);
@@ -73,6 +81,11 @@ void children_spawn_worker(struct children *ch, int i)
 		signal(SIGCHLD, SIG_DFL);
 		if (ch->o->drop && drop_to(ch->o->worker_uid, ch->o->worker_gid) < 0)
 			die_sys(EXIT_TEMP, "worker: unable to drop privileges");
+		/* the scheduler gone (kill -9), a transaction in progress would
+		 * only make a duplicate: end with it (after the uid change, which
+		 * clears the setting) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(0);
 		worker_run(sv[1]);
 		_exit(0);
 	}
@@ -81,7 +94,53 @@ void children_spawn_worker(struct children *ch, int i)
 	ch->w[i].sock = sv[0];
 	ch->w[i].t = NULL;
 	ch->w[i].key[0] = 0;
+	ch->w[i].started = qindex_clock();
+	return 0;
 }
+
+static void back_off(struct children *ch, double now)
+{
+	double d = 1;
+	unsigned k;
+	if (now < ch->respawn_at)
+		return;	/* one step per round, not per worker */
+	if (ch->respawn_fails < 16)
+		ch->respawn_fails++;
+	for (k = 1; k < ch->respawn_fails && d < 60; k++)
+		d *= 2;
+	ch->respawn_at = now + (d < 60 ? d : 60);
+}
+
+void children_worker_exited(struct children *ch, int i, double now)
+{
+	if (now - ch->w[i].started < 1.0)
+		back_off(ch, now);	/* died at once: do not spin */
+	else
+		ch->respawn_fails = 0;
+	ch->w[i].pid = 0;
+}
+
+double children_respawn(struct children *ch, double now)
+{
+	int i, empty = 0;
+	for (i = 0; i < ch->nw; i++) {
+		if (ch->w[i].pid > 0 || ch->w[i].sock >= 0)
+			continue;
+		if (now < ch->respawn_at) {
+			empty = 1;
+			continue;
+		}
+		if (children_spawn_worker(ch, i) < 0) {
+			back_off(ch, now);
+			empty = 1;
+		}
+	}
+	if (!empty)
+		return 0;
+	return ch->respawn_at > now ? ch->respawn_at - now : 0.001;
+}
+
+
 
 int children_any_idle(const struct children *ch)
 {
@@ -156,13 +215,13 @@ int children_dkim_configured(const struct children *ch)
 	struct buf k = BUF_INIT, v = BUF_INIT;
 	int r;
 	if (conf_open(&c, ch->home, "dkim") < 0)
-		die_sys(EXIT_TEMP, "unable to open etc/dkim.cdb");
+		return -1;
 	conf_rewind(&c);
 	r = conf_each(&c, &k, &v);
 	conf_close(&c);
 	buf_free(&k);
 	buf_free(&v);
-	return r == 1;
+	return r < 0 ? -1 : r == 1;
 }
 
 /* relay-dkim serve, under its own uid: the only process that reads keys */
@@ -171,7 +230,12 @@ void children_dkim_start(struct children *ch)
 	char prog[PATH_MAX];
 	const char *p = prog;
 	int in[2], out[2];
-	if (ch->dkim_pid > 0 || !children_dkim_configured(ch))
+	int r;
+	if (ch->dkim_pid > 0)
+		return;
+	if ((r = children_dkim_configured(ch)) < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/dkim.cdb");
+	if (r == 0)
 		return;
 	if (prog_find("relay-dkim", "RELAYDKIM", prog, sizeof prog) < 0)
 		die_sys(EXIT_TEMP, "RELAYDKIM");
@@ -272,7 +336,7 @@ enum dkim_outcome children_dkim_sign(struct children *ch, int fd, size_t body_of
 int children_bounce(const char *id, const struct buf *in)
 {
 	char path[PATH_MAX], prog[PATH_MAX];
-	int p[2], st, fd;
+	int p[2], st, fd, wr = 0;
 	pid_t pid;
 	const char *bp = prog;
 	if (prog_find("relay-bounce", "RELAYBOUNCE", prog, sizeof prog) < 0)
@@ -295,13 +359,23 @@ int children_bounce(const char *id, const struct buf *in)
 	}
 	close(fd);
 	close(p[0]);
-	if (pid > 0)
-		(void)!write_all(p[1], in->p ? in->p : "", in->len);
+	/* every record must reach relay-bounce: a DSN for part of them is a
+	 * failure (the rest would be taken as bounced), so a short write is
+	 * one whatever relay-bounce says */
+	if (pid > 0 && write_all(p[1], in->p ? in->p : "", in->len) < 0) {
+		wr = errno;
+		kill(pid, SIGTERM);
+	}
 	close(p[1]);
 	if (pid < 0)
 		return -1;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	if (wr) {
+		errno = wr;
+		warn_sys("unable to write the failure records to relay-bounce");
+		return -1;
+	}
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }

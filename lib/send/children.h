@@ -20,6 +20,7 @@ struct worker_slot {
 	struct task *t;         /* in flight (the loop's), or NULL: idle */
 	unsigned long jobid;
 	char key[600];          /* destination of its last job */
+	double started;         /* monotonic time of its spawn */
 };
 
 struct children {
@@ -28,14 +29,24 @@ struct children {
 	struct worker_slot *w;
 	int nw;
 	int loop_fds[3];        /* the loop's own fds, closed in a new worker (-1: none) */
+	double respawn_at;      /* no new worker before (monotonic; back-off) */
+	unsigned respawn_fails; /* spawns in a row that failed or died at once */
 	pid_t dkim_pid;         /* relay-dkim serve, or 0 */
 	int dkim_in, dkim_out;
 };
 
 /* nw slots, none started yet. */
 void children_init(struct children *ch, const struct sched_opts *o, const char *home, int nw);
-/* Start (or restart) the worker in slot i; dies when it cannot. */
-void children_spawn_worker(struct children *ch, int i);
+/* Start (or restart) the worker in slot i: 0, or -1 (logged) when no
+ * socketpair or fork could be had (the slot stays empty). */
+int children_spawn_worker(struct children *ch, int i);
+/* Restart the workers that are gone, at most once per back-off step
+ * (1 s doubling to 60 s after a spawn that failed or a worker that died
+ * within a second); never while terminating. 0, or the seconds until the
+ * next try when a slot is still empty. */
+double children_respawn(struct children *ch, double now);
+/* Worker i exited (reaped): its slot waits for children_respawn. */
+void children_worker_exited(struct children *ch, int i, double now);
 /* Some worker is idle. */
 int children_any_idle(const struct children *ch);
 /* An idle worker, preferring one whose last job went to key (it may

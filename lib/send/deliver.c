@@ -17,7 +17,6 @@
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
-#define OPEN_TASKS    64       /* tasks an attempt groups recipients into */
 
 /* One transaction: recipients of one attempt for one pool (and, for a
  * pool with an MX member, one domain), waiting or in flight. */
@@ -70,18 +69,44 @@ static struct task *task_new(struct attempt *a, int pool, const char *domain)
 	return t;
 }
 
+/* The queue of waiting tasks: O(1) at both ends and for a removal
+ * during the walk (pp: the pointer that points at the task). */
 static void task_enqueue(struct deliver *d, struct task *t, int front)
 {
-	struct task **pp = &d->thead;
+	if (!d->ttail)
+		d->ttail = &d->thead;
 	if (front) {
 		t->next = d->thead;
+		if (!d->thead)
+			d->ttail = &t->next;
 		d->thead = t;
-		return;
+	} else {
+		t->next = NULL;
+		*d->ttail = t;
+		d->ttail = &t->next;
 	}
-	while (*pp)
-		pp = &(*pp)->next;
+	if (t->a->waiting++ == 0)
+		d->waiting_attempts++;
+}
+
+static struct task *task_take(struct deliver *d, struct task **pp)
+{
+	struct task *t = *pp;
+	*pp = t->next;
+	if (d->ttail == &t->next)
+		d->ttail = pp;
 	t->next = NULL;
-	*pp = t;
+	if (--t->a->waiting == 0)
+		d->waiting_attempts--;
+	return t;
+}
+
+/* One attempt never holds more than half the workers while another
+ * attempt's tasks wait: a big message does not delay the others. */
+static int task_hogs(const struct deliver *d, const struct task *t)
+{
+	int half = (d->kids->nw + 1) / 2;
+	return d->waiting_attempts > 1 && t->a->inflight >= (half > 0 ? half : 1);
 }
 
 /* One task of an attempt less; the last one concludes it. */
@@ -115,19 +140,61 @@ static void task_defer(struct deliver *d, struct task *t, const char *why)
 
 /* ------------------------------------------------------------ starting an attempt */
 
+/* The open (not yet full) task of each pool and, for pools with an MX
+ * member, each domain: a hash table, so that routing is linear in the
+ * recipients. */
+struct open_tasks {
+	struct task **slot;
+	size_t cap;
+};
+
+static size_t open_hash(int pool, const char *domain)
+{
+	size_t h = (size_t)(pool + 2) * 2654435761u;
+	for (; *domain; domain++)
+		h = h * 31 + (unsigned char)(*domain | 0x20);
+	return h;
+}
+
+static struct task **open_find(struct open_tasks *o, int pool, const char *domain, int by_domain)
+{
+	size_t i = open_hash(pool, by_domain ? domain : "") & (o->cap - 1);
+	for (;; i = (i + 1) & (o->cap - 1)) {
+		struct task *t = o->slot[i];
+		if (!t || (t->pool == pool && (!by_domain || strcasecmp(t->domain, domain) == 0)))
+			return &o->slot[i];
+	}
+}
+
+static int task_cmp(const void *x, const void *y)
+{
+	const struct task *a = *(struct task *const *)x, *b = *(struct task *const *)y;
+	return a->idx[0] < b->idx[0] ? -1 : a->idx[0] > b->idx[0];
+}
+
+static void qsort_tasks(struct task **t, size_t n)
+{
+	qsort(t, n, sizeof *t, task_cmp);
+}
+
 /* Route every pending recipient to a pool and group them into tasks:
  * one per pool (and domain, for pools with an MX member), at most
- * JOB_RCPT_MAX recipients each. */
+ * JOB_RCPT_MAX recipients each; a full task is queued and a new one
+ * opened. */
 static void route(struct deliver *d, struct attempt *a)
 {
-	struct task *open_tasks[OPEN_TASKS];
-	size_t nopen = 0, i, k;
+	struct open_tasks o;
+	size_t i;
 
+	for (o.cap = 16; o.cap < a->e.nrcpt * 2; o.cap *= 2)
+		;
+	if (!(o.slot = calloc(o.cap, sizeof *o.slot)))
+		die(EXIT_TEMP, "out of memory");
 	for (i = 0; i < a->e.nrcpt; i++) {
 		const char *dom;
 		char ldom[256];
 		int pi, has_mx;
-		struct task *t = NULL;
+		struct task **sp, *t;
 		if (a->st[i] != RS_PENDING)
 			continue;
 		dom = addr_domain(a->e.rcpt[i]);
@@ -150,22 +217,41 @@ static void route(struct deliver *d, struct attempt *a)
 			break;
 		}
 		has_mx = pool_has_mx(sendconf_pool(d->conf, pi));
-		for (k = 0; k < nopen; k++) {
-			struct task *o = open_tasks[k];
-			if (o->pool == pi && o->n < JOB_RCPT_MAX &&
-			    (!has_mx || strcasecmp(o->domain, dom ? dom : "") == 0)) {
-				t = o;
-				break;
+		sp = open_find(&o, pi, dom ? dom : "", has_mx);
+		if (!*sp)
+			*sp = task_new(a, pi, dom ? dom : "");
+		t = *sp;
+		t->idx[t->n++] = i;
+		if (t->n == JOB_RCPT_MAX) {
+			task_enqueue(d, t, 0);
+			*sp = NULL;
+			/* keep the probe chains whole: re-insert what follows */
+			{
+				size_t j = (size_t)(sp - o.slot);
+				for (j = (j + 1) & (o.cap - 1); o.slot[j]; j = (j + 1) & (o.cap - 1)) {
+					struct task *m = o.slot[j], **np;
+					o.slot[j] = NULL;
+					np = open_find(&o, m->pool, m->domain, pool_has_mx(sendconf_pool(d->conf, m->pool)));
+					*np = m;
+				}
 			}
 		}
-		if (!t) {
-			t = task_new(a, pi, dom ? dom : "");
-			if (nopen < OPEN_TASKS)
-				open_tasks[nopen++] = t;
-			task_enqueue(d, t, 0);
-		}
-		t->idx[t->n++] = i;
 	}
+	/* the open ones, in the order of their first recipient */
+	{
+		size_t n = 0, j;
+		struct task **left = calloc(o.cap, sizeof *left);
+		if (!left)
+			die(EXIT_TEMP, "out of memory");
+		for (j = 0; j < o.cap; j++)
+			if (o.slot[j])
+				left[n++] = o.slot[j];
+		qsort_tasks(left, n);
+		for (j = 0; j < n; j++)
+			task_enqueue(d, left[j], 0);
+		free(left);
+	}
+	free(o.slot);
 }
 
 void deliver_start(struct deliver *d, struct qmsg *m)
@@ -175,7 +261,7 @@ void deliver_start(struct deliver *d, struct qmsg *m)
 	double wait = 0;
 	int refused;
 
-	switch (attempt_open(m, m->forced, &a, &wait, &why)) {
+	switch (attempt_open(m, m->forced, d->conf, &a, &wait, &why)) {
 	case ATTEMPT_NONE:
 		return;
 	case ATTEMPT_CORRUPT:
@@ -251,12 +337,15 @@ void deliver_dispatch(struct deliver *d)
 		const char *swhy;
 
 		if (d->terminating) {
-			*pp = t->next;
-			task_done(d, t);
+			task_done(d, task_take(d, pp));
 			continue;
 		}
 		if (!children_any_idle(d->kids))
 			return;	/* a pick would advance the rotation for nothing */
+		if (task_hogs(d, t)) {
+			pp = &t->next;
+			continue;
+		}
 		/* shape: limits, quotas, ramps and throttles per destination */
 		mi = shaping_pick(d->conf, p, t->domain, now, t->tried, &busy, &swhy);
 		if (mi < 0) {
@@ -264,8 +353,7 @@ void deliver_dispatch(struct deliver *d)
 				pp = &t->next;
 				continue;
 			}
-			*pp = t->next;
-			task_defer(d, t, shaping_defer_why(swhy));
+			task_defer(d, task_take(d, pp), shaping_defer_why(swhy));
 			continue;
 		}
 		cm = &p->cfg.m[mi];
@@ -276,13 +364,12 @@ void deliver_dispatch(struct deliver *d)
 		                       cm->mx, &pol, err, sizeof err) < 0) {
 			/* never a weaker default: wait until the table reads again */
 			warn_("%s: %s", tkey, err);
-			*pp = t->next;
-			task_defer(d, t, "unable to read the TLS or AUTH policy");
+			task_defer(d, task_take(d, pp), "unable to read the TLS or AUTH policy");
 			continue;
 		}
 		wi = children_idle_worker(d->kids, key);
 		w = &d->kids->w[wi];
-		*pp = t->next;
+		task_take(d, pp);
 		t->member = mi;
 		job_fill(d, t, cm, &pol, &j);
 		if (job_send(w->sock, &j, t->a->fd) < 0) {
@@ -294,6 +381,7 @@ void deliver_dispatch(struct deliver *d)
 		}
 		conf_member_policy_wipe(&pol);
 		w->t = t;
+		t->a->inflight++;
 		w->jobid = j.id;
 		snprintf(w->key, sizeof w->key, "%s", key);
 		shaping_used(d->conf, p, mi, t->domain, now);   /* shape: */
@@ -365,6 +453,7 @@ static void on_result(struct deliver *d, int wi, struct job_result *res)
 	double now = qindex_clock();
 
 	d->kids->w[wi].t = NULL;
+	a->inflight--;
 	shaping_released(d->conf, p, t->member, t->domain);   /* shape: */
 	pool_member_name(&p->cfg.m[t->member], t->domain, relay, sizeof relay);
 	if (!res->conn_failed && res->n != t->n) {
@@ -419,6 +508,7 @@ void deliver_worker_lost(struct deliver *d, int wi)
 	if (t) {
 		/* not the member's fault: the same member may be tried again */
 		d->kids->w[wi].t = NULL;
+		t->a->inflight--;
 		shaping_released(d->conf, sendconf_pool(d->conf, t->pool), t->member, t->domain);   /* shape: */
 		memset(&t->last, 0, sizeof t->last);
 		snprintf(t->last.enh, sizeof t->last.enh, "4.3.0");

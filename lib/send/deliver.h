@@ -26,6 +26,8 @@ struct deliver {
 	/* its own */
 	size_t active, max_active;  /* attempts in progress, and the bound */
 	struct task *thead;         /* tasks waiting for a worker or a member */
+	struct task **ttail;        /* the last next pointer (NULL: &thead) */
+	size_t waiting_attempts;    /* attempts with a task in the queue */
 	unsigned long jobseq;
 	int terminating;            /* set by the loop on SIGTERM */
 };

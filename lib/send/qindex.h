@@ -18,6 +18,7 @@ struct qmsg {
 	int heap;               /* index in the heap, or -1 */
 	int ready;              /* on the ready list */
 	int forced;             /* ignore the retry hint (SIGALRM, new) */
+	double odd_since;       /* its hint looked too far out since (attempt_hint_wait) */
 	struct attempt *a;      /* an attempt is in progress */
 	struct qmsg *hnext;     /* hash chain */
 	struct qmsg *rnext;     /* ready list */

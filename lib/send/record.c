@@ -303,6 +303,29 @@ void record_housekeeping(const char *home)
 		}
 		closedir(d);
 	}
+	/* a message in a bucket that is not its own is never delivered nor
+	 * expired (relay-send looks for it in its own): quarantine it */
+	for (i = 0; i < QUEUE_BUCKETS; i++) {
+		snprintf(dir, sizeof dir, "%s/queue/msg/%02x", home, i);
+		if (!(d = opendir(dir)))
+			continue;
+		while ((de = readdir(d))) {
+			char right[PATH_MAX], to[PATH_MAX];
+			if (!queue_id_valid(de->d_name) || queue_path(right, sizeof right, "msg", de->d_name) < 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			if (strcmp(path, right) == 0 || queue_path_flat(to, sizeof to, "corrupt", de->d_name) < 0)
+				continue;
+			ev_begin("corrupt");
+			ev_str("id", de->d_name);
+			ev_str("reason", "in the wrong bucket");
+			ev_str("action", "moved to queue/corrupt");
+			ev_end();
+			if (rename(path, to) < 0)
+				warn_sys("unable to move %s to queue/corrupt", path);
+		}
+		closedir(d);
+	}
 	/* info files whose message is gone (not queued, not held) */
 	for (i = 0; i < QUEUE_BUCKETS; i++) {
 		snprintf(dir, sizeof dir, "%s/queue/info/%02x", home, i);

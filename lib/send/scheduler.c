@@ -46,6 +46,7 @@ struct sched {
 	struct record rec;
 	struct deliver dl;          /* borrows the four above */
 	int inotify_fd;             /* the queue's msg/ buckets, or -1 (-1 mode) */
+	double respawn_in;          /* seconds until a worker slot is tried again, 0: none */
 	double housekeep_at;
 };
 
@@ -110,6 +111,70 @@ static void read_inotify(struct sched *s)
 	}
 }
 
+/* ------------------------------------------------------------ the queue lock */
+
+/* One relay-send per queue: a POSIX write lock on queue/lock, held for the
+ * life of the process (not inherited by the workers it forks, released
+ * by the kernel when it dies, even by kill -9). The file says who holds
+ * it: "PID daemon" once the daemon takes signals, else "PID once" or
+ * "PID starting". A second daemon exits 111; relay-send -1 beside a
+ * daemon asks it to flush (SIGALRM, as relay-qctl flush) and exits 0. */
+static int lock_fd = -1;
+
+static void lock_say(const char *what)
+{
+	char b[64];
+	int n = snprintf(b, sizeof b, "%ld %s\n", (long)getpid(), what);
+	if (ftruncate(lock_fd, 0) < 0 || pwrite(lock_fd, b, (size_t)n, 0) != n)
+		warn_sys("unable to write queue/lock");
+}
+
+/* 0 locked; 1 relay-send -1 asked the daemon to flush (exit 0). Dies 111
+ * otherwise. */
+static int lock_queue(const struct sched_opts *o)
+{
+	char path[PATH_MAX];
+	int tries;
+	snprintf(path, sizeof path, "%s/queue/lock", relay_home());
+	lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (lock_fd < 0)
+		die_sys(EXIT_TEMP, "unable to open %s", path);
+	for (tries = 0; tries < 100; tries++) {
+		struct flock fl;
+		char b[64] = "";
+		ssize_t n;
+		long pid;
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(lock_fd, F_SETLK, &fl) == 0) {
+			lock_say(o->once ? "once" : "starting");
+			return 0;
+		}
+		if (errno != EACCES && errno != EAGAIN)
+			die_sys(EXIT_TEMP, "unable to lock %s", path);
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(lock_fd, F_GETLK, &fl) < 0)
+			die_sys(EXIT_TEMP, "unable to lock %s", path);
+		if (fl.l_type == F_UNLCK)
+			continue;	/* the holder just ended: try again */
+		pid = (long)fl.l_pid;
+		n = pread(lock_fd, b, sizeof b - 1, 0);
+		b[n > 0 ? n : 0] = 0;
+		if (o->once && strstr(b, " daemon") && kill((pid_t)pid, SIGALRM) == 0) {
+			printf("relay-send: a relay-send daemon (pid %ld) runs on this queue: asked it to flush\n", pid);
+			fflush(stdout);
+			return 1;
+		}
+		die(EXIT_TEMP, "another relay-send (pid %ld) runs on this queue (%s); not started",
+		    pid, o->once ? "not a daemon taking flushes yet" : "one daemon per queue");
+	}
+	die(EXIT_TEMP, "unable to lock %s: it keeps changing hands", path);
+	return -1;
+}
+
 /* ------------------------------------------------------------ signals */
 
 static void on_signal(int signo)
@@ -149,13 +214,23 @@ static void flush_all(struct sched *s)
 			pool_succeeded(&s->conf.pools[p], (int)i);
 }
 
+/* A reload that fails keeps the configuration the daemon runs with. */
 static void reload(struct sched *s)
 {
-	sendconf_load(&s->conf);
-	if (s->kids.dkim_pid <= 0 && !s->o->drop)
-		children_dkim_start(&s->kids);
-	else if (s->kids.dkim_pid <= 0 && children_dkim_configured(&s->kids))
-		warn_("etc/dkim has keys now: restart relay-send to start the signer");
+	char err[512];
+	if (sendconf_reload(&s->conf, err, sizeof err) < 0) {
+		warn_("reload failed, the old configuration stays: %s", err);
+		return;
+	}
+	if (s->kids.dkim_pid <= 0) {
+		int dk = children_dkim_configured(&s->kids);
+		if (dk < 0)
+			warn_sys("unable to read etc/dkim.cdb; the signer is not started");
+		else if (dk && !s->o->drop)
+			children_dkim_start(&s->kids);
+		else if (dk)
+			warn_("etc/dkim has keys now: restart relay-send to start the signer");
+	}
 	ev_begin("reload");
 	ev_num("pools", (long long)s->conf.npools);
 	ev_end();
@@ -173,9 +248,8 @@ static void reap(struct sched *s)
 			warn_("network worker %ld exited", (long)pid);
 		if (s->kids.w[i].sock >= 0)
 			deliver_worker_lost(&s->dl, i);
-		s->kids.w[i].pid = 0;
-		if (!s->dl.terminating && !s->o->drop)
-			children_spawn_worker(&s->kids, i);
+		children_worker_exited(&s->kids, i, qindex_clock());
+		/* the loop respawns it (children_respawn, with a back-off) */
 	}
 }
 
@@ -230,6 +304,11 @@ static void wait_events(struct sched *s, double now)
 	}
 	if (s->dl.thead && (timeout < 0 || 1000 < timeout))
 		timeout = 1000;	/* tasks wait for a member slot: cooling needs a timer */
+	if (s->respawn_in > 0) {
+		int rt = (int)(s->respawn_in * 1000) + 1;
+		if (timeout < 0 || rt < timeout)
+			timeout = rt;
+	}
 	if (!s->o->once) {
 		int hk = (int)((s->housekeep_at - now) * 1000) + 1;
 		if (timeout < 0 || hk < timeout)
@@ -320,6 +399,10 @@ static int turn(struct sched *s, double now)
 	while (!s->dl.terminating && s->dl.active < s->dl.max_active && (m = qindex_ready_pop(&s->index)))
 		deliver_start(&s->dl, m);
 	sendconf_health_refresh(&s->conf);
+	/* workers lost are replaced (a transient fork failure is retried,
+	 * never an exit); a scheduler that dropped privileges cannot */
+	if (!s->dl.terminating && !s->o->drop)
+		s->respawn_in = children_respawn(&s->kids, now);
 	deliver_dispatch(&s->dl);
 	ev_flush();
 
@@ -328,7 +411,7 @@ static int turn(struct sched *s, double now)
 	next = qindex_next(&s->index);
 	if (s->o->once && s->dl.active == 0 && !s->index.rhead && (!next || next->due > now))
 		return 1;
-	if (children_alive(&s->kids) == 0 && !s->dl.terminating) {
+	if (children_alive(&s->kids) == 0 && !s->dl.terminating && s->o->drop) {
 		warn_("no network worker is left; exiting for the supervisor to restart");
 		return -1;
 	}
@@ -356,7 +439,13 @@ int sched_run(const struct sched_opts *o)
 	int r;
 	if (!s)
 		die(EXIT_TEMP, "out of memory");
+	if (lock_queue(o) == 1) {
+		free(s);
+		return 0;
+	}
 	start(s, o);
+	if (!o->once)
+		lock_say("daemon");	/* signals are taken from here on */
 	for (;;) {
 		double now = qindex_clock();
 		if ((r = turn(s, now)) != 0)

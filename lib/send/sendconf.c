@@ -16,116 +16,141 @@
 #include "net/dns.h"
 #include "send/shaping.h"
 
-static void conf_must(struct conf *t, const char *home, const char *table)
+/* Everything below builds a new configuration aside and reports a
+ * failure in err (0, or -1): nothing dies here, so that a reload that
+ * fails leaves the daemon on its old configuration. */
+static int fail(char *err, size_t cap, const char *fmt, const char *what, int e)
 {
-	if (conf_open(t, home, table) < 0)
-		die_sys(EXIT_TEMP, "unable to open etc/%s.cdb", table);
+	snprintf(err, cap, fmt, what, e ? strerror(e) : "not a table of this format");
+	return -1;
 }
 
-static void settings_fail(void)
+static int table(struct conf *t, const char *home, const char *name, char *err, size_t cap)
 {
-	die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+	if (conf_open(t, home, name) < 0)
+		return fail(err, cap, "unable to open etc/%s.cdb: %s", name, errno);
+	return 0;
 }
 
-/* A numeric setting (durations in seconds). A value relay-config would
- * not have written counts as 0, as it always has; a settings table that
- * cannot be read is fatal. */
-static unsigned long number(const char *home, const char *key)
+/* A numeric setting (durations in seconds) into *v. A value relay-config
+ * would not have written counts as 0, as it always has; a settings table
+ * that cannot be read is an error. */
+static int number(const char *home, const char *key, unsigned long *out, char *err, size_t cap)
 {
 	unsigned long v = 0;
 	int r = conf_setting_number(home, key, &v);
+	*out = 0;
 	if (r < 0) {
-		/* unreadable, or not a number: only the first is fatal */
+		/* unreadable, or not a number: only the first is an error */
 		struct buf b = BUF_INIT;
-		if (conf_setting_value(home, key, &b) < 0)
-			settings_fail();
+		int e;
+		r = conf_setting_value(home, key, &b);
+		e = errno;
 		buf_free(&b);
+		if (r < 0)
+			return fail(err, cap, "unable to read etc/%s.cdb: %s", "settings", e);
 		return 0;
 	}
-	return r == 1 ? v : 0;
+	*out = r == 1 ? v : 0;
+	return 0;
 }
 
-static void limits_for(struct sendconf *c, struct member_state *ms, const struct conf_member *cm)
+/* A member's etc/limits entry. A table that cannot be read is an error
+ * (never "not limited"); a value that does not parse is warned about
+ * and means no limit, as relay-config would not have written it. */
+static int limits_for(struct sendconf *c, struct member_state *ms, const struct conf_member *cm,
+                      char *err, size_t cap)
 {
 	struct buf k = BUF_INIT, v = BUF_INIT;
 	struct conf_limits l;
-	char err[256];
+	char perr[256];
+	int r, e;
 	ms->limit = 0;
-	if (cm->mx)
-		return;
-	buf_printf(&k, "%s:%u", cm->host, cm->port);
 	shape_bucket_set(&ms->bucket, 0, 0);
-	if (conf_get(&c->limits, k.p, &v) == 1 && conf_parse_limits(v.p, &l, err, sizeof err) == 0) {
+	if (cm->mx)
+		return 0;
+	buf_printf(&k, "%s:%u", cm->host, cm->port);
+	r = conf_get(&c->limits, k.p, &v);
+	e = errno;
+	if (r == 1 && conf_parse_limits(v.p, &l, perr, sizeof perr) == 0) {
 		ms->limit = l.concurrency;
 		shape_bucket_set(&ms->bucket, l.rate, (double)l.rate_per);   /* shape.h's bucket */
-	}
+	} else if (r == 1)
+		warn_("etc/limits.cdb: %s: %s; not limited", k.p, perr);
 	buf_free(&k);
 	buf_free(&v);
+	if (r < 0)
+		return fail(err, cap, "unable to read etc/%s.cdb: %s", "limits", e);
+	return 0;
 }
 
-/* The pools of etc/pools.cdb; members that are still there keep their
- * cooling state. */
-static void load_pools(struct sendconf *c)
+/* The pools of etc/pools.cdb into n; members that are still in old keep
+ * their cooling state. */
+static int load_pools(struct sendconf *n, const struct sendconf *old, char *err, size_t cap)
 {
 	struct conf pools;
 	struct buf k = BUF_INIT, v = BUF_INIT;
-	struct pool_state *old = NULL;
-	size_t nold = c->npools, i, j;
-	char err[256];
-	int r;
+	size_t i, j;
+	char perr[256];
+	int r, e, bad = 0;
 
-	if (nold && !(old = malloc(nold * sizeof *old)))
-		die(EXIT_TEMP, "out of memory");
-	if (nold)
-		memcpy(old, c->pools, nold * sizeof *old);
-	conf_must(&pools, c->home, "pools");
-	c->npools = 0;
+	if (table(&pools, n->home, "pools", err, cap) < 0)
+		return -1;
+	n->npools = 0;
 	conf_rewind(&pools);
 	while ((r = conf_each(&pools, &k, &v)) == 1) {
 		struct conf_pool cp;
 		struct pool_state *p;
-		if (c->npools >= POOLS_MAX) {
+		if (n->npools >= POOLS_MAX) {
 			warn_("more than %d pools; the rest are ignored", POOLS_MAX);
 			break;
 		}
-		p = &c->pools[c->npools];
-		if (conf_parse_pool(v.p, &cp, err, sizeof err) < 0) {
-			warn_("etc/pools.cdb: pool %s: %s", k.p, err);
+		p = &n->pools[n->npools];
+		if (conf_parse_pool(v.p, &cp, perr, sizeof perr) < 0) {
+			warn_("etc/pools.cdb: pool %s: %s", k.p, perr);
 			continue;
 		}
 		pool_init(p, k.p, &cp);
-		for (j = 0; j < nold; j++) {
+		for (j = 0; old && j < old->npools; j++) {
 			size_t a, b;
-			if (strcmp(old[j].name, k.p))
+			const struct pool_state *op = &old->pools[j];
+			if (strcmp(op->name, k.p))
 				continue;
 			for (a = 0; a < cp.n; a++)
-				for (b = 0; b < old[j].cfg.n; b++)
-					if (cp.m[a].mx == old[j].cfg.m[b].mx && cp.m[a].port == old[j].cfg.m[b].port &&
-					    !strcmp(cp.m[a].host, old[j].cfg.m[b].host))
-						p->ms[a] = old[j].ms[b];
+				for (b = 0; b < op->cfg.n; b++)
+					if (cp.m[a].mx == op->cfg.m[b].mx && cp.m[a].port == op->cfg.m[b].port &&
+					    !strcmp(cp.m[a].host, op->cfg.m[b].host))
+						p->ms[a] = op->ms[b];
 		}
-		for (i = 0; i < cp.n; i++)
-			limits_for(c, &p->ms[i], &cp.m[i]);
-		c->npools++;
+		for (i = 0; i < cp.n && !bad; i++)
+			if (limits_for(n, &p->ms[i], &cp.m[i], err, cap) < 0)
+				bad = 1;
+		if (bad)
+			break;
+		n->npools++;
 	}
-	if (r < 0)
-		die_sys(EXIT_TEMP, "unable to read etc/pools.cdb");
+	e = errno;
 	conf_close(&pools);
-	free(old);
 	buf_free(&k);
 	buf_free(&v);
+	if (bad)
+		return -1;
+	if (r < 0)
+		return fail(err, cap, "unable to read etc/%s.cdb: %s", "pools", e);
+	return 0;
 }
 
-static void load_settings(struct sendconf *c)
+static int load_settings(struct sendconf *c, char *err, size_t cap)
 {
 	struct buf v = BUF_INIT;
+	unsigned long n;
 	int r = conf_setting_value(c->home, "helo", &v);
 	if (r < 0)
-		settings_fail();
+		goto bad;
 	snprintf(c->helo, sizeof c->helo, "%s", r ? v.p : "");
 	c->dns_config[0] = 0;
 	if ((r = conf_setting_value(c->home, "dns_config", &v)) < 0)
-		settings_fail();
+		goto bad;
 	if (r) {
 		snprintf(c->dns_config, sizeof c->dns_config, "%s", v.p);
 		if (c->dns_config[0] != '/') {
@@ -138,36 +163,78 @@ static void load_settings(struct sendconf *c)
 		}
 	}
 	buf_free(&v);
-	c->delay_warn = number(c->home, "bounce_delay_warning");
-	c->timeout_ms = (int)(number(c->home, "smtp_timeout") * 1000);
+	if (number(c->home, "bounce_delay_warning", &c->delay_warn, err, cap) < 0 ||
+	    number(c->home, "smtp_timeout", &n, err, cap) < 0)
+		return -1;
+	c->timeout_ms = (int)(n * 1000);
+	return 0;
+bad:
+	r = errno;
+	buf_free(&v);
+	return fail(err, cap, "unable to read etc/%s.cdb: %s", "settings", r);
 }
 
-void sendconf_load(struct sendconf *c)
+static void close_tables(struct sendconf *c)
 {
-	struct conf_pool direct = {0};
-	char cerr[256];
-
 	conf_close(&c->routes); conf_close(&c->tls); conf_close(&c->auth);
 	conf_close(&c->limits); conf_close(&c->retry);
-	conf_must(&c->routes, c->home, "routes");
-	conf_must(&c->tls, c->home, "tls");
-	conf_must(&c->auth, c->home, "auth");
-	conf_must(&c->limits, c->home, "limits");
-	conf_must(&c->retry, c->home, "retry");
-	load_pools(c);
-	shaping_load(c);   /* traffic shaping: etc/limits into c->shape */
+}
+
+int sendconf_reload(struct sendconf *c, char *err, size_t cap)
+{
+	struct conf_pool direct = {0};
+	struct sendconf *n = calloc(1, sizeof *n);
+	char cerr[256];
+
+	if (!n) {
+		snprintf(err, cap, "out of memory");
+		return -1;
+	}
+	n->home = c->home;
+	n->routes.fd = n->tls.fd = n->auth.fd = n->limits.fd = n->retry.fd = -1;
+	if (table(&n->routes, n->home, "routes", err, cap) < 0 ||
+	    table(&n->tls, n->home, "tls", err, cap) < 0 ||
+	    table(&n->auth, n->home, "auth", err, cap) < 0 ||
+	    table(&n->limits, n->home, "limits", err, cap) < 0 ||
+	    table(&n->retry, n->home, "retry", err, cap) < 0 ||
+	    load_pools(n, c, err, cap) < 0 || load_settings(n, err, cap) < 0) {
+		close_tables(n);
+		free(n);
+	shaping_load(c);   /* traffic shaping: etc/limits into c->shape (in memory now) */
+		return -1;
+	}
+	if (classify_load_home(&n->cls, n->home, cerr, sizeof cerr) < 0)
+		warn_("etc/classify: %s; using the built-in rules", errno ? strerror(errno) : cerr);
+
+	/* all read: the swap (the tables are in memory, a struct copy moves them) */
+	close_tables(c);
+	c->routes = n->routes; c->tls = n->tls; c->auth = n->auth;
+	c->limits = n->limits; c->retry = n->retry;
+	memcpy(c->pools, n->pools, n->npools * sizeof *n->pools);
+	c->npools = n->npools;
+	memcpy(c->helo, n->helo, sizeof c->helo);
+	memcpy(c->dns_config, n->dns_config, sizeof c->dns_config);
+	c->delay_warn = n->delay_warn;
+	c->timeout_ms = n->timeout_ms;
+	classify_table_free(&c->cls);
+	c->cls = n->cls;
+	free(n);
+	shaping_load(c);   /* traffic shaping: etc/limits into c->shape (in memory now) */
 	direct.strategy = CONF_FAILOVER;
 	direct.n = 1;
 	direct.m[0].mx = 1;
 	direct.m[0].weight = 1;
 	if (c->direct.cfg.n == 0)
 		pool_init(&c->direct, "(direct)", &direct);
-
-	load_settings(c);
-	classify_table_free(&c->cls);
-	if (classify_load_home(&c->cls, c->home, cerr, sizeof cerr) < 0)
-		warn_("etc/classify: %s; using the built-in rules", errno ? strerror(errno) : cerr);
 	c->health_at = 0;   /* look at state/health again now */
+	return 0;
+}
+
+void sendconf_load(struct sendconf *c)
+{
+	char err[512];
+	if (sendconf_reload(c, err, sizeof err) < 0)
+		die(EXIT_TEMP, "%s", err);
 }
 
 void sendconf_free(struct sendconf *c)
@@ -180,36 +247,47 @@ void sendconf_free(struct sendconf *c)
 	if (c->shape_dns)
 		dns_free(c->shape_dns);
 	c->shape_dns = NULL;
-	conf_close(&c->routes); conf_close(&c->tls); conf_close(&c->auth);
-	conf_close(&c->limits); conf_close(&c->retry);
+	close_tables(c);
 	classify_table_free(&c->cls);
 	health_free(&c->health);
 }
 
 int sendconf_workers(const struct sendconf *c, int asked)
 {
-	unsigned long n = asked > 0 ? (unsigned long)asked : number(c->home, "concurrency");
+	unsigned long n = (unsigned long)asked;
+	char err[512];
+	if (asked <= 0 && number(c->home, "concurrency", &n, err, sizeof err) < 0)
+		die(EXIT_TEMP, "%s", err);
 	if (n == 0)
 		n = 20;
 	return n > 1000 ? 1000 : (int)n;
 }
 
-void sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r)
+int sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r)
 {
 	struct buf v = BUF_INIT;
 	char err[256];
 	struct conf *t = &c->retry;
-	if (conf_get(t, class, &v) == 1 && conf_parse_retry(class, v.p, r, err, sizeof err) == 0) {
-		buf_free(&v);
-		return;
-	}
-	buf_free(&v);
-	if (conf_get(t, "default", &v) == 1 && conf_parse_retry("default", v.p, r, err, sizeof err) == 0) {
-		buf_free(&v);
-		return;
+	const char *keys[2] = {class, "default"};
+	int i, g;
+	for (i = 0; i < 2; i++) {
+		g = conf_get(t, keys[i], &v);
+		if (g < 0) {
+			/* never "not configured": the built-in pace, no end of life */
+			warn_sys("unable to read etc/retry.cdb (class %s); mail is retried and never expired until it reads", class);
+			buf_free(&v);
+			conf_retry_builtin(class, r);
+			r->lifetime = CONF_DURATION_MAX;
+			return -1;
+		}
+		if (g == 1 && conf_parse_retry(keys[i], v.p, r, err, sizeof err) == 0) {
+			buf_free(&v);
+			return 0;
+		}
 	}
 	buf_free(&v);
 	conf_retry_builtin(class, r);
+	return 0;
 }
 
 struct pool_state *sendconf_pool(struct sendconf *c, int i)
@@ -259,16 +337,28 @@ void sendconf_health_refresh(struct sendconf *c)
 		return;
 	c->health_at = now;
 	snprintf(path, sizeof path, "%s/%s", c->home, HEALTH_FILE);
+	/* A file that cannot be read is not "every member up": the last marks
+	 * stay (they go stale on their own, health_member_down). Only a file
+	 * that is gone clears them. */
 	if (stat(path, &st) < 0) {
-		if (errno != ENOENT)
-			warn_sys("unable to stat %s", path);
-		health_free(&c->health);
-		c->health_inode = 0;
+		if (errno != ENOENT) {
+			if (c->health_inode != (ino_t)-1)
+				warn_sys("unable to stat %s; the last marks stay", path);
+			c->health_inode = (ino_t)-1;
+		} else {
+			health_free(&c->health);
+			c->health_inode = 0;
+		}
 	} else if (st.st_ino != c->health_inode || st.st_mtim.tv_sec != c->health_mtime.tv_sec ||
 		   st.st_mtim.tv_nsec != c->health_mtime.tv_nsec) {
-		if (health_read(c->home, &c->health) < 0) {
-			warn_sys("unable to read %s; ignored", path);
+		struct health_state nh;
+		memset(&nh, 0, sizeof nh);
+		if (health_read(c->home, &nh) < 0) {
+			warn_sys("unable to read %s; the last marks stay", path);
+			health_free(&nh);
+		} else {
 			health_free(&c->health);
+			c->health = nh;
 		}
 		c->health_inode = st.st_ino;
 		c->health_mtime = st.st_mtim;

@@ -5,9 +5,11 @@
  * auth, limits, retry), the pools with each member's cooling, limits and
  * health marks, the direct (MX) pool, the reply classification table,
  * and the settings it reads (helo, dns_config, smtp_timeout,
- * bounce_delay_warning). sendconf_load reads it at start-up and again on
- * SIGHUP, keeping the cooling of members that are still there; a table
- * or etc/settings.cdb that cannot be read is fatal, as at start-up.
+ * bounce_delay_warning). sendconf_load reads it at start-up (a table or
+ * etc/settings.cdb that cannot be read is fatal then); sendconf_reload
+ * reads it again on SIGHUP into a new configuration built aside, swapped
+ * in only when all of it read, keeping the cooling of members that are
+ * still there: a reload that fails changes nothing.
  * sendconf_health_refresh folds in relay-health's state/health. */
 #include <sys/types.h>
 #include <time.h>
@@ -49,6 +51,9 @@ struct sendconf {
 /* Read (or re-read) etc/ into c; c->home must be set and c zeroed the
  * first time. Dies (111) when a table or the settings cannot be read. */
 void sendconf_load(struct sendconf *c);
+/* The same without dying: 0 read and swapped in, -1 nothing changed (the
+ * reason in err, e.g. "unable to open etc/auth.cdb: ..."). */
+int sendconf_reload(struct sendconf *c, char *err, size_t errcap);
 void sendconf_free(struct sendconf *c);
 /* The number of network workers: asked if > 0, else the concurrency
  * setting (20 when unset, 0 or not a number); at most 1000. Dies when
@@ -56,8 +61,10 @@ void sendconf_free(struct sendconf *c);
 int sendconf_workers(const struct sendconf *c, int asked);
 
 /* The retry schedule of a message class: etc/retry's entry for class,
- * else its "default" entry, else the built-in one. */
-void sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r);
+ * else its "default" entry, else the built-in one: 0. -1 when etc/retry
+ * cannot be read: *r is then the built-in schedule with a lifetime that
+ * never ends (no mail expires on a table that cannot be read). */
+int sendconf_retry(struct sendconf *c, const char *class, struct conf_retry *r);
 
 /* Pool i (an index into pools, or POOL_DIRECT). */
 struct pool_state *sendconf_pool(struct sendconf *c, int i);
