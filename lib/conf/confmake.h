@@ -8,7 +8,9 @@
 #include <sys/types.h>
 
 /* The tables in the order of conf_tables[]. */
-enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS, T_N };
+enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS,
+       T_CLIENTS, T_USERS,  /* relay-smtpd */
+       T_N };
 
 struct rec {
 	char *key, *val;

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 const char *const conf_tables[] = {
-	"pools", "routes", "auth", "tls", "dkim", "limits", "retry", "settings", NULL
+	"pools", "routes", "auth", "tls", "dkim", "limits", "retry", "settings",
+	"clients", "users",  /* relay-smtpd (conf/clients.h, conf/users.h) */
+	NULL
 };
 /* ---- reading ---- */
 
