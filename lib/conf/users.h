@@ -34,6 +34,9 @@ int conf_format_user(const struct conf_user *u, struct buf *out);
 int conf_user_lookup(struct conf *users, const char *user, struct conf_user *u);
 /* 1 if the user may use address addr (bare mailbox) as sender or From:. */
 int conf_user_from_ok(const struct conf_user *u, const char *addr);
+/* The Argon2id string of pass (libsodium's interactive limits) into
+ * out. 0, or -1 (out of memory). */
+int conf_user_hash(const char *pass, size_t n, char *out, size_t cap);
 /* 1 if pass matches the user's hash, 0 if not, -1 error (out of memory:
  * Argon2id wants its memory). u NULL: burn the same time against a
  * dummy hash, so that unknown users and wrong passwords look alike. */
