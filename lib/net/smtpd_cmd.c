@@ -286,10 +286,13 @@ void smtpd_data_init(struct smtpd_data *d, struct buf *out, unsigned long long m
 	out->len = 0;
 }
 
+/* The first problem is the one reported; what was kept is dropped (the
+ * message is refused whole). */
 static void fail(struct smtpd_data *d, int err)
 {
 	if (!d->err)
 		d->err = err;
+	d->out->len = 0;
 }
 
 /* n bytes of message text (no line ends). */
@@ -328,8 +331,6 @@ int smtpd_data_feed(struct smtpd_data *d, const char *p, size_t n, size_t *used)
 	size_t i = 0;
 	while (i < n) {
 		char c = p[i];
-		if (c == 0)
-			fail(d, SMTPD_DATA_NUL);
 		switch (d->state) {
 		case D_BOL:
 			if (c == '.') {
@@ -357,17 +358,22 @@ int smtpd_data_feed(struct smtpd_data *d, const char *p, size_t n, size_t *used)
 			continue;
 		case D_MID: {
 			size_t k = i;
-			/* the run of plain bytes up to the next CR or LF */
-			while (k < n && p[k] != '\r' && p[k] != '\n') {
-				if (p[k] == 0)
-					fail(d, SMTPD_DATA_NUL);
+			/* the run of plain bytes up to the next CR, LF or NUL
+			 * (in byte order, so that the first problem reported
+			 * does not depend on how the bytes arrive) */
+			while (k < n && p[k] != '\r' && p[k] != '\n' && p[k] != 0)
 				k++;
-			}
 			if (k > i && emit(d, p + i, k - i) < 0)
 				return -1;
 			i = k;
 			if (i == n)
 				break;
+			if (p[i] == 0) {
+				fail(d, SMTPD_DATA_NUL);
+				emit(d, p + i, 1);   /* counted, not kept */
+				i++;
+				continue;
+			}
 			if (p[i] == '\n')
 				fail(d, SMTPD_DATA_BARE); /* never a line end */
 			else
