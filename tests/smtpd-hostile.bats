@@ -148,3 +148,12 @@ sys.stdout.buffer.write(b"EHLO " + b"x" * 100000 + b"\r\nNOOP\x00\r\nNO\rOP\r\nN
 	[ "$(echo "$output" | grep -c '^555 5.5.4')" = 5 ]
 	[ "$(queue_count)" = 0 ]
 }
+
+@test "a client that goes silent is closed with 421 4.4.2 after smtpd_timeout (the server's clock, not the test's)" {
+	relay_setting smtpd_timeout 1s
+	smtpd_start
+	# the client sends EHLO and waits; the server closes the connection
+	run bash -c "printf 'EHLO x\r\n' | '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
+	assert_line --partial '421 4.4.2 relay.test timeout'
+	wait_for grep -q 'end="timeout"' "$SMTPD_LOG"
+}

@@ -164,3 +164,25 @@ PY
 	[ "$(queue_count)" = 2 ]
 	grep -q 'messages=2' "$SMTPD_LOG"
 }
+
+@test "the service directory runs relay-smtpd under runsv (tcpserver, its log/run)" {
+	command -v runsv >/dev/null || skip "runit's runsv is missing"
+	relay_client 127.0.0.1
+	sp=$(free_port)
+	svc="$BATS_TEST_TMPDIR/svc"
+	cp -r "$TESTS/../scripts/service/relay-smtpd" "$svc"
+	mkdir -p "$svc/env"
+	echo "$RELAY_HOME" > "$svc/env/RELAY_HOME"
+	echo "$RELAY_BUILD/bin" > "$svc/env/RELAY_BIN"
+	echo 127.0.0.1 > "$svc/env/RELAY_SMTPD_ADDR"
+	echo "$sp" > "$svc/env/RELAY_SMTPD_PORT"
+	id -un > "$svc/env/RELAY_SMTPD_USER"
+	runsv "$svc" 3>&- &
+	rp=$!
+	wait_for port_open "$sp"
+	run swaks --server 127.0.0.1 --port "$sp" --from a@example.org --to b@example.net
+	sv -w 10 exit "$svc" >/dev/null 2>&1 || kill "$rp"
+	assert_output --regexp '250 2\.0\.0 ok: queued as'
+	[ "$(queue_count)" = 1 ]
+	wait_for grep -q 'message client=127.0.0.1' "$svc/log/main/current"
+}
