@@ -29,7 +29,7 @@ struct wiring {
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-smtpd [-s] [-p] [-u user]");
+	die(EXIT_PERM, "usage: relay-smtpd [-s] [-p] [-P] [-u user]");
 }
 
 static unsigned long number(const char *home, const char *key)
@@ -51,6 +51,30 @@ static void path_setting(const char *home, const char *key, struct buf *out)
 	if (r == 0 || conf_path(home, v.p, out) < 0)
 		buf_adds(out, "");
 	buf_free(&v);
+}
+
+/* -P: the PROXY v1 line HAProxy sends first. 1 and the client's address
+ * in ip, 0 none to use (UNKNOWN), -1 the connection is dropped. */
+static int proxy_line(struct smtpd_io *io, char *ip, size_t cap)
+{
+	struct smtpd_line l;
+	size_t used;
+	int r;
+	smtpd_line_init(&l);
+	for (;;) {
+		if (io->off < io->len) {
+			r = smtpd_line_feed(&l, io->in + io->off, io->len - io->off, &used);
+			io->off += used;
+			if (r)
+				break;
+			continue;
+		}
+		if (smtpd_io_fill(io) <= 0)
+			return -1;
+	}
+	if (l.bad)
+		return -1;
+	return smtpd_proxy_v1(l.p, l.len, ip, cap);
 }
 
 static int loopback(const char *ip)
@@ -123,21 +147,22 @@ int main(int argc, char **argv)
 	struct wiring w;
 	struct smtpd_hooks h = { &w, h_mail, h_rcpt, h_data, h_reset };
 	unsigned long maxsize, timeout, stimeout;
-	int opt, implicit = 0, plain = 0, r;
-	char err[512], pfx[64];
+	int opt, implicit = 0, plain = 0, proxy = 0, r;
+	char err[512], pfx[64], pip[64];
 
 	diag_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt(argc, argv, "spu:")) != -1) {
+	while ((opt = getopt(argc, argv, "spPu:")) != -1) {
 		switch (opt) {
 		case 's': implicit = 1; break;
+		case 'P': proxy = 1; break;
 		case 'p': plain = 1; break;
 		case 'u': local = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc || (proxy && (implicit || local)))
+		usage();   /* PROXY before implicit TLS is not built */
 	home = relay_home();
 
 	if (conf_setting_value(home, "hostname", &host) <= 0)
@@ -168,6 +193,17 @@ int main(int argc, char **argv)
 		cf.action = CLIENT_AUTH;
 	} else {
 		ip = getenv("TCPREMOTEIP");
+		if (proxy) {
+			smtpd_io_init(&io, 0, 1, (unsigned)timeout, time(NULL) + (time_t)stimeout);
+			r = proxy_line(&io, pip, sizeof pip);
+			if (r < 0) {
+				fprintf(stderr, "%s: session client=%s end=\"dropped: no PROXY line\"\n",
+				        progname, ip && *ip ? ip : "unknown");
+				return 0;
+			}
+			if (r > 0)
+				ip = pip;
+		}
 		cf.client = ip && *ip ? ip : "unknown";
 		if (conf_open(&clients, home, "clients") < 0)
 			die_sys(EXIT_TEMP, "unable to open etc/clients.cdb");
@@ -182,7 +218,8 @@ int main(int argc, char **argv)
 			warn_("-p ignored: client %s is not on loopback", cf.client);
 	}
 
-	smtpd_io_init(&io, 0, 1, (unsigned)timeout, time(NULL) + (time_t)stimeout);
+	if (!proxy)
+		smtpd_io_init(&io, 0, 1, (unsigned)timeout, time(NULL) + (time_t)stimeout);
 	/* a backstop for a read stuck inside OpenSSL; the commit is exempt */
 	alarm((unsigned)(stimeout + timeout));
 	if (!local && cert.len) {

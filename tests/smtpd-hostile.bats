@@ -157,3 +157,18 @@ sys.stdout.buffer.write(b"EHLO " + b"x" * 100000 + b"\r\nNOOP\x00\r\nNO\rOP\r\nN
 	assert_line --partial '421 4.4.2 relay.test timeout'
 	wait_for grep -q 'end="timeout"' "$SMTPD_LOG"
 }
+
+@test "-P: the PROXY v1 line names the client for etc/clients and the logs; without a valid one the connection is dropped" {
+	printf '192.0.2.0/24 deny\n' >> "$RELAY_HOME/etc/clients"
+	relay-config -d "$RELAY_HOME"
+	run session -P < <(printf 'PROXY TCP4 198.51.100.7 127.0.0.1 40000 587\r\nEHLO x\r\nMAIL FROM:<a@example.org>\r\nQUIT\r\n')
+	assert_line '530 5.7.0 authentication required'    # 198.51.100.7: auth, not 127.0.0.1's relay
+	assert_line --partial 'session client=198.51.100.7'
+	run session -P < <(printf 'PROXY TCP4 192.0.2.9 127.0.0.1 40000 587\r\nEHLO x\r\n')
+	assert_line --partial '554 5.7.1'
+	run session -P < <(printf 'PROXY UNKNOWN\r\nEHLO x\r\nMAIL FROM:<a@example.org>\r\nQUIT\r\n')
+	assert_line '250 2.1.0 ok'                            # the connection's own address
+	run session -P < <(printf 'EHLO x\r\nQUIT\r\n')
+	assert_line --partial 'end="dropped: no PROXY line"'
+	refute_line --partial '220 '
+}

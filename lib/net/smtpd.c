@@ -477,7 +477,8 @@ void smtpd_run(struct smtpd_session *s, const struct smtpd_conf *cf, struct smtp
 		snprintf(s->end, sizeof s->end, "denied");
 		goto done;
 	}
-	if (cf->greeting_delay && (r = smtpd_io_talks(io, cf->greeting_delay)) != 0) {
+	/* bytes already read (after a PROXY line) count as talking early */
+	if (cf->greeting_delay && (io->off < io->len ? (r = 1) : (r = smtpd_io_talks(io, cf->greeting_delay))) != 0) {
 		if (r > 0) {
 			smtpd_io_reply(io, "554 5.5.0 %s: talked before the greeting", cf->hostname);
 			snprintf(s->end, sizeof s->end, "dropped: early talker");

@@ -74,6 +74,12 @@ struct smtpd_cmd {
  * after the colon is accepted, the brackets are required). */
 int smtpd_cmd_parse(char *line, size_t len, struct smtpd_cmd *c, const char **why);
 
+/* ---- PROXY protocol v1 (HAProxy), the first line when the listener
+ * expects it: "PROXY TCP4|TCP6 SRC DST SPORT DPORT" or "PROXY UNKNOWN
+ * ...". 1 and the source address in ip (text), 0 for UNKNOWN (use the
+ * connection's own address), -1 malformed. ---- */
+int smtpd_proxy_v1(const char *line, size_t len, char *ip, size_t cap);
+
 /* ---- DATA ---- */
 
 enum {

@@ -131,6 +131,23 @@ static void check_cmds(void)
 	}
 }
 
+static void check_proxy(void)
+{
+	char ip[64];
+#define PX(s) smtpd_proxy_v1(s, strlen(s), ip, sizeof ip)
+	CHECK(PX("PROXY TCP4 192.0.2.1 198.51.100.2 51000 587") == 1);
+	CHECK_STR(ip, "192.0.2.1");
+	CHECK(PX("PROXY TCP6 2001:db8::1 2001:db8::2 51000 587") == 1);
+	CHECK_STR(ip, "2001:db8::1");
+	CHECK(PX("PROXY UNKNOWN") == 0);
+	CHECK(PX("PROXY TCP4 2001:db8::1 192.0.2.2 1 2") == -1);
+	CHECK(PX("PROXY TCP4 192.0.2.1 192.0.2.2 1 65536") == -1);
+	CHECK(PX("PROXY TCP4 192.0.2.1 192.0.2.2 01 2") == -1);
+	CHECK(PX("PROXY TCP4 192.0.2.1 192.0.2.2 1") == -1);
+	CHECK(PX("EHLO x") == -1);
+#undef PX
+}
+
 static void check_clients(void)
 {
 	char k[64], err[256];
@@ -154,5 +171,6 @@ int main(void)
 	check_data();
 	check_cmds();
 	check_clients();
+	check_proxy();
 	CHECK_DONE();
 }
