@@ -1,8 +1,11 @@
 /* relay-inject: reads a message on stdin, checks it, completes its header
- * and hands it to relay-queue (or $RELAYQUEUE). sendmail compatible.
- * Wiring only: the envelope is lib/intake/envelope.c, the completion
- * lib/intake/complete.c, the hand-over lib/intake/submit.c. */
+ * and hands it to relay-queue (or $RELAYQUEUE). sendmail compatible: as
+ * sendmail, mailq or newaliases, and -bs (relay-smtpd), -bp, -bi, -q.
+ * Wiring only: the envelope is lib/intake/envelope.c, local names
+ * lib/intake/aliases.c, the completion lib/intake/complete.c, the
+ * hand-over lib/intake/submit.c, the queue walk lib/queue/admin.c. */
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,58 +18,93 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/fileio.h"
+#include "base/prog.h"
 #include "bounce/suppress.h"
 #include "conf/conf.h"
+#include "intake/aliases.h"
 #include "intake/complete.h"
 #include "intake/envelope.h"
 #include "intake/msg.h"
 #include "intake/submit.h"
+#include "queue/admin.h"
 #include "queue/queue.h"
+
+/* What the call asks for: by -b mode, -q, or the name it was run by
+ * (sendmail, mailq, newaliases: doc/relay-inject.8). */
+enum mode { M_SUBMIT, M_SMTP, M_LIST, M_FLUSH, M_ALIASES, M_NOTHING };
 
 struct opts {
 	const char *sender, *fullname, *class;
-	int t, i, v;
+	int t, i, v, n;
+	enum mode mode;
 };
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-inject [-t] [-i|-oi] [-f sender] [-F name] [-C class] [-v] [rcpt ...]");
+	die(EXIT_PERM, "usage: relay-inject [-t] [-i|-oi] [-n] [-f sender] [-F name] [-C class] [-v] [rcpt ...]"
+	    " | -bs | -bp | -bi | -q");
+}
+
+static void mode(struct opts *o, enum mode m)
+{
+	if (o->mode != M_SUBMIT && o->mode != m)
+		die(EXIT_PERM, "one of -bm, -bs, -bp, -bi and -q at a time");
+	o->mode = m;
 }
 
 /* The options (sendmail's, the harmless ones ignored); returns the index
- * of the first recipient argument. */
+ * of the first recipient argument. Flags may be grouped as getopt does
+ * (-ti is -t -i); an option with an argument ends its group. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	int i;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *p;
 		if (strcmp(a, "--") == 0) { i++; break; }
-#define ARG(var) do { if (a[2]) var = a + 2; else if (i + 1 < argc) var = argv[++i]; else usage(); } while (0)
-		switch (a[1]) {
-		case 't': if (a[2]) usage(); o->t = 1; break;
-		case 'i': if (a[2]) usage(); o->i = 1; break;
-		case 'v': if (a[2]) usage(); o->v = 1; break;
-		case 'f': case 'r': ARG(o->sender); break;
-		case 'F': ARG(o->fullname); break;
-		case 'C': ARG(o->class); break;
-		case 'o':  /* -oi, and the harmless -oem -oee -odb -odi -om ... */
+		if (a[1] == 'b') {
+			if (!strcmp(a, "-bm")) mode(o, M_SUBMIT);
+			else if (!strcmp(a, "-bs")) mode(o, M_SMTP);
+			else if (!strcmp(a, "-bp")) mode(o, M_LIST);
+			else if (!strcmp(a, "-bi")) mode(o, M_ALIASES);
+			else die(EXIT_PERM, "option %s is not supported (relay-inject submits mail; "
+			         "-bs, -bp and -bi are its other modes)", a);
+			continue;
+		}
+		if (a[1] == 'o') {  /* -oi, and the harmless -oem -oee -odb -odi -om ... */
 			if (strcmp(a, "-oi") == 0) o->i = 1;
 			else if (!a[2]) usage();
-			break;
-		case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O': {
-			const char *ignored;
-			ARG(ignored);
-			(void)ignored;
+			continue;
+		}
+		if (a[1] == 'q') {
+			/* -q and -qR/-qS/-qI (a site or id: relay flushes all);
+			 * -q30m, a daemon's interval, means nothing to relay-send */
+			mode(o, a[2] >= '0' && a[2] <= '9' ? M_NOTHING : M_FLUSH);
+			continue;
+		}
+		for (p = a + 1; *p; p++) {
+			const char **arg = NULL, *ignored;
+			switch (*p) {
+			case 't': o->t = 1; break;
+			case 'i': o->i = 1; break;
+			case 'v': o->v = 1; break;
+			case 'n': o->n = 1; break;
+			case 'm': case 'U': case 'G': break;
+			case 'I': mode(o, M_ALIASES); break;  /* Postfix's and old sendmail's -bi */
+			case 'f': case 'r': arg = &o->sender; break;
+			case 'F': arg = &o->fullname; break;
+			case 'C': arg = &o->class; break;
+			case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O':
+				arg = &ignored; break;
+			default:
+				die(EXIT_PERM, "unknown option -%c", *p);
+			}
+			if (!arg)
+				continue;
+			if (p[1]) *arg = p + 1;
+			else if (i + 1 < argc) *arg = argv[++i];
+			else usage();
 			break;
 		}
-		case 'm': case 'n': case 'U': case 'G': if (a[2]) usage(); break;
-		case 'b':
-			if (strcmp(a, "-bm") == 0) break;
-			die(EXIT_PERM, "option %s is not supported (relay-inject only submits mail)", a);
-		default:
-			die(EXIT_PERM, "unknown option %s", a);
-		}
-#undef ARG
 	}
 	return i;
 }
@@ -107,6 +145,97 @@ static void check_suppressed(const char *home, const struct envelope *e)
 	}
 }
 
+/* -bs: the SMTP dialogue on fd 0/1 is relay-smtpd's, for the local
+ * user as the authenticated identity. */
+static void smtp(const char *user)
+{
+	char prog[PATH_MAX];
+	if (prog_find("relay-smtpd", "RELAYSMTPD", prog, sizeof prog) < 0)
+		die_sys(EXIT_TEMP, "unable to find relay-smtpd");
+	execl(prog, prog, "-u", user, (char *)NULL);
+	if (errno == ENOENT)
+		die(EXIT_PERM, "option -bs is not supported here: no relay-smtpd at %s", prog);
+	die_sys(EXIT_TEMP, "unable to run %s", prog);
+}
+
+/* -bp, mailq: the queue in Postfix's mailq form; the recipients shown
+ * are those still to be delivered. */
+#define MAILQ_W (QUEUE_ID_LEN + 1 + 1 + 8 + 1 + 20 + 1)
+static int list(void)
+{
+	struct qadmin_list l = QADMIN_LIST_INIT;
+	struct qadmin_msg m = QADMIN_MSG_INIT;
+	char err[PATH_MAX + 64], when[64];
+	long long bytes = 0;
+	size_t i, k, shown = 0;
+	if (qadmin_scan(&l, err, sizeof err) < 0)
+		die_sys(EXIT_TEMP, "%s", err);
+	for (i = 0; i < l.n; i++) {
+		const char *why;
+		struct tm tm;
+		int r = qadmin_read(&l.e[i], &m, &why);
+		if (r < 0)
+			die_sys(EXIT_TEMP, "unable to read the info file of %s", l.e[i].id);
+		if (r == 0) {
+			if (why)
+				warn_("unable to read %s: %s", l.e[i].path, why);
+			continue;
+		}
+		if (shown++ == 0)
+			printf("%-*s --Size-- ----Arrival Time---- -Sender/Recipient-------\n",
+			       QUEUE_ID_LEN + 1, "-Queue ID-");
+		if (!localtime_r(&m.env.arrival, &tm) || !strftime(when, sizeof when, "%a %b %e %H:%M:%S", &tm))
+			snprintf(when, sizeof when, "%lld", (long long)m.env.arrival);
+		printf("%-*s%c %8lld %-20.20s %s\n", QUEUE_ID_LEN, l.e[i].id, l.e[i].held ? '!' : ' ',
+		       m.size, when, m.env.sender[0] ? m.env.sender : "MAILER-DAEMON");
+		for (k = 0; k < m.env.nrcpt; k++)
+			if (m.info.state[k] == RS_PENDING)
+				printf("%*s%s\n", MAILQ_W, "", m.env.rcpt[k]);
+		printf("\n");
+		bytes += m.size;
+		qadmin_msg_done(&m);
+	}
+	if (shown)
+		printf("-- %lld Kbytes in %zu Request%s.\n", (bytes + 1023) / 1024, shown, shown == 1 ? "" : "s");
+	else
+		printf("Mail queue is empty\n");
+	qadmin_msg_free(&m);
+	qadmin_list_free(&l);
+	return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+}
+
+/* -bi, newaliases: relay-config's compile (every table, all or nothing),
+ * then what etc/aliases holds, in sendmail's words. */
+static int newaliases(const char *home)
+{
+	struct conf c;
+	struct buf k = BUF_INIT, v = BUF_INIT;
+	unsigned long n = 0;
+	size_t longest = 0, total = 0;
+	int r = conf_compile(home, 0);
+	if (r != 0)
+		return r > 0 ? EXIT_PERM : EXIT_TEMP;
+	if (conf_open(&c, home, "aliases") < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/aliases.cdb");
+	conf_rewind(&c);
+	while ((r = conf_each(&c, &k, &v)) == 1) {
+		size_t len = k.len + 2 + v.len;  /* "name: value" */
+		n++;
+		total += len;
+		if (len > longest)
+			longest = len;
+	}
+	conf_close(&c);
+	buf_free(&k);
+	buf_free(&v);
+	if (r < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/aliases.cdb");
+	printf("%s/etc/aliases: %lu alias%s, longest %zu bytes, %zu bytes total "
+	       "(every table in etc/ compiled, as by relay-config)\n",
+	       home, n, n == 1 ? "" : "es", longest, total);
+	return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
@@ -124,10 +253,31 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
 	home = relay_home();
+	if (strcmp(progname, "mailq") == 0)
+		o.mode = M_LIST;
+	else if (strcmp(progname, "newaliases") == 0)
+		o.mode = M_ALIASES;
 	i = parse_args(argc, argv, &o);
-	settings(home, host, sizeof host, &maxsize);
+	if (o.mode != M_SUBMIT && i < argc)
+		die(EXIT_PERM, "no recipients with -bs, -bp, -bi or -q (or as mailq or newaliases)");
 	pw = getpwuid(getuid());
 	snprintf(user, sizeof user, "%s", pw && pw->pw_name ? pw->pw_name : "nobody");
+	switch (o.mode) {
+	case M_SUBMIT: break;
+	case M_SMTP: smtp(user); break;
+	case M_LIST: return list();
+	case M_ALIASES: return newaliases(home);
+	case M_NOTHING: return 0;
+	case M_FLUSH:
+		errno = 0;
+		if (qadmin_wake() == 0)
+			return 0;
+		/* the pid file or the process is another uid's */
+		if (errno == EACCES || errno == EPERM)
+			die_sys(EXIT_TEMP, "unable to wake relay-send (run sendmail -q as root)");
+		die(EXIT_TEMP, "relay-send is not running (no queue/relay-send.pid or no such process)");
+	}
+	settings(home, host, sizeof host, &maxsize);
 
 	/* 1. the message, normalized, and its header section */
 	if (read_fd(0, &in, (size_t)maxsize) < 0) {
@@ -138,7 +288,8 @@ int main(int argc, char **argv)
 	check(complete_parse(in.p ? in.p : "", in.len, !o.i, &m, &h, err, sizeof err), err);
 	buf_free(&in);
 
-	/* 2. the envelope: sender, recipients, class */
+	/* 2. the envelope: sender, recipients (local names through
+	 * etc/aliases unless -n), class */
 	envelope_init(&e, host);
 	check(envelope_sender(&e, o.sender, user, err, sizeof err), err);
 	check(complete_one_from(m.p, &h, err, sizeof err), err);
@@ -146,6 +297,8 @@ int main(int argc, char **argv)
 		check(envelope_rcpt_arg(&e, argv[i], err, sizeof err), err);
 	e.class = o.class;
 	check(envelope_header(&e, m.p, &h, o.t, err, sizeof err), err);
+	if (!o.n)
+		check(aliases_expand(home, &e, err, sizeof err), err);
 	if (e.nrcpt == 0)
 		die(EXIT_PERM, "refused: no recipients");
 	check_suppressed(home, &e);

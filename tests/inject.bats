@@ -68,7 +68,7 @@ msg() { printf 'Subject: test\n\nhello\n'; }
 	run bash -c "msg() { printf 'S: s\n\nx\n'; }; msg | relay-inject -Z b@example.net"
 	assert_failure 100
 	assert_output --partial "unknown option -Z"
-	run bash -c "printf 'x\n' | relay-inject -bs"
+	run bash -c "printf 'x\n' | relay-inject -bd"
 	assert_failure 100
 	assert_output --partial "not supported"
 	[ "$(queue_count)" -eq 0 ]

@@ -7,7 +7,7 @@
  *
  * The CDB contract (doc/relay-config.8 is the reference):
  *   - etc/NAME.cdb for each table NAME (pools routes auth tls dkim limits
- *     retry settings), always present after relay-config has run;
+ *     retry settings aliases), always present after relay-config has run;
  *   - key   = the first field of the line, in the table's canonical form
  *             (lowercased: domains, host names, pool and class names,
  *             enum words; from: addresses are lowercased whole);
@@ -188,6 +188,41 @@ int conf_format_retry(const struct conf_retry *r, struct buf *out);
 /* Built-in schedules: "transactional", "bulk", and "default" for any
  * other class (see doc/relay-config.8). */
 void conf_retry_builtin(const char *class, struct conf_retry *r);
+
+/* ---- etc/aliases (issue 11: sendmail's local names) ----
+ * A line is "NAME: TARGET, TARGET..." (sendmail's and Postfix's form) or
+ * "NAME TARGET...": commas, spaces or both between targets. NAME is a
+ * local name (letters, digits, !#$%&'*+/=?^_`{|}~.-; at most 64),
+ * lowercased; a TARGET is another local name or local@domain (a
+ * dot-atom local part, a domain as conf_parse_host takes it). Programs
+ * (|cmd), files (/path), :include: and quoted names are refused: relay
+ * delivers nothing on this host. Canonical value: the targets, one space
+ * apart, local names and domains lowercased. 0, -1 config error (err),
+ * -2 out of memory. */
+#define CONF_ALIAS_NAME_MAX 64
+#define CONF_ALIAS_ADDR_CAP 256   /* a mailbox of 254 octets and its NUL */
+#define CONF_ALIAS_DEPTH    10    /* names in one chain, as sendmail's limit */
+int conf_parse_alias(const char *key, const char *rest, char *ck, size_t ckcap,
+                     struct buf *cv, char *err, size_t errcap);
+/* addr is local when it has no domain or its domain is host (any case):
+ * then its local part, lowercased, into out and 1; else 0. */
+int conf_alias_local(const char *addr, const char *host, char *out, size_t cap);
+/* One expansion: lookup gives the canonical value of a name (1 found,
+ * 0 none, -1 error with errno); emit gets each final address in order
+ * (0, or -1 to stop). A target that is a local name is expanded again;
+ * one without an alias, or the name itself inside its own list, is
+ * emitted as name@host. A chain that comes back to a name on its way
+ * (a -> b -> a) or is longer than CONF_ALIAS_DEPTH stops the walk.
+ * Returns 1 expanded, 0 name has no alias, -1 lookup or emit failed,
+ * -2 loop or too deep (why says which). */
+struct conf_alias_walk {
+	int (*lookup)(void *ctx, const char *name, struct buf *val);
+	int (*emit)(void *ctx, const char *addr);
+	void *ctx;
+	const char *host;
+	char why[400];
+};
+int conf_alias_expand(struct conf_alias_walk *w, const char *name);
 
 /* settings: conf/settings.h (conf_parse_setting and the reader). */
 

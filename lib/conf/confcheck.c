@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 
@@ -128,6 +129,47 @@ static int pool_members(struct run *run, struct buf *list)
 	return buf_adds(list, "");
 }
 
+/* ---- issue 11: etc/aliases expands without a loop, within the depth
+ * limit, by the walk the intake runs (conf/alias.c) */
+static int alias_lookup(void *ctx, const char *name, struct buf *val)
+{
+	const struct table *t = ctx;
+	size_t i;
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->r[i].key, name) == 0) {
+			val->len = 0;
+			return buf_adds(val, t->r[i].val) < 0 ? -1 : 1;
+		}
+	return 0;
+}
+
+static int alias_emit(void *ctx, const char *addr)
+{
+	return 0;
+}
+
+static int aliases_check(struct run *run)
+{
+	const struct table *t = &run->t[T_ALIASES];
+	char host[CONF_HOST_MAX + 1] = "";
+	size_t i;
+	for (i = 0; i < run->t[T_SETTINGS].n; i++)
+		if (strcmp(run->t[T_SETTINGS].r[i].key, "hostname") == 0)
+			snprintf(host, sizeof host, "%s", run->t[T_SETTINGS].r[i].val);
+	if (!host[0] && gethostname(host, sizeof host) < 0)
+		host[0] = 0;
+	host[sizeof host - 1] = 0;
+	for (i = 0; i < t->n; i++) {
+		struct conf_alias_walk w = { alias_lookup, alias_emit, (void *)t, host, "" };
+		int r = conf_alias_expand(&w, t->r[i].key);
+		if (r == -1)
+			return -1;
+		if (r == -2)
+			conf_error_at(run, "aliases", t->r[i].line, "%s", w.why);
+	}
+	return 0;
+}
+
 int conf_cross_checks(struct run *run)
 {
 	struct table *routes = &run->t[T_ROUTES];
@@ -156,6 +198,8 @@ int conf_cross_checks(struct run *run)
 				conf_warn_at(run, t->name, t->r[j].line, "%.200s is not a member of any pool", key);
 		}
 	}
+	if (aliases_check(run) < 0)
+		goto oom;
 	buf_free(&members);
 	buf_free(&k);
 	return 0;

@@ -75,6 +75,20 @@ static const char ex_retry[] =
 "#bulk           schedule=30m,1h,2h,4h,8h       lifetime=3d\n"
 "#default        schedule=5m,15m,30m,1h,2h,4h   lifetime=5d\n";
 
+/* issue 11: sendmail's local names */
+static const char ex_aliases[] =
+"# etc/aliases: NAME: ADDRESS, ADDRESS...   (or NAME ADDRESS ...)\n"
+"#   Mail to a local name (no domain, or @hostname) from relay-inject\n"
+"#   (sendmail) goes to these addresses instead. A target may be another\n"
+"#   name. No programs, files or :include:: relay delivers nothing here.\n"
+"#   Compile with newaliases (or relay-config); without an entry a local\n"
+"#   name is sent on as name@hostname.\n"
+"#\n"
+"#postmaster:     root\n"
+"#MAILER-DAEMON:  postmaster\n"
+"#www-data:       root\n"
+"#root:           ops@example.com\n";
+
 /* relay-smtpd's tables */
 static const char ex_clients[] =
 "# etc/clients: CIDR ACTION     (relay-smtpd; the longest prefix wins)\n"
@@ -160,7 +174,7 @@ static int buckets(const char *dir, const char *sub)
 int conf_init_home(const char *dir, int force)
 {
 	static const char *const ex[T_N] = { ex_pools, ex_routes, ex_auth, ex_tls,
-		ex_dkim, ex_limits, ex_retry, NULL, ex_clients, ex_users };
+		ex_dkim, ex_limits, ex_retry, NULL, ex_aliases, ex_clients, ex_users };
 	char etc[PATH_MAX], p[PATH_MAX], host[256];
 	struct buf settings = BUF_INIT;
 	struct stat st;

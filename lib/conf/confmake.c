@@ -186,6 +186,8 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 		if (strcmp(ck, "dns_config") == 0)
 			check_file(run, "settings", line, "dns_config file", cv->p);
 		break;
+	case T_ALIASES: /* issue 11: sendmail's local names (conf/alias.c) */
+		return conf_parse_alias(key, rest, ck, ckcap, cv, err, errcap);
 	/* relay-smtpd's tables (conf/clients.h, conf/users.h) */
 	case T_CLIENTS: {
 		enum conf_client_action a;

@@ -1,10 +1,10 @@
 #include "dkim/dkim_canon.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include "base/bounds.h"
+
+#include "dkim/dkim.h"
+#include "dkim/hash.h"
 
 static void flush(struct dkim_body *b)
 {
@@ -140,96 +140,13 @@ uint64_t dkim_body_final(struct dkim_body *b)
 	return b->out;
 }
 
-int dkim_field_is(const char *msg, const struct dkim_field *f, const char *name, size_t nlen)
+int dkim_headers_parse(struct msg_headers *h, const char *msg, size_t len,
+                       char *why, size_t wn)
 {
-	return f->namelen == nlen && strncasecmp(msg + f->off, name, nlen) == 0;
-}
-
-void dkim_headers_free(struct dkim_headers *h)
-{
-	free(h->f);
-	memset(h, 0, sizeof *h);
-}
-
-int dkim_headers_parse(struct dkim_headers *h, const char *msg, size_t len,
-                       const char **why)
-{
-	size_t pos = 0;
-	memset(h, 0, sizeof *h);
-	*why = NULL;
-	while (pos < len) {
-		size_t eolp = pos, next;
-		const char *crlf = NULL;
-		/* find the next CRLF (a bare CR or LF is part of the line) */
-		while (eolp < len) {
-			const char *r = memchr(msg + eolp, '\r', len - eolp);
-			if (!r)
-				break;
-			if ((size_t)(r - msg) + 1 < len && r[1] == '\n') {
-				crlf = r;
-				break;
-			}
-			eolp = (size_t)(r - msg) + 1;
-		}
-		eolp = crlf ? (size_t)(crlf - msg) : len;
-		next = crlf ? eolp + 2 : len;
-		if (eolp == pos) { /* the empty line */
-			h->body = next;
-			return 0;
-		}
-		if (next > HEADER_MAX) {
-			*why = "header section too large";
-			goto fail;
-		}
-		if (msg[pos] == ' ' || msg[pos] == '\t') {
-			if (h->n == 0) {
-				*why = "message starts with a continuation line";
-				goto fail;
-			}
-			h->f[h->n - 1].len = next - h->f[h->n - 1].off;
-		} else {
-			const char *colon = memchr(msg + pos, ':', eolp - pos);
-			size_t nl, i;
-			if (!colon) {
-				*why = "header line without a colon";
-				goto fail;
-			}
-			nl = (size_t)(colon - (msg + pos));
-			while (nl && (msg[pos + nl - 1] == ' ' || msg[pos + nl - 1] == '\t'))
-				nl--;
-			if (nl == 0) {
-				*why = "header field with an empty name";
-				goto fail;
-			}
-			for (i = 0; i < nl; i++) {
-				unsigned char c = (unsigned char)msg[pos + i];
-				if (c < 33 || c > 126) {
-					*why = "header field name with a byte outside 33..126";
-					goto fail;
-				}
-			}
-			if (h->n == h->cap) {
-				size_t ncap = h->cap ? h->cap * 2 : 32;
-				struct dkim_field *nf = realloc(h->f, ncap * sizeof *nf);
-				if (!nf) {
-					errno = ENOMEM;
-					goto fail;
-				}
-				h->f = nf;
-				h->cap = ncap;
-			}
-			h->f[h->n].off = pos;
-			h->f[h->n].namelen = nl;
-			h->f[h->n].len = next - pos;
-			h->n++;
-		}
-		pos = next;
-	}
-	h->body = len;
-	return 0;
-fail:
-	dkim_headers_free(h);
-	return -1;
+	char bad[128];
+	if (msg_headers_flags(msg, len, MSG_HDR_DKIM, h, bad, sizeof bad) == 0)
+		return DKIM_OK;
+	return dkim_say(errno == ENOMEM ? DKIM_TEMP : DKIM_PERM, why, wn, "%s", bad);
 }
 
 int dkim_canon_header(struct buf *out, int relaxed, const char *field, size_t len)

@@ -1,7 +1,7 @@
 #ifndef RELAY_DKIM_CANON_H
 #define RELAY_DKIM_CANON_H
-/* DKIM canonicalization (RFC 6376 section 3.4), and the header-section
- * parser that signer and verifier share.
+/* DKIM canonicalization (RFC 6376 section 3.4), and the header section
+ * as signer and verifier split it.
  *
  * Body: a streaming canonicalizer that hands its output to a callback,
  * so a 1 GiB body needs no second copy. Lines end in CRLF; a bare CR or
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "base/buf.h"
+#include "intake/msg.h"
 
 enum { DKIM_SIMPLE = 0, DKIM_RELAXED = 1 };
 
@@ -36,29 +37,14 @@ void dkim_body_update(struct dkim_body *b, const void *p, size_t n);
  * limit, so a verifier can compare l= with it). */
 uint64_t dkim_body_final(struct dkim_body *b);
 
-/* One header field of a message: offsets into the message. */
-struct dkim_field {
-	size_t off;      /* start of the name */
-	size_t namelen;  /* the name without white space before the colon */
-	size_t len;      /* the whole field with its final CRLF (if any) */
-};
-
-struct dkim_headers {
-	struct dkim_field *f;
-	size_t n, cap;
-	size_t body;     /* offset of the body (after the empty line), or len */
-};
-
-/* Split the header section. Returns 0, or -1 with *why set: a line
- * without a colon, a continuation line first, a field name with a byte
- * outside 33..126, more than HEADER_MAX bytes (all permanent), or
- * ENOMEM (why = NULL, errno set). With no empty line the whole message
- * is header and the body is empty. */
-int dkim_headers_parse(struct dkim_headers *h, const char *msg, size_t len,
-                       const char **why);
-void dkim_headers_free(struct dkim_headers *h);
-/* 1 if field f's name is name (case-insensitive). */
-int dkim_field_is(const char *msg, const struct dkim_field *f, const char *name, size_t nlen);
+/* Split the header section with intake/'s one parser (MSG_HDR_DKIM:
+ * intake/msg.h says what it accepts). DKIM_OK; DKIM_PERM for a
+ * malformed section (a line without a colon, a continuation line first,
+ * a field name with a byte outside 33..126, more than HEADER_MAX bytes);
+ * DKIM_TEMP when out of memory. The reason goes to why (if why and wn);
+ * h holds nothing unless DKIM_OK. */
+int dkim_headers_parse(struct msg_headers *h, const char *msg, size_t len,
+                       char *why, size_t wn);
 
 /* Append the canonical form of one header field (name, colon, value,
  * CRLF) to out. The field may lack its final CRLF. 0 or -1 (ENOMEM). */

@@ -68,7 +68,7 @@ void dkim_body_hash(const char *body, size_t len, int relaxed, unsigned char out
 /* Bottom-up selection (RFC 6376 5.4.2): the nth occurrence of a name in
  * h= takes the nth field of that name counted from the bottom; names
  * with no field left contribute nothing. names: n entries. */
-int dkim_hash_headers(struct buf *data, const char *msg, const struct dkim_headers *h,
+int dkim_hash_headers(struct buf *data, const char *msg, const struct msg_headers *h,
                       const char *const *names, const size_t *nlen, size_t n, int relaxed)
 {
 	size_t i, j;
@@ -79,7 +79,7 @@ int dkim_hash_headers(struct buf *data, const char *msg, const struct dkim_heade
 			if (nlen[j] == nlen[i] && !strncasecmp(names[j], names[i], nlen[i]))
 				skip++;
 		for (k = h->n; k-- > 0;) {
-			if (!dkim_field_is(msg, &h->f[k], names[i], nlen[i]))
+			if (!msg_field_is(msg, &h->f[k], names[i], nlen[i]))
 				continue;
 			if (skip) {
 				skip--;

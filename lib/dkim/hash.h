@@ -30,6 +30,6 @@ int dkim_names_has(const struct dkim_names *s, const char *p, size_t n);
 int dkim_names_split(struct dkim_names *s, const char *list);
 /* Append the canonical form of the fields names select, bottom-up
  * (RFC 6376 5.4.2), to data. 0 or -1 (ENOMEM). */
-int dkim_hash_headers(struct buf *data, const char *msg, const struct dkim_headers *h,
+int dkim_hash_headers(struct buf *data, const char *msg, const struct msg_headers *h,
                       const char *const *names, const size_t *nlen, size_t n, int relaxed);
 #endif

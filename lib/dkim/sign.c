@@ -37,12 +37,12 @@ static int sign_digest(const struct dkim_key *k, const unsigned char dg[32],
 /* ---- From ---- */
 
 /* How many fields are named p[0..n). */
-static int count_name(const char *msg, const struct dkim_headers *h, const char *p, size_t n)
+static int count_name(const char *msg, const struct msg_headers *h, const char *p, size_t n)
 {
 	size_t i;
 	int c = 0;
 	for (i = 0; i < h->n; i++)
-		c += dkim_field_is(msg, &h->f[i], p, n);
+		c += msg_field_is(msg, &h->f[i], p, n);
 	return c;
 }
 
@@ -118,18 +118,18 @@ static int parse_from(const char *v, size_t n, char *dom, size_t cap, char *why,
 	return DKIM_OK;
 }
 
-static int from_domain(const char *msg, const struct dkim_headers *h, char *dom, size_t cap,
+static int from_domain(const char *msg, const struct msg_headers *h, char *dom, size_t cap,
                        char *why, size_t wn)
 {
 	size_t i, colon;
-	const struct dkim_field *f = NULL;
+	const struct msg_field *f = NULL;
 	int n = count_name(msg, h, "from", 4);
 	if (n == 0)
 		return dkim_say(DKIM_PERM, why, wn, "message has no From field");
 	if (n > 1)
 		return dkim_say(DKIM_PERM, why, wn, "message has %d From fields", n);
 	for (i = 0; i < h->n; i++)
-		if (dkim_field_is(msg, &h->f[i], "from", 4))
+		if (msg_field_is(msg, &h->f[i], "from", 4))
 			f = &h->f[i];
 	colon = (size_t)((const char *)memchr(msg + f->off, ':', f->len) - (msg + f->off)) + 1;
 	return parse_from(msg + f->off + colon, f->len - colon, dom, cap, why, wn);
@@ -137,13 +137,12 @@ static int from_domain(const char *msg, const struct dkim_headers *h, char *dom,
 
 int dkim_from_domain(const char *msg, size_t len, char *dom, size_t cap, char *why, size_t wn)
 {
-	struct dkim_headers h;
-	const char *bad;
+	struct msg_headers h;
 	int r;
-	if (dkim_headers_parse(&h, msg, len, &bad) < 0)
-		return bad ? dkim_say(DKIM_PERM, why, wn, "%s", bad) : dkim_say(DKIM_TEMP, why, wn, "out of memory");
+	if ((r = dkim_headers_parse(&h, msg, len, why, wn)) != DKIM_OK)
+		return r;
 	r = from_domain(msg, &h, dom, cap, why, wn);
-	dkim_headers_free(&h);
+	msg_headers_free(&h);
 	return r;
 }
 
@@ -199,11 +198,10 @@ static int fold_add(struct folder *f, const char *p, size_t n, int sep)
 int dkim_sign_message(const char *msg, size_t len, const struct dkim_sign_opts *o,
                       struct buf *out, char *why, size_t wn)
 {
-	struct dkim_headers h;
+	struct msg_headers h;
 	struct dkim_names hl = {0}, extra = {0};
 	struct buf field = BUF_INIT, data = BUF_INIT, tmp = BUF_INIT;
 	struct folder f = { &field, 0 };
-	const char *bad;
 	char dom[256];
 	unsigned char bh[32], dg[32], sig[1024];
 	size_t siglen = sizeof sig, i, prefix;
@@ -217,8 +215,8 @@ int dkim_sign_message(const char *msg, size_t len, const struct dkim_sign_opts *
 	if (!tag_value_ok(o->domain) || !tag_value_ok(o->selector) ||
 	    (o->identity && !tag_value_ok(o->identity)))
 		return dkim_say(DKIM_PERM, why, wn, "bad d=, s= or i= value");
-	if (dkim_headers_parse(&h, msg, len, &bad) < 0)
-		return bad ? dkim_say(DKIM_PERM, why, wn, "%s", bad) : dkim_say(DKIM_TEMP, why, wn, "out of memory");
+	if ((r = dkim_headers_parse(&h, msg, len, why, wn)) != DKIM_OK)
+		return r;
 	/* exactly one From (RFC 5322 3.6) with a usable address */
 	r = from_domain(msg, &h, dom, sizeof dom, why, wn);
 	if (r != DKIM_OK)
@@ -362,7 +360,7 @@ done:
 	buf_free(&field);
 	buf_free(&data);
 	buf_free(&tmp);
-	dkim_headers_free(&h);
+	msg_headers_free(&h);
 	return r;
 }
 

@@ -190,8 +190,8 @@ static int name_ok(const char *v, size_t n)
 }
 
 /* Check one signature; on failure *reason says why. */
-static int verify_one(const char *msg, size_t len, const struct dkim_headers *h,
-                      const struct dkim_field *sf, dkim_keyfn keyfn, void *kctx,
+static int verify_one(const char *msg, size_t len, const struct msg_headers *h,
+                      const struct msg_field *sf, dkim_keyfn keyfn, void *kctx,
                       time_t now, struct tags *st, const char **reason)
 {
 	struct dkim_names hl = {0};
@@ -423,13 +423,13 @@ out:
 int dkim_verify_message(const char *msg, size_t len, dkim_keyfn keyfn, void *kctx,
                         time_t now, struct buf *report)
 {
-	struct dkim_headers h;
-	const char *bad;
+	struct msg_headers h;
+	char bad[128];
 	size_t i;
-	int nsig = 0, r = DKIM_OK;
-	if (dkim_headers_parse(&h, msg, len, &bad) < 0) {
-		buf_printf(report, "fail: %s\n", bad ? bad : "out of memory");
-		return bad ? DKIM_PERM : DKIM_TEMP;
+	int nsig = 0, r;
+	if ((r = dkim_headers_parse(&h, msg, len, bad, sizeof bad)) != DKIM_OK) {
+		buf_printf(report, "fail: %s\n", bad);
+		return r;
 	}
 	for (i = 0; i < h.n; i++) {
 		struct tags st;
@@ -437,7 +437,7 @@ int dkim_verify_message(const char *msg, size_t len, dkim_keyfn keyfn, void *kct
 		char d[128] = "?", s[128] = "?", a[32] = "?";
 		size_t n;
 		int one;
-		if (!dkim_field_is(msg, &h.f[i], "dkim-signature", 14))
+		if (!msg_field_is(msg, &h.f[i], "dkim-signature", 14))
 			continue;
 		nsig++;
 		one = verify_one(msg, len, &h, &h.f[i], keyfn, kctx, now, &st, &reason);
@@ -455,7 +455,7 @@ int dkim_verify_message(const char *msg, size_t len, dkim_keyfn keyfn, void *kct
 		if (one != DKIM_OK && r != DKIM_TEMP)
 			r = one;
 	}
-	dkim_headers_free(&h);
+	msg_headers_free(&h);
 	if (nsig == 0) {
 		buf_printf(report, "fail: no DKIM-Signature field\n");
 		return DKIM_PERM;
@@ -465,19 +465,19 @@ int dkim_verify_message(const char *msg, size_t len, dkim_keyfn keyfn, void *kct
 
 int dkim_signing_input(const char *msg, size_t len, size_t nth, struct buf *out)
 {
-	struct dkim_headers h;
+	struct msg_headers h;
 	struct tags st;
 	struct dkim_names hl = {0};
 	struct buf hcopy = BUF_INIT, strip = BUF_INIT;
-	const char *bad, *v, *colon;
+	const char *v, *colon;
 	size_t i, n = 0, seen = 0;
 	int hc, bc, r = -1;
 	memset(&st, 0, sizeof st);
-	if (dkim_headers_parse(&h, msg, len, &bad) < 0)
+	if (dkim_headers_parse(&h, msg, len, NULL, 0) != DKIM_OK)
 		return -1;
 	for (i = 0; i < h.n; i++) {
-		const struct dkim_field *f = &h.f[i];
-		if (!dkim_field_is(msg, f, "dkim-signature", 14) || seen++ != nth)
+		const struct msg_field *f = &h.f[i];
+		if (!msg_field_is(msg, f, "dkim-signature", 14) || seen++ != nth)
 			continue;
 		colon = memchr(msg + f->off, ':', f->len);
 		if (tags_parse(&st, colon + 1, f->len - (size_t)(colon + 1 - (msg + f->off))) < 0)
@@ -499,6 +499,6 @@ int dkim_signing_input(const char *msg, size_t len, size_t nth, struct buf *out)
 	buf_free(&st.text);
 	buf_free(&hcopy);
 	buf_free(&strip);
-	dkim_headers_free(&h);
+	msg_headers_free(&h);
 	return r;
 }

@@ -1,6 +1,8 @@
 #include "intake/msg.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,52 +50,87 @@ int msg_normalize(const char *in, size_t n, int dot_ends, struct buf *out,
 	return 0;
 }
 
-/* Length of a field name at m (printable ASCII except ':'), followed
- * directly by ':'; 0 if the line is not a header field. */
-static size_t field_name(const char *m, size_t n)
+/* Just past the CRLF that ends the line at pos, or n. */
+static size_t line_end(const char *m, size_t pos, size_t n)
 {
-	size_t i;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)m[i];
-		if (c == ':')
-			return i;
-		if (c <= 32 || c >= 127)
-			return 0;
+	const char *r;
+	while (pos < n && (r = memchr(m + pos, '\r', n - pos))) {
+		pos = (size_t)(r - m) + 1;
+		if (pos < n && m[pos] == '\n')
+			return pos + 1;
 	}
-	return 0;
+	return n;
 }
 
-int msg_headers(const char *m, size_t n, struct msg_headers *h, char *err, size_t errcap)
+/* The length of the field name that starts the line m[s..e), or 0 if
+ * the line is not a field: no name, or no colon after it (white space
+ * between them only with MSG_HDR_DKIM). */
+static size_t field_name(const char *m, size_t s, size_t e, unsigned flags)
 {
+	size_t i = s, j;
+	while (i < e && (unsigned char)m[i] >= 33 && (unsigned char)m[i] <= 126 && m[i] != ':')
+		i++;
+	j = i;
+	if (flags & MSG_HDR_DKIM)
+		while (j < e && (m[j] == ' ' || m[j] == '\t'))
+			j++;
+	return j < e && m[j] == ':' ? i - s : 0;
+}
+
+/* Why the line m[s..e) is not a field, in DKIM's words. */
+static const char *dkim_not_a_field(const char *m, size_t s, size_t e)
+{
+	const char *colon = memchr(m + s, ':', e - s);
+	if (!colon)
+		return "header line without a colon";
+	if (colon == m + s)
+		return "header field with an empty name";
+	return "header field name with a byte outside 33..126";
+}
+
+static int refuse(struct msg_headers *h, int e, char *err, size_t errcap, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int refuse(struct msg_headers *h, int e, char *err, size_t errcap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errcap, fmt, ap);
+	va_end(ap);
+	msg_headers_free(h);
+	errno = e;
+	return -1;
+}
+
+int msg_headers_flags(const char *m, size_t n, unsigned flags, struct msg_headers *h,
+		      char *err, size_t errcap)
+{
+	int dkim = (flags & MSG_HDR_DKIM) != 0;
 	size_t pos = 0, cap = 0, lineno = 1;
 	memset(h, 0, sizeof *h);
 	while (pos < n) {
-		const char *nl = memchr(m + pos, '\n', n - pos);
-		size_t e = nl ? (size_t)(nl - m) + 1 : n, nlen;
-		if (e - pos <= 2 && m[pos] == '\r') {   /* empty line */
+		size_t e = line_end(m, pos, n), nlen;
+		if (e - pos == 2 && m[pos] == '\r' && m[pos + 1] == '\n') {   /* empty line */
 			h->end = pos;
 			h->body = e;
 			h->has_sep = 1;
 			return 0;
 		}
-		if (pos > HEADER_MAX) {
-			snprintf(err, errcap, "header section larger than %d octets", HEADER_MAX);
-			return -1;
-		}
+		/* intake counts the header before this line, DKIM through it */
+		if ((dkim ? e : pos) > HEADER_MAX)
+			return dkim ? refuse(h, EINVAL, err, errcap, "header section too large")
+				    : refuse(h, EINVAL, err, errcap, "header section larger than %d octets", HEADER_MAX);
 		if (m[pos] == ' ' || m[pos] == '\t') {
-			if (h->n == 0) {
-				snprintf(err, errcap, "line 1 starts with white space (a continuation of nothing)");
-				return -1;
-			}
+			if (h->n == 0)
+				return refuse(h, EINVAL, err, errcap, "%s", dkim
+					      ? "message starts with a continuation line"
+					      : "line 1 starts with white space (a continuation of nothing)");
 			h->f[h->n - 1].len = e - h->f[h->n - 1].off;
-		} else if ((nlen = field_name(m + pos, e - pos)) > 0) {
+		} else if ((nlen = field_name(m, pos, e, flags)) > 0) {
 			if (h->n == cap) {
 				size_t nc = cap ? cap * 2 : 32;
 				struct msg_field *f = realloc(h->f, nc * sizeof *f);
-				if (!f) {
-					snprintf(err, errcap, "out of memory");
-					return -1;
-				}
+				if (!f)
+					return refuse(h, ENOMEM, err, errcap, "out of memory");
 				h->f = f;
 				cap = nc;
 			}
@@ -101,20 +138,26 @@ int msg_headers(const char *m, size_t n, struct msg_headers *h, char *err, size_
 			h->f[h->n].len = e - pos;
 			h->f[h->n].name_len = nlen;
 			h->n++;
+		} else if (dkim) {
+			return refuse(h, EINVAL, err, errcap, "%s", dkim_not_a_field(m, pos, e));
 		} else if (h->n == 0) {
 			/* no header section: the whole message is body */
 			h->end = 0;
 			h->body = 0;
 			return 0;
 		} else {
-			snprintf(err, errcap, "malformed header line %zu (no field name and colon)", lineno);
-			return -1;
+			return refuse(h, EINVAL, err, errcap, "malformed header line %zu (no field name and colon)", lineno);
 		}
 		pos = e;
 		lineno++;
 	}
 	h->end = h->body = n;
 	return 0;
+}
+
+int msg_headers(const char *m, size_t n, struct msg_headers *h, char *err, size_t errcap)
+{
+	return msg_headers_flags(m, n, 0, h, err, errcap);
 }
 
 void msg_headers_free(struct msg_headers *h)
@@ -124,21 +167,29 @@ void msg_headers_free(struct msg_headers *h)
 	h->n = 0;
 }
 
+int msg_field_is(const char *m, const struct msg_field *f, const char *name, size_t len)
+{
+	return f->name_len == len && strncasecmp(m + f->off, name, len) == 0;
+}
+
 long msg_find(const char *m, const struct msg_headers *h, const char *name, size_t start)
 {
 	size_t i, l = strlen(name);
 	for (i = start; i < h->n; i++)
-		if (h->f[i].name_len == l && strncasecmp(m + h->f[i].off, name, l) == 0)
+		if (msg_field_is(m, &h->f[i], name, l))
 			return (long)i;
 	return -1;
 }
 
 int msg_value(const char *m, const struct msg_field *f, struct buf *out)
 {
-	size_t i = f->off + f->name_len + 1, e = f->off + f->len;
+	size_t i = f->off + f->name_len, e = f->off + f->len;
 	out->len = 0;
 	if (buf_reserve(out, f->len) < 0)
 		return -1;
+	while (m[i] != ':')     /* white space before the colon (MSG_HDR_DKIM) */
+		i++;
+	i++;
 	while (i < e && (m[i] == ' ' || m[i] == '\t'))
 		i++;
 	for (; i < e; i++) {

@@ -1,5 +1,7 @@
-/* lib/intake/msg.c (line endings, the header section, address lists,
- * dates) and lib/intake/complete.c (header completion). */
+/* lib/intake/msg.c (line endings, the header section under both rule
+ * sets, address lists, dates) and lib/intake/complete.c (header
+ * completion). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,83 @@ static void header_section(void)
 	CHECK(msg_headers(big.p, big.len, &h, err, sizeof err) == -1);
 	CHECK(strstr(err, "header section larger than") != NULL);
 	msg_headers_free(&h);
+	buf_free(&big);
+	buf_free(&v);
+}
+
+/* The two rule sets of the one splitter, side by side: flags 0 for
+ * relay-inject, MSG_HDR_DKIM for the signer and verifier. */
+static int dkim_headers(const char *m, size_t n, struct msg_headers *h)
+{
+	err[0] = 0;
+	errno = 0;
+	return msg_headers_flags(m, n, MSG_HDR_DKIM, h, err, sizeof err);
+}
+#define DKIM_HEADERS(s, h) dkim_headers(s, sizeof s - 1, h)
+
+static void header_section_dkim(void)
+{
+	struct msg_headers h;
+	struct buf v = BUF_INIT, big = BUF_INIT;
+	size_t k;
+	/* white space before the colon: a field for DKIM, not its name */
+	CHECK(DKIM_HEADERS("From \t: a@x.test\r\nTo: b\r\n\r\nbody", &h) == 0);
+	CHECK(h.n == 2 && h.f[0].name_len == 4 && h.f[0].len == 18 && h.has_sep);
+	CHECK(h.end == 25 && h.body == 27);
+	CHECK(msg_find("From \t: a@x.test\r\n", &h, "from", 0) == 0);
+	CHECK(msg_value("From \t: a@x.test\r\n", &h.f[0], &v) == 0);
+	CHECK_STR(v.p, "a@x.test");
+	msg_headers_free(&h);
+	CHECK(headers("From : a@x.test\r\n\r\n", &h) == 0);   /* intake: all body */
+	CHECK(h.n == 0 && h.body == 0);
+	msg_headers_free(&h);
+	/* lines end at CRLF only: a bare LF or CR stays inside the field */
+	CHECK(DKIM_HEADERS("A: 1\nB: 2\rC\r\n\r\n", &h) == 0);
+	CHECK(h.n == 1 && h.f[0].len == 13 && h.body == 15);
+	msg_headers_free(&h);
+	CHECK(DKIM_HEADERS("A: 1", &h) == 0);             /* no CRLF at all */
+	CHECK(h.n == 1 && h.f[0].len == 4 && !h.has_sep && h.body == 4);
+	msg_headers_free(&h);
+	/* every line that is no field is refused, the first one too */
+	CHECK(DKIM_HEADERS("just text\r\nA: 1\r\n\r\n", &h) == -1 && errno == EINVAL);
+	CHECK_STR(err, "header line without a colon");
+	CHECK(h.f == NULL && h.n == 0);
+	CHECK(DKIM_HEADERS("A: 1\r\n: 2\r\n\r\n", &h) == -1 && errno == EINVAL);
+	CHECK_STR(err, "header field with an empty name");
+	CHECK(DKIM_HEADERS("A: 1\r\nB c: 2\r\n\r\n", &h) == -1 && errno == EINVAL);
+	CHECK_STR(err, "header field name with a byte outside 33..126");
+	CHECK(DKIM_HEADERS("X-Caf\xc3\xa9: 1\r\n\r\n", &h) == -1);
+	CHECK_STR(err, "header field name with a byte outside 33..126");
+	CHECK(DKIM_HEADERS("A\nB: 1\r\n\r\n", &h) == -1);   /* a bare LF in the name */
+	CHECK_STR(err, "header field name with a byte outside 33..126");
+	CHECK(DKIM_HEADERS(" A: 1\r\n\r\n", &h) == -1 && errno == EINVAL);
+	CHECK_STR(err, "message starts with a continuation line");
+	/* intake's refusals say EINVAL too (ENOMEM is the temporary one) */
+	errno = 0;
+	CHECK(headers("A: 1\r\nno colon here\r\n\r\n", &h) == -1 && errno == EINVAL);
+	CHECK(h.f == NULL && h.n == 0);
+
+	/* HEADER_MAX: intake counts the header before a line, DKIM through
+	 * it. 12 + 4 * 65533 octets make exactly HEADER_MAX. */
+	buf_adds(&big, "Subject: x\r\n");
+	for (k = 0; big.len < HEADER_MAX; k++)
+		buf_adds(&big, " y\r\n");
+	CHECK(big.len == HEADER_MAX);
+	buf_adds(&big, "\r\n");
+	CHECK(msg_headers(big.p, big.len, &h, err, sizeof err) == 0 && h.n == 1);
+	msg_headers_free(&h);
+	CHECK(dkim_headers(big.p, big.len, &h) == 0 && h.n == 1 && h.body == big.len);
+	msg_headers_free(&h);
+	big.len -= 2;                            /* one line more, starting at HEADER_MAX */
+	buf_adds(&big, " y\r\n\r\n");
+	CHECK(msg_headers(big.p, big.len, &h, err, sizeof err) == 0 && h.n == 1);
+	msg_headers_free(&h);
+	CHECK(dkim_headers(big.p, big.len, &h) == -1 && errno == EINVAL);
+	CHECK_STR(err, "header section too large");
+	big.len -= 2;                            /* and one past it */
+	buf_adds(&big, " y\r\n\r\n");
+	CHECK(msg_headers(big.p, big.len, &h, err, sizeof err) == -1);
+	CHECK_STR(err, "header section larger than 262144 octets");
 	buf_free(&big);
 	buf_free(&v);
 }
@@ -267,6 +346,7 @@ int main(void)
 {
 	normalize();
 	header_section();
+	header_section_dkim();
 	addrlists();
 	dates();
 	completion();
