@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/users.h"
 #include "base/diag.h"
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-config [-d HOME] [check] | relay-config init [-f] DIR");
+	die(EXIT_PERM, "usage: relay-config [-d HOME] [check] | relay-config init [-f] DIR | relay-config passwd USER");
 }
 
 /* Map a conf_* result to the exit code: config errors are permanent,
@@ -19,6 +20,31 @@ static void usage(void)
 static int code(int r)
 {
 	return r == 0 ? EXIT_OK : r > 0 ? EXIT_PERM : EXIT_TEMP;
+}
+
+/* passwd USER: the etc/users line for USER, the password read from
+ * stdin (one line); the password itself is never printed. */
+static int passwd(const char *user)
+{
+	char k[CONF_USER_MAX + 1], err[256], pass[1024], hash[CONF_HASH_MAX + 1];
+	size_t n;
+	if (conf_parse_user_key(user, k, sizeof k, err, sizeof err) < 0)
+		die(EXIT_PERM, "%s", err);
+	if (isatty(0))
+		fprintf(stderr, "password for %s: ", k);
+	if (!fgets(pass, sizeof pass, stdin))
+		die(ferror(stdin) ? EXIT_TEMP : EXIT_PERM, "no password on stdin");
+	n = strcspn(pass, "\r\n");
+	if (pass[n] == 0 && n == sizeof pass - 1)
+		die(EXIT_PERM, "password longer than %zu bytes", sizeof pass - 2);
+	pass[n] = 0;
+	if (n == 0)
+		die(EXIT_PERM, "empty password");
+	if (conf_user_hash(pass, n, hash, sizeof hash) < 0)
+		die(EXIT_TEMP, "unable to hash the password (out of memory?)");
+	memset(pass, 0, sizeof pass);
+	printf("%s %s\n", k, hash);
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_TEMP;
 }
 
 int main(int argc, char **argv)
@@ -47,6 +73,11 @@ int main(int argc, char **argv)
 		if (home || argc - optind != 1 || !argv[optind][0])
 			usage();
 		return code(conf_init_home(argv[optind], force));
+	}
+	if (argc >= 1 && strcmp(argv[0], "passwd") == 0) {
+		if (home || force || argc != 2)
+			usage();
+		return passwd(argv[1]);
 	}
 	if (force)
 		usage();

@@ -89,6 +89,23 @@ static const char ex_aliases[] =
 "#www-data:       root\n"
 "#root:           ops@example.com\n";
 
+/* relay-smtpd's tables */
+static const char ex_clients[] =
+"# etc/clients: CIDR ACTION     (relay-smtpd; the longest prefix wins)\n"
+"#   ACTION: relay (may relay without AUTH) | auth (must AUTH) | deny\n"
+"#   No table or no matching line: auth. Nothing relays without a relay\n"
+"#   line or a successful AUTH.\n"
+"#\n"
+"#127.0.0.1/32     relay\n"
+"#10.1.2.0/24      relay\n"
+"#192.0.2.0/24     deny\n"
+"#2001:db8::/32    auth\n";
+static const char ex_users[] =
+"# etc/users: USER HASH [from=PATTERN,...] [class=NAME] [rate=N/m|N/h|N/d]\n"
+"#   HASH: the line relay-config passwd USER prints (Argon2id).\n"
+"#   from=: the senders the user may use: @example.com, alice@example.org\n"
+"#\n"
+"#app1  $argon2id$v=19$m=65536,t=2,p=1$...  from=@example.com class=transactional\n";
 static const char ex_settings_head[] =
 "# etc/settings: KEY VALUE        (unknown keys are errors)\n"
 "#   hostname    name in Message-ID, Received and EHLO (default: this host)\n"
@@ -157,7 +174,7 @@ static int buckets(const char *dir, const char *sub)
 int conf_init_home(const char *dir, int force)
 {
 	static const char *const ex[T_N] = { ex_pools, ex_routes, ex_auth, ex_tls,
-		ex_dkim, ex_limits, ex_retry, NULL, ex_aliases };
+		ex_dkim, ex_limits, ex_retry, NULL, ex_aliases, ex_clients, ex_users };
 	char etc[PATH_MAX], p[PATH_MAX], host[256];
 	struct buf settings = BUF_INIT;
 	struct stat st;

@@ -22,6 +22,8 @@
 #include "base/diag.h"
 #include "base/fileio.h"
 #include "conf/cdbw.h"
+#include "conf/clients.h"
+#include "conf/users.h"
 
 int conf_pathf(char *out, size_t cap, const char *fmt, ...)
 {
@@ -186,6 +188,24 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 		break;
 	case T_ALIASES: /* issue 11: sendmail's local names (conf/alias.c) */
 		return conf_parse_alias(key, rest, ck, ckcap, cv, err, errcap);
+	/* relay-smtpd's tables (conf/clients.h, conf/users.h) */
+	case T_CLIENTS: {
+		enum conf_client_action a;
+		if (conf_parse_client_key(key, ck, ckcap, err, errcap) < 0 ||
+		    conf_parse_client_action(rest, &a, err, errcap) < 0)
+			return -1;
+		cv->len = 0;
+		r = buf_adds(cv, conf_client_action_name(a));
+		break;
+	}
+	case T_USERS: {
+		struct conf_user u;
+		if (conf_parse_user_key(key, ck, ckcap, err, errcap) < 0 ||
+		    conf_parse_user(rest, &u, err, errcap) < 0)
+			return -1;
+		r = conf_format_user(&u, cv);
+		break;
+	}
 	}
 	return r < 0 ? -2 : 0;
 }

@@ -9,7 +9,9 @@
 
 /* The tables in the order of conf_tables[]. */
 enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS,
-       T_ALIASES /* issue 11 */, T_N };
+       T_ALIASES /* issue 11 */,
+       T_CLIENTS, T_USERS,  /* relay-smtpd */
+       T_N };
 
 struct rec {
 	char *key, *val;

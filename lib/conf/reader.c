@@ -15,7 +15,9 @@
 
 const char *const conf_tables[] = {
 	"pools", "routes", "auth", "tls", "dkim", "limits", "retry", "settings",
-	"aliases" /* issue 11 */, NULL
+	"aliases" /* issue 11 */,
+	"clients", "users",  /* relay-smtpd (conf/clients.h, conf/users.h) */
+	NULL
 };
 /* ---- reading ---- */
 

@@ -34,6 +34,15 @@ static const struct setting {
 	{ "bounce_size_limit", S_COUNT, "50000" }, /* bytes of the original in a DSN */
 	{ "hopcount_limit", S_COUNT, "100" },      /* Received: lines: a loop, no DSN */
 	{ "smtp_timeout", S_DURATION0, "0s" },   /* 0s: RFC 5321 4.5.3.2 per stage */
+	/* relay-smtpd (doc/relay-smtpd.8) */
+	{ "smtpd_cert", S_PATH, NULL },          /* none: no STARTTLS, no -s */
+	{ "smtpd_key", S_PATH, NULL },           /* none: the key is in smtpd_cert */
+	{ "smtpd_max_recipients", S_COUNT, "1000" },
+	{ "smtpd_max_errors", S_COUNT, "10" },   /* then the connection is dropped */
+	{ "smtpd_timeout", S_DURATION, "5m" },   /* one command, or one DATA read */
+	{ "smtpd_session_timeout", S_DURATION, "1h" },
+	{ "smtpd_auth_delay", S_DURATION0, "1s" },   /* doubles with each failure */
+	{ "smtpd_greeting_delay", S_DURATION0, "0s" }, /* early talkers are dropped */
 	{ NULL, 0, NULL }
 };
 
