@@ -335,7 +335,7 @@ out:
 /* Write table t as a new CDB beside etc/NAME.cdb (not yet renamed):
  * version record first, then the records in file order. */
 static int write_cdb(const struct table *t, struct cdbw *w, const char *dst, mode_t mode,
-                     gid_t authgid)
+                     gid_t group)
 {
 	size_t i;
 	if (cdbw_start(w, dst, mode) < 0)
@@ -344,10 +344,11 @@ static int write_cdb(const struct table *t, struct cdbw *w, const char *dst, mod
 	 * so that "chown relaysend etc/auth" lets relay-send read auth.cdb. */
 	if (t->owned && geteuid() == 0 && fchown(w->fd, t->uid, t->gid) < 0)
 		return -1;
-	/* On an installed tree the passwords are for group relayauth (the
-	 * scheduler and relay-health, doc/security.md): root:relayauth 0640. */
-	if (mode == 0600 && authgid) {
-		if (fchown(w->fd, 0, authgid) < 0)
+	/* On an installed tree the secrets are for one group (doc/security.md):
+	 * auth.cdb root:relayauth 0640 (the scheduler and relay-health),
+	 * users.cdb root:relays 0640 (relay-smtpd's password hashes). */
+	if (mode == 0600 && group) {
+		if (fchown(w->fd, 0, group) < 0)
 			return -1;
 		mode = 0640;
 	}
@@ -361,16 +362,16 @@ static int write_cdb(const struct table *t, struct cdbw *w, const char *dst, mod
 	return cdbw_finish(w);
 }
 
-/* The group of auth.cdb on an installed tree (queue/ owned by relayq,
- * group relayauth present, run as root); 0 elsewhere (tests, a home of
- * one's own): then auth.cdb is 0600 like its source. */
-static gid_t auth_group(const char *home)
+/* The group of a secret table (auth.cdb: relayauth, users.cdb: relays)
+ * on an installed tree (queue/ owned by relayq, the group present, run as
+ * root); 0 elsewhere (tests, a home of one's own): then the CDB is 0600. */
+static gid_t secret_group(const char *home, const char *group)
 {
 	char q[PATH_MAX];
 	struct passwd *pw;
 	struct group *gr;
 	struct stat st;
-	if (geteuid() != 0 || !(pw = getpwnam("relayq")) || !(gr = getgrnam("relayauth")))
+	if (geteuid() != 0 || !(pw = getpwnam("relayq")) || !(gr = getgrnam(group)))
 		return 0;
 	if (conf_pathf(q, sizeof q, "%s/queue", home) < 0 || stat(q, &st) < 0 || st.st_uid != pw->pw_uid)
 		return 0;
@@ -382,11 +383,12 @@ static int write_all_tables(struct run *run)
 	struct cdbw w[T_N];
 	char dst[PATH_MAX], etc[PATH_MAX];
 	int i, made = 0;
-	gid_t ag = auth_group(run->home);
+	gid_t ag = secret_group(run->home, "relayauth"), ug = secret_group(run->home, "relays");
 	for (i = 0; i < T_N; i++) {
 		conf_pathf(dst, sizeof dst, "%s/etc/%s.cdb", run->home, run->t[i].name);
 		made++;
-		if (write_cdb(&run->t[i], &w[i], dst, i == T_AUTH ? 0600 : 0644, ag) < 0) {
+		if (write_cdb(&run->t[i], &w[i], dst, i == T_AUTH || i == T_USERS ? 0600 : 0644,
+		              i == T_AUTH ? ag : i == T_USERS ? ug : 0) < 0) {
 			warn_sys("unable to write etc/%s.cdb.tmp.%ld", run->t[i].name, (long)getpid());
 			goto fail;
 		}
