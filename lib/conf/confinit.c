@@ -231,7 +231,7 @@ int conf_init_home(const char *dir, int force)
 		conf_pathf(p, sizeof p, "%s/%s", etc, conf_tables[i]);
 		if (lstat(p, &st) == 0)
 			continue; /* -f: keep what the operator has */
-		if (atomic_write(p, text, strlen(text), i == T_AUTH ? 0600 : 0644) < 0) {
+		if (atomic_write(p, text, strlen(text), i == T_AUTH || i == T_USERS ? 0600 : 0644) < 0) {
 			warn_sys("unable to write %s", p);
 			buf_free(&settings);
 			return -1;
