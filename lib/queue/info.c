@@ -11,6 +11,73 @@
 #include "base/base64.h"
 #include "base/fileio.h"
 
+/* "5.1.1": class 2, 4 or 5, then two numbers of 1 to 3 digits */
+static int enh_ok(const char *s, size_t n)
+{
+	size_t i = 2, d;
+	int part;
+	if (n < 5 || n >= sizeof ((struct queue_fail *)0)->enh || (s[0] != '2' && s[0] != '4' && s[0] != '5') ||
+	    s[1] != '.')
+		return 0;
+	for (part = 0; part < 2; part++) {
+		for (d = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			d++;
+		if (d < 1 || d > 3)
+			return 0;
+		if (part == 0) {
+			if (i >= n || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	return i == n;
+}
+
+/* "F<n> <epoch> <status>[ <text>]": rest points after "F<n>". The first
+ * F line of a recipient is kept (a later one is a repeat). 0, or -1 when
+ * out of memory. */
+static int fail_line(struct queue_info *qi, size_t nrcpt, size_t n, char *rest)
+{
+	struct queue_fail *f;
+	char *end, *st, *p;
+	size_t sl;
+	if (!qi->fail) {
+		if (!(qi->fail = calloc(nrcpt ? nrcpt : 1, sizeof *qi->fail)))
+			return -1;
+		qi->nfail = nrcpt;
+	}
+	f = &qi->fail[n];
+	if (f->text)
+		return 0;
+	if (*rest == ' ')
+		rest++;
+	errno = 0;
+	f->when = strtoll(rest, &end, 10);
+	if (errno || end == rest || f->when < 0)
+		f->when = 0;
+	st = end;
+	while (*st == ' ')
+		st++;
+	sl = strcspn(st, " ");
+	if (enh_ok(st, sl))
+		memcpy(f->enh, st, sl);
+	f->enh[sl < sizeof f->enh && enh_ok(st, sl) ? sl : 0] = 0;
+	p = st + sl;
+	if (*p == ' ')
+		p++;
+	if (p[0] >= '2' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+	    (p[3] == ' ' || p[3] == 0)) {
+		f->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+		p += p[3] ? 4 : 3;
+	}
+	if (!(f->text = strdup(p)))
+		return -1;
+	for (p = f->text; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			*p = '_';
+	return 0;
+}
+
 int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
 {
 	char path[PATH_MAX];
@@ -41,6 +108,12 @@ int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
 			n = strtoull(line + 1, &end, 10);
 			if (errno || end == line + 1 || n >= nrcpt)
 				break;
+			if (line[0] == 'F' && qi->state[n] == RS_PENDING && fail_line(qi, nrcpt, (size_t)n, end) < 0) {
+				buf_free(&b);
+				queue_info_free(qi);
+				errno = ENOMEM;
+				return -1;
+			}
 			/* X (bounced) and D (delivered) are final; F waits for X */
 			if (line[0] != 'F' || qi->state[n] == RS_PENDING)
 				qi->state[n] = (unsigned char)line[0];
@@ -65,6 +138,11 @@ int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
 
 void queue_info_free(struct queue_info *qi)
 {
+	size_t i;
+	for (i = 0; qi->fail && i < qi->nfail; i++)
+		free(qi->fail[i].text);
+	free(qi->fail);
+	qi->fail = NULL;
 	free(qi->state);
 	qi->state = NULL;
 	buf_free(&qi->sig);

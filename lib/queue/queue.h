@@ -30,6 +30,7 @@
  * An info file (info/XX/ID) is lines appended by relay-send:
  *   "D<n> <epoch> <relay>\n"            recipient n delivered
  *   "F<n> <epoch> <status> <text>\n"    recipient n failed for good; DSN due
+ *                                       (text: "[<code> ]<reply text>")
  *   "X<n>\n"                            DSN for recipient n queued (done)
  *   "R<epoch-next> <attempts>\n"        retry hint (not fsynced)
  *   "W\n"                                a delay warning DSN was queued
@@ -78,8 +79,21 @@ void queue_env_free(struct queue_env *e);
 /* Recipient states from an info file (info.c, apart so that relay-queue
  * does not link the base64 decoder). */
 enum rcpt_state { RS_PENDING = 0, RS_DELIVERED = 'D', RS_FAILED = 'F', RS_BOUNCED = 'X' };
+/* What an F line says, for the DSN of a later attempt: the status
+ * ("5.1.1"; "" when the line's was not one) and the text, which starts
+ * with the reply code when the writer put one there ("550 5.1.1 ...":
+ * then code is 550 and text what follows). Control bytes in the text
+ * become '_'. */
+struct queue_fail {
+	int code;             /* 0 when unknown */
+	char enh[16];
+	char *text;           /* NULL when the recipient has no F line */
+	long long when;
+};
 struct queue_info {
 	unsigned char *state; /* nrcpt entries, enum rcpt_state */
+	struct queue_fail *fail; /* NULL, or nfail (= nrcpt) entries: the first F line of each */
+	size_t nfail;
 	long long next;       /* retry hint: next attempt (epoch), 0 = none */
 	int attempts;
 	struct buf sig;       /* the DKIM header fields to send first (S line) */

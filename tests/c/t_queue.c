@@ -204,8 +204,36 @@ static void info(void)
 	CHECK(qi.warned);
 	CHECK(qi.have_sig);
 	CHECK_MEM(qi.sig.p, qi.sig.len, "DKIM: v=1", 9);
+	/* the F line keeps its status and text for the DSN of a later attempt */
+	CHECK(qi.fail != NULL);
+	if (qi.fail) {
+		CHECK_STR(qi.fail[1].enh, "5.1.1");
+		CHECK_STR(qi.fail[1].text, "no such user");
+		CHECK(qi.fail[1].code == 0 && qi.fail[1].when == 1700000000);
+		CHECK(qi.fail[0].text == NULL && qi.fail[0].enh[0] == 0);
+	}
 	queue_info_free(&qi);
-	CHECK(qi.state == NULL);
+	CHECK(qi.state == NULL && qi.fail == NULL);
+
+	/* the reply code when the writer put it first; a bad status is
+	 * dropped (the DSN says 5.0.0), control bytes never reach the DSN
+	 * records (TAB separates their fields); an F line with no text */
+	write_info(id, "F0 1700000000 5.1.1 550 5.1.1 <a@b>: no such user\n"
+	               "F1 1700000000 9.x.1 550\ttab\n"
+	               "F2 1700000000 4.4.7\n");
+	CHECK(queue_info_read(id, 3, &qi) == 0);
+	CHECK(qi.state[0] == RS_FAILED && qi.state[1] == RS_FAILED && qi.state[2] == RS_FAILED);
+	if (qi.fail) {
+		CHECK(qi.fail[0].code == 550);
+		CHECK_STR(qi.fail[0].text, "5.1.1 <a@b>: no such user");
+		CHECK_STR(qi.fail[0].enh, "5.1.1");
+		CHECK_STR(qi.fail[1].enh, "");
+		CHECK(qi.fail[1].code == 0);
+		CHECK_STR(qi.fail[1].text, "550_tab");
+		CHECK_STR(qi.fail[2].enh, "4.4.7");
+		CHECK_STR(qi.fail[2].text, "");
+	}
+	queue_info_free(&qi);
 
 	/* a D after an F: delivered after all */
 	write_info(id, "F0 1 5.0.0 x\nD0 2 mx\n");
