@@ -78,38 +78,30 @@ static int fail_line(struct queue_info *qi, size_t nrcpt, size_t n, char *rest)
 	return 0;
 }
 
-int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
+int queue_info_parse(char *data, size_t len, size_t nrcpt, struct queue_info *qi)
 {
-	char path[PATH_MAX];
-	struct buf b = BUF_INIT;
 	size_t pos = 0;
 	memset(qi, 0, sizeof *qi);
 	qi->state = calloc(nrcpt ? nrcpt : 1, 1);
-	if (!qi->state)
-		return -1;
-	if (queue_path(path, sizeof path, "info", id) < 0)
-		return -1;
-	if (read_file(path, &b, 64UL * 1024 * 1024) < 0) {
-		if (errno == ENOENT)
-			return 0;
+	if (!qi->state) {
+		errno = ENOMEM;
 		return -1;
 	}
-	qi->exists = 1;
-	while (pos < b.len) {
-		char *line = b.p + pos, *nl = memchr(line, '\n', b.len - pos), *end;
+	while (pos < len) {
+		char *line = data + pos, *nl = memchr(line, '\n', len - pos), *end;
 		unsigned long long n;
+		long a;
 		if (!nl)
 			break;	/* torn last line */
 		*nl = 0;
-		pos = (size_t)(nl - b.p) + 1;
+		pos = (size_t)(nl - data) + 1;
 		switch (line[0]) {
 		case 'D': case 'F': case 'X':
 			errno = 0;
 			n = strtoull(line + 1, &end, 10);
-			if (errno || end == line + 1 || n >= nrcpt)
+			if (errno || end == line + 1 || line[1] < '0' || line[1] > '9' || n >= nrcpt)
 				break;
 			if (line[0] == 'F' && qi->state[n] == RS_PENDING && fail_line(qi, nrcpt, (size_t)n, end) < 0) {
-				buf_free(&b);
 				queue_info_free(qi);
 				errno = ENOMEM;
 				return -1;
@@ -126,14 +118,44 @@ int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
 			qi->have_sig = base64_decode(&qi->sig, line + 1, strlen(line + 1)) == 0;
 			break;
 		case 'R':
+			errno = 0;
 			qi->next = strtoll(line + 1, &end, 10);
-			if (*end == ' ')
-				qi->attempts = atoi(end + 1);
+			if (errno || end == line + 1)
+				qi->next = 0;
+			if (*end == ' ') {
+				errno = 0;
+				a = strtol(end + 1, NULL, 10);
+				qi->attempts = errno || a < 0 ? 0 : a > 1000000 ? 1000000 : (int)a;
+			}
 			break;
 		}
 	}
-	buf_free(&b);
 	return 0;
+}
+
+int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi)
+{
+	char path[PATH_MAX];
+	struct buf b = BUF_INIT;
+	int r;
+	if (queue_path(path, sizeof path, "info", id) < 0) {
+		memset(qi, 0, sizeof *qi);
+		return -1;
+	}
+	if (read_file(path, &b, 64UL * 1024 * 1024) < 0) {
+		int e = errno;
+		buf_free(&b);
+		if (e == ENOENT)
+			return queue_info_parse(NULL, 0, nrcpt, qi);
+		memset(qi, 0, sizeof *qi);
+		errno = e;
+		return -1;
+	}
+	r = queue_info_parse(b.p, b.len, nrcpt, qi);
+	if (r == 0)
+		qi->exists = 1;
+	buf_free(&b);
+	return r;
 }
 
 void queue_info_free(struct queue_info *qi)

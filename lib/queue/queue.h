@@ -106,6 +106,10 @@ struct queue_info {
  * not understand are skipped (a torn last line after a crash). */
 int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi);
 void queue_info_free(struct queue_info *qi);
+/* The parser under queue_info_read: the lines of an info file in data
+ * (modified: newlines become NULs). qi->exists is left 0. 0, or -1 with
+ * errno ENOMEM. */
+int queue_info_parse(char *data, size_t len, size_t nrcpt, struct queue_info *qi);
 /* Read just the envelope of queue file path (the message body is not
  * read). data receives the bytes read; e points into it. */
 int queue_read_env(const char *path, struct buf *data, struct queue_env *e, const char **why);
