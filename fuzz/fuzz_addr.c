@@ -40,6 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (memchr(a, 0, size - 1) || size - 1 + 2 > ADDR_PATH_MAX)
 			abort();
 		no_control(a);
+		/* and what relay-send can put in MAIL FROM:<> and RCPT TO:<> */
+		if (strpbrk(a, " <>"))
+			abort();
 		if (size - 1 && !(flags & ADDR_ALLOW_NODOMAIN) && !addr_domain(a))
 			abort();
 	}
