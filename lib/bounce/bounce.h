@@ -19,8 +19,11 @@
 #include "bounce/dsn.h"
 #include "conf/conf.h"
 
-/* How much of fd 3 to read: the failure records. */
-#define BOUNCE_RECORDS_MAX (16UL * 1024 * 1024)
+/* How much of fd 3 to read: the failure records, one per recipient at
+ * most, each at most DSN_RECORD_MAX (read as it comes: only a big input
+ * costs memory). Never less than relay-send can write, or the message
+ * would wait for a DSN for ever. */
+#define BOUNCE_RECORDS_MAX ((size_t)DSN_RECORDS_CALL_MAX * (DSN_RECORD_MAX + 1))
 /* How much of the queue file to read: the largest envelope, the largest
  * header section, and the message up to bounce_size_limit. A bigger
  * message comes back as headers only, so reading on would be waste. */
