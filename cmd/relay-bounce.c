@@ -70,7 +70,7 @@ static int cmd_dsn(void)
 	if (!d.opt.to) {
 		char s[300];
 		safe_text(s, sizeof s, d.o.sender, strlen(d.o.sender));
-		warn_("no DSN for sender <%s>: %s; no postmaster set: dropped", s, d.why);
+		warn_("no DSN for sender <%s>: %s: dropped", s, d.why);
 		bounce_suppress_failed(home, &d, time(NULL));
 		code = 0;
 	} else {

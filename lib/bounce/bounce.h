@@ -6,10 +6,12 @@
  * report is queued or dropped. cmd/relay-bounce.c reads the fds and
  * hands the report to relay-queue; doc/bounce.md explains the choices.
  *
- * Who gets the report: the envelope sender; the postmaster instead when
- * the sender must not get one (the null sender <>, or more than
- * hopcount_limit Received: lines, a loop); nobody (dropped, with a log
- * line) when the sender must not and no postmaster is set. */
+ * Who gets the report: the envelope sender; the postmaster (the setting,
+ * else postmaster@hostname) instead when the sender must not get one (the
+ * null sender <>, or more than hopcount_limit Received: lines, a loop);
+ * nobody (dropped, with a log line) for a triple bounce: the failed
+ * message was a DSN from <> whose every failed recipient is the
+ * postmaster. */
 #include <stddef.h>
 #include <time.h>
 
@@ -38,7 +40,7 @@ struct bounce_dsn {
 	struct dsn_opts opt;           /* opt.to NULL: nobody may get it */
 	unsigned long expiry;          /* suppression_expiry, in seconds */
 	char host[CONF_HOST_MAX + 1];  /* hostname */
-	char pm[ADDR_PATH_MAX + 1];    /* postmaster, "" when not set */
+	char pm[ADDR_PATH_MAX + 1];    /* postmaster (or its default), "" when the sender gets it */
 	char why[128];                 /* why not the sender, "" when it is */
 };
 
