@@ -102,7 +102,7 @@ static void read_message(struct buf *m, unsigned long long limit)
 }
 
 /* Envelope: [C class NUL] F sender NUL (T rcpt NUL)+ NUL */
-static void read_envelope(struct buf *h, time_t now)
+static void read_envelope(struct buf *h, time_t now, size_t msglen)
 {
 	struct buf e = BUF_INIT;
 	size_t pos = 0, nrcpt = 0;
@@ -161,7 +161,8 @@ static void read_envelope(struct buf *h, time_t now)
 	}
 	if (nrcpt == 0)
 		quit(QQ_BADENV, "no recipients");
-	if (buf_addc(h, '\n') < 0)
+	/* the message length, checked before every delivery (queue.h) */
+	if (buf_printf(h, "L%zu\n\n", msglen) < 0)
 		quit(QQ_NOMEM, "out of memory");
 	buf_free(&e);
 }
@@ -215,7 +216,7 @@ int main(int argc, char **argv)
 	}
 	crash_point("queue-created");
 	read_message(&msg, max_size());
-	read_envelope(&hdr, now);
+	read_envelope(&hdr, now, msg.len);
 
 	iov[0].iov_base = hdr.p;
 	iov[0].iov_len = hdr.len;

@@ -100,10 +100,10 @@ msg() { printf 'Subject: test\n\nhello\n'; }
 }
 
 @test "source routes are stripped; quoted local parts and literals kept" {
-	msg | relay-inject '<@a.example,@b.example:u@d.example>' '"a b"@example.net' 'x@[192.0.2.1]' 'y@[IPv6:2001:db8::1]'
+	msg | relay-inject '<@a.example,@b.example:u@d.example>' '"a..b"@example.net' 'x@[192.0.2.1]' 'y@[IPv6:2001:db8::1]'
 	f=$(queue_last)
 	grep -qx 'Tu@d.example' "$f"
-	grep -qx 'T"a b"@example.net' "$f"
+	grep -qx 'T"a..b"@example.net' "$f"
 	grep -qx 'Tx@\[192.0.2.1\]' "$f"
 	grep -qx 'Ty@\[IPv6:2001:db8::1\]' "$f"
 }

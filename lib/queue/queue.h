@@ -21,6 +21,8 @@
  *   "C<class>\n"            message class (always present; "default")
  *   "F<sender>\n"           envelope sender; empty for the null sender <>
  *   "T<recipient>\n"        one per recipient, at least one
+ *   "L<bytes>\n"            the length of the message bytes below (since
+ *                           issue 10; a file without it is not checked)
  *   "\n"                    end of envelope
  *   message bytes           CRLF line endings, exactly what goes on the
  *                           wire (before dot-stuffing)
@@ -61,6 +63,8 @@ struct queue_env {
 	char **rcpt;
 	size_t nrcpt;
 	size_t body_off;    /* offset of the message in the queue file */
+	unsigned long long body_len; /* the L record: message bytes committed */
+	int has_len;        /* the file has an L record */
 };
 
 /* A fresh id (not yet unique on disk: the commit makes sure). */
@@ -75,6 +79,12 @@ int queue_path_flat(char *out, size_t cap, const char *sub, const char *id);
  * the newlines become NULs) and returns 0; else -1 and *why. */
 int queue_parse(char *data, size_t len, struct queue_env *e, const char **why);
 void queue_env_free(struct queue_env *e);
+/* Before sending: the open queue file fd is a regular file of exactly
+ * body_off + body_len bytes (the L record written at the commit), so a
+ * truncated or grown file is never delivered. 0 it is (or the file has
+ * no L record); -1 with errno EBADMSG and *why when it is not (quarantine
+ * it); -1 with another errno when fstat failed (try later). */
+int queue_check_body(int fd, const struct queue_env *e, const char **why);
 
 /* Recipient states from an info file (info.c, apart so that relay-queue
  * does not link the base64 decoder). */

@@ -145,6 +145,10 @@ static void envelopes(void)
 	BAD("RQ1\nA1\nCd\nFa@b.c\nZx\nTd@e.f\n\n", "unknown envelope record");
 	BAD("RQ1\nA1\nCd\nFa@b.c\r\nTd@e.f\n\n", "control byte in envelope");
 	BAD("RQ1\nA1\nCd\nFa@b\0.c\nTd@e.f\n\n", "control byte in envelope");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL\n\n", "bad message length");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL-1\n\n", "bad message length");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL1x\n\n", "bad message length");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL99999999999999999999\n\n", "bad message length");
 #undef BAD
 }
 
@@ -275,6 +279,50 @@ static void read_env(void)
 	buf_free(&b);
 }
 
+/* The L record and queue_check_body: a queue file whose message is not
+ * the length committed (truncated, or grown) is refused. */
+static void body_check(void)
+{
+	const char *text = "RQ1\nA5\nCdefault\nFa@b.c\nTd@e.f\nL20\n\nSubject: s\r\n\r\nbody\r\n";
+	char p[PATH_MAX];
+	struct buf b = BUF_INIT;
+	struct queue_env e;
+	const char *why = NULL;
+	int fd;
+	snprintf(p, sizeof p, "%s/qlen", home);
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	CHECK(queue_read_env_fd(fd, &b, &e, &why) == 0);
+	CHECK(e.has_len && e.body_len == 20);
+	CHECK(queue_check_body(fd, &e, &why) == 0);
+	/* truncated: one byte short */
+	CHECK(ftruncate(fd, (off_t)strlen(text) - 1) == 0);
+	errno = 0;
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADMSG);
+	CHECK(why && strstr(why, "truncated") != NULL);
+	/* grown */
+	CHECK(ftruncate(fd, (off_t)strlen(text) + 1) == 0);
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADMSG);
+	queue_env_free(&e);
+	/* a file from before the L record: nothing to check */
+	CHECK(parse("RQ1\nA0\nCdefault\nF\nTb@example.net\n\n", &e, &why) == 0);
+	CHECK(!e.has_len);
+	CHECK(queue_check_body(fd, &e, &why) == 0);
+	queue_env_free(&e);
+	/* a bad fd is an error, not a mismatch */
+	close(fd);
+	CHECK(parse("RQ1\nA0\nCdefault\nF\nTb@example.net\nL0\n\n", &e, &why) == 0);
+	errno = 0;
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADF);
+	queue_env_free(&e);
+	/* not a regular file */
+	fd = open(home, O_RDONLY);
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADMSG);
+	close(fd);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -285,6 +333,7 @@ int main(void)
 	envelopes();
 	info();
 	read_env();
+	body_check();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", home);
 	CHECK(system(cmd) == 0);
 	CHECK_DONE();
