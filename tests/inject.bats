@@ -32,7 +32,8 @@ msg() { printf 'Subject: test\n\nhello\n'; }
 	msg | relay-inject -F 'Joe "Q" Public' -f joe@example.org b@example.net
 	f=$(queue_last)
 	sed '1,/^$/d' "$f" > "$BATS_TEST_TMPDIR/m"
-	head -1 "$BATS_TEST_TMPDIR/m" | grep -q '^Received: (relay-inject invoked by uid'
+	head -1 "$BATS_TEST_TMPDIR/m" | grep -q '^Received: (relay-queue invoked by uid'
+	sed -n 3p "$BATS_TEST_TMPDIR/m" | grep -q '^Received: (relay-inject invoked by uid'
 	grep -q '^Date: ' "$BATS_TEST_TMPDIR/m"
 	grep -q '^Message-ID: <.*@relay.test>' "$BATS_TEST_TMPDIR/m"
 	grep -q '^From: "Joe \\"Q\\" Public" <joe@example.org>' "$BATS_TEST_TMPDIR/m"
