@@ -108,3 +108,14 @@ clean:
 
 .PHONY: all tests check asan deb bench install clean
 .SECONDARY:
+
+# ---- fuzzing (issue 10): each libFuzzer target for FUZZ_SECONDS (by hand,
+# not in CI): scripts/fuzz-run NAME for the parsers of outside input, then
+# the SMTP reply parser and DKIM. A crash stops it (input in build-fuzz/).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = addr intake conf queue dsn
+fuzz:
+	for t in $(FUZZ_TARGETS); do FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-run $$t || exit 1; done
+	scripts/fuzz-smtp $(FUZZ_SECONDS)
+	scripts/fuzz-dkim $(FUZZ_SECONDS)
+.PHONY: fuzz

@@ -50,7 +50,7 @@ static int cmd_dsn(void)
 		if (errno == EBADF)
 			die(EXIT_PERM, "no failure records on fd 3");
 		if (errno == EFBIG)
-			die(EXIT_PERM, "failure records larger than %lu bytes", BOUNCE_RECORDS_MAX);
+			die(EXIT_PERM, "failure records larger than %zu bytes", BOUNCE_RECORDS_MAX);
 		die_errno("unable to read the failure records");
 	}
 	close(3);  /* not for the queue program */
@@ -70,13 +70,24 @@ static int cmd_dsn(void)
 	if (!d.opt.to) {
 		char s[300];
 		safe_text(s, sizeof s, d.o.sender, strlen(d.o.sender));
-		warn_("no DSN for sender <%s>: %s; no postmaster set: dropped", s, d.why);
+		warn_("no DSN for sender <%s>: %s: dropped", s, d.why);
 		bounce_suppress_failed(home, &d, time(NULL));
 		code = 0;
 	} else {
-		if (dsn_build(&d.opt, &d.o, d.rs.r, d.rs.n, &dsn) < 0)
-			die_sys(EXIT_TEMP, "unable to build the DSN");
-		code = enqueue(&dsn, d.opt.to);
+		/* more than DSN_RECORDS_MAX: one report per part, so that every
+		 * message reaches a terminal state. A failure after a part was
+		 * queued repeats that part at the next attempt (a duplicate,
+		 * never a loss). */
+		size_t i, k;
+		for (i = 0, code = 0; i < d.rs.n && code == 0; i += k) {
+			k = d.rs.n - i < DSN_RECORDS_MAX ? d.rs.n - i : DSN_RECORDS_MAX;
+			dsn.len = 0;
+			if (dsn_build(&d.opt, &d.o, d.rs.r + i, k, &dsn) < 0)
+				die_sys(EXIT_TEMP, "unable to build the DSN");
+			code = enqueue(&dsn, d.opt.to);
+		}
+		if (code == 0 && dsn_parts(d.rs.n) > 1)
+			warn_("%zu failed recipients: %zu DSNs queued", d.rs.n, dsn_parts(d.rs.n));
 		if (code == 0)
 			bounce_suppress_failed(home, &d, time(NULL));
 	}

@@ -22,6 +22,7 @@
 #include "conf/conf.h"
 #include "base/timers.h"
 #include "intake/envelope.h"  /* envelope_class_valid */
+#include "intake/msg.h"       /* msg_date */
 #include "intake/submit.h"   /* qmail-queue's exit codes, QQ_* */
 
 static char tmppath[PATH_MAX];
@@ -102,7 +103,7 @@ static void read_message(struct buf *m, unsigned long long limit)
 }
 
 /* Envelope: [C class NUL] F sender NUL (T rcpt NUL)+ NUL */
-static void read_envelope(struct buf *h, time_t now)
+static void read_envelope(struct buf *h, time_t now, size_t msglen)
 {
 	struct buf e = BUF_INIT;
 	size_t pos = 0, nrcpt = 0;
@@ -161,9 +162,23 @@ static void read_envelope(struct buf *h, time_t now)
 	}
 	if (nrcpt == 0)
 		quit(QQ_BADENV, "no recipients");
-	if (buf_addc(h, '\n') < 0)
+	/* the message length, checked before every delivery (queue.h) */
+	if (buf_printf(h, "L%zu\n\n", msglen) < 0)
 		quit(QQ_NOMEM, "out of memory");
 	buf_free(&e);
+}
+
+/* The trace of who queued the message, first, as qmail-queue adds it:
+ * the real uid of the caller, which a setuid relay-queue knows and its
+ * caller cannot forge (a "Received: (... invoked by uid 0)" the caller
+ * wrote stays below it, for what it is). */
+static void add_trace(struct buf *t, time_t now)
+{
+	char date[64];
+	msg_date(date, sizeof date, (long long)now);
+	if (buf_printf(t, "Received: (relay-queue invoked by uid %lu);\r\n\t%s\r\n",
+	               (unsigned long)getuid(), date) < 0)
+		quit(QQ_NOMEM, "out of memory");
 }
 
 static void report_id(const char *id)
@@ -183,14 +198,17 @@ static void report_id(const char *id)
 
 int main(int argc, char **argv)
 {
-	struct buf msg = BUF_INIT, hdr = BUF_INIT;
+	struct buf msg = BUF_INIT, hdr = BUF_INIT, trace = BUF_INIT;
 	char id[QUEUE_ID_LEN + 1], dst[PATH_MAX], dir[PATH_MAX];
-	struct iovec iov[2];
+	struct iovec iov[3];
 	int fd = -1, tries;
 	time_t now = time(NULL);
 	(void)argc;
 	diag_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
+	/* a file size limit (ulimit -f) is a write error (EFBIG), which
+	 * removes tmp/ID and exits 53; the signal would kill us and leave it */
+	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGALRM, on_alarm);
 	alarm(QUEUE_MAX_RUN);
 	umask(027);
@@ -215,25 +233,30 @@ int main(int argc, char **argv)
 	}
 	crash_point("queue-created");
 	read_message(&msg, max_size());
-	read_envelope(&hdr, now);
+	add_trace(&trace, now);
+	read_envelope(&hdr, now, trace.len + msg.len);
 
 	iov[0].iov_base = hdr.p;
 	iov[0].iov_len = hdr.len;
-	iov[1].iov_base = msg.p ? msg.p : "";
-	iov[1].iov_len = msg.len;
+	iov[1].iov_base = trace.p;
+	iov[1].iov_len = trace.len;
+	iov[2].iov_base = msg.p ? msg.p : "";
+	iov[2].iov_len = msg.len;
 	{
-		size_t total = hdr.len + msg.len, done = 0;
+		size_t total = hdr.len + trace.len + msg.len, done = 0;
 		while (done < total) {
-			ssize_t w = writev(fd, iov, 2);
+			ssize_t w = writev(fd, iov, 3);
 			if (w < 0) {
 				if (errno == EINTR)
 					continue;
+				/* EFBIG (ulimit -f, SIGXFSZ ignored) and ENOSPC are
+				 * temporary like every write error: 53 */
 				quit_sys(QQ_WRITE, "unable to write to queue/tmp");
 			}
 			done += (size_t)w;
 			/* advance the iovecs past what was written */
 			while (w > 0) {
-				int k = iov[0].iov_len ? 0 : 1;
+				int k = iov[0].iov_len ? 0 : iov[1].iov_len ? 1 : 2;
 				size_t take = (size_t)w < iov[k].iov_len ? (size_t)w : iov[k].iov_len;
 				iov[k].iov_base = (char *)iov[k].iov_base + take;
 				iov[k].iov_len -= take;
@@ -280,5 +303,6 @@ int main(int argc, char **argv)
 	report_id(id);
 	buf_free(&msg);
 	buf_free(&hdr);
+	buf_free(&trace);
 	return 0;
 }

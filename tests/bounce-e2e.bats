@@ -55,13 +55,28 @@ route_all() {
 	assert_success
 }
 
-@test "a failed message from the null sender is not bounced" {
+@test "a failed message from the null sender is not bounced to <> but to postmaster@hostname; a triple bounce is dropped" {
 	start_server --rcpt-reply 'gone@example.net=550 5.1.1 no such user'
 	route_all "$PORT"
 	printf 'Subject: a bounce itself\n\nbody\n' | relay-inject -f '<>' gone@example.net
 	run relay-send -1
 	assert_line --partial "event=failed"
 	run relay-send -1
+	[ "$(queue_count)" -eq 0 ]
+	[ "$(msgs)" -eq 1 ]
+	grep -q 'RCPT TO:<postmaster@relay.test>' "$SRV"/rec/*.env
+	stop_servers
+	# the postmaster refuses too: that DSN's failure is dropped, logged
+	start_server --rcpt-reply 'gone@example.net=550 5.1.1 no such user' \
+		--rcpt-reply 'postmaster@relay.test=550 5.1.1 no postmaster here'
+	: > "$RELAY_HOME/etc/pools"; : > "$RELAY_HOME/etc/routes"
+	route_all "$PORT"
+	relay-bounce suppress remove gone@example.net
+	printf 'Subject: a bounce itself\n\nbody\n' | relay-inject -f '<>' gone@example.net
+	run relay-send -1
+	run relay-send -1
+	run relay-send -1
+	echo "$output"
 	[ "$(queue_count)" -eq 0 ]
 	[ "$(msgs)" -eq 0 ]
 }

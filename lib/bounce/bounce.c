@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/diag.h"
 #include "bounce/suppress.h"
@@ -105,12 +106,25 @@ int bounce_dsn_prepare(struct bounce_dsn *d, const char *home, struct buf *recs,
 		snprintf(d->why, sizeof d->why,
 		         "the message has %lu Received: lines (a mail loop?)", d->o.received);
 	if (d->why[0]) {
-		/* Only a postmaster the operator set: relay-bounce does not
-		 * send to a default postmaster@hostname (doc/bounce.md). */
-		if (text(home, "postmaster", 0, d->pm, sizeof d->pm, err, errcap) < 0)
+		/* The postmaster setting, else its documented default
+		 * postmaster@hostname (relay-config(8)): a double bounce is
+		 * never dropped unseen. */
+		if (text(home, "postmaster", 1, d->pm, sizeof d->pm, err, errcap) < 0)
 			return EXIT_TEMP;
 		d->opt.to = d->pm[0] ? d->pm : NULL;
 		d->opt.why_not_sender = d->why;
+		/* A double bounce to the postmaster that failed in its turn (a
+		 * triple bounce) would go round for ever: it is dropped, logged. */
+		if (d->pm[0] && !d->o.sender[0]) {
+			size_t i;
+			for (i = 0; i < d->rs.n && strcasecmp(d->rs.r[i].rcpt, d->pm) == 0; i++)
+				;
+			if (i == d->rs.n) {
+				snprintf(d->why, sizeof d->why, "a triple bounce (the postmaster <%.60s> failed)",
+				         d->pm);
+				d->opt.to = NULL;
+			}
+		}
 	}
 	return 0;
 }

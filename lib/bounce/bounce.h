@@ -6,10 +6,12 @@
  * report is queued or dropped. cmd/relay-bounce.c reads the fds and
  * hands the report to relay-queue; doc/bounce.md explains the choices.
  *
- * Who gets the report: the envelope sender; the postmaster instead when
- * the sender must not get one (the null sender <>, or more than
- * hopcount_limit Received: lines, a loop); nobody (dropped, with a log
- * line) when the sender must not and no postmaster is set. */
+ * Who gets the report: the envelope sender; the postmaster (the setting,
+ * else postmaster@hostname) instead when the sender must not get one (the
+ * null sender <>, or more than hopcount_limit Received: lines, a loop);
+ * nobody (dropped, with a log line) for a triple bounce: the failed
+ * message was a DSN from <> whose every failed recipient is the
+ * postmaster. */
 #include <stddef.h>
 #include <time.h>
 
@@ -19,8 +21,11 @@
 #include "bounce/dsn.h"
 #include "conf/conf.h"
 
-/* How much of fd 3 to read: the failure records. */
-#define BOUNCE_RECORDS_MAX (16UL * 1024 * 1024)
+/* How much of fd 3 to read: the failure records, one per recipient at
+ * most, each at most DSN_RECORD_MAX (read as it comes: only a big input
+ * costs memory). Never less than relay-send can write, or the message
+ * would wait for a DSN for ever. */
+#define BOUNCE_RECORDS_MAX ((size_t)DSN_RECORDS_CALL_MAX * (DSN_RECORD_MAX + 1))
 /* How much of the queue file to read: the largest envelope, the largest
  * header section, and the message up to bounce_size_limit. A bigger
  * message comes back as headers only, so reading on would be waste. */
@@ -35,7 +40,7 @@ struct bounce_dsn {
 	struct dsn_opts opt;           /* opt.to NULL: nobody may get it */
 	unsigned long expiry;          /* suppression_expiry, in seconds */
 	char host[CONF_HOST_MAX + 1];  /* hostname */
-	char pm[ADDR_PATH_MAX + 1];    /* postmaster, "" when not set */
+	char pm[ADDR_PATH_MAX + 1];    /* postmaster (or its default), "" when the sender gets it */
 	char why[128];                 /* why not the sender, "" when it is */
 };
 

@@ -131,8 +131,8 @@ int dsn_parse_records(char *data, size_t len, struct dsn_records *out,
 				return -1;
 			}
 		}
-		if (out->n >= DSN_RECORDS_MAX) {
-			seterr(err, errcap, "more than %lu records", (unsigned long)DSN_RECORDS_MAX);
+		if (out->n >= DSN_RECORDS_CALL_MAX) {
+			seterr(err, errcap, "more than %lu records", (unsigned long)DSN_RECORDS_CALL_MAX);
 			return -1;
 		}
 		if (out->n == out->cap) {

@@ -11,11 +11,13 @@
  * remote reply, made safe (no CR, LF, NUL), any length (capped here). */
 #include <stddef.h>
 #include <time.h>
+#include "base/bounds.h"
 #include "base/buf.h"
 
 #define DSN_FAILED  0
 #define DSN_DELAYED 1
-#define DSN_RECORDS_MAX   10000      /* records in one call */
+#define DSN_RECORDS_MAX   10000      /* records in one report: more are split */
+#define DSN_RECORDS_CALL_MAX RCPT_MAX /* records in one call: one per recipient */
 #define DSN_RECORD_MAX    8192       /* bytes in one record line */
 #define DSN_DIAG_MAX      2000       /* diagnostic text kept, in bytes */
 #define DSN_HEADERS_MAX   (64 * 1024) /* original headers returned */
@@ -67,9 +69,14 @@ struct dsn_opts {
 	time_t now;
 	int truncated;          /* the message was read only in part */
 };
-/* Build the DSN (CRLF line endings) into out. 0 or -1 (ENOMEM). */
+/* Build the DSN (CRLF line endings) into out. 0 or -1 (ENOMEM). A call
+ * of more than DSN_RECORDS_MAX records is given as several reports, of at
+ * most DSN_RECORDS_MAX each (dsn_parts). */
 int dsn_build(const struct dsn_opts *opt, const struct dsn_original *o,
               const struct dsn_record *r, size_t n, struct buf *out);
+
+/* How many reports n records make: ceil(n / DSN_RECORDS_MAX). */
+static inline size_t dsn_parts(size_t n) { return (n + DSN_RECORDS_MAX - 1) / DSN_RECORDS_MAX; }
 
 /* RFC 5322 date in UTC: "Mon, 23 Nov 2026 19:27:18 +0000". */
 void dsn_date(char *out, size_t cap, time_t t);

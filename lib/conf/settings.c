@@ -61,6 +61,25 @@ const char *conf_setting_default(const char *key)
 	return st ? st->dflt : NULL;
 }
 
+/* A size in bytes: digits only, no leading zero, at most max (2^40 has
+ * 13 digits, more than conf_uint takes). 0 or -1. */
+static int size_uint(const char *s, size_t n, unsigned long long max, unsigned long *v)
+{
+	unsigned long long x = 0;
+	size_t i;
+	if (n == 0 || n > 19 || (n > 1 && s[0] == '0'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (x > max || x > ULONG_MAX)
+		return -1;
+	*v = (unsigned long)x;
+	return 0;
+}
+
 int conf_parse_setting(const char *key, const char *value, struct buf *out,
                        char *err, size_t errcap)
 {
@@ -102,7 +121,7 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
 		return buf_printf(out, "%s@%s", f, h);
 	}
 	case S_SIZE:
-		if (conf_uint(f, strlen(f), 1UL << 40, &v) < 0 || v < 1024)
+		if (size_uint(f, strlen(f), 1ULL << 40, &v) < 0 || v < 1024)
 			return conf_fail(err, errcap, "%s: bad size \"%.32s\" (want bytes, 1024..2^40)", st->name, f);
 		return buf_printf(out, "%lu", v);
 	case S_COUNT:
@@ -253,7 +272,10 @@ int conf_setting_number(const char *home, const char *key, unsigned long *v)
 	}
 	r = conf_setting_value(home, key, &b);
 	if (r == 1) {
-		if (st->type == S_SIZE || st->type == S_COUNT) {
+		if (st->type == S_SIZE) {
+			if (size_uint(b.p, b.len, 1ULL << 40, v) < 0)
+				r = -1;
+		} else if (st->type == S_COUNT) {
 			if (conf_uint(b.p, b.len, ULONG_MAX / 10, v) < 0)
 				r = -1;
 		} else if (conf_parse_duration(b.p, v, NULL, 0) < 0) {

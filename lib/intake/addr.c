@@ -131,10 +131,18 @@ int addr_check(const char *a, size_t n, int flags, const char **why)
 					*why = "bad quoted pair"; return ADDR_BAD;
 				}
 				i++;
+				c = (unsigned char)a[i];
 			} else if (c == '"')
 				break;
 			else if (c < 32 || c == 127) {
 				*why = "control character in quoted local part"; return ADDR_BAD;
+			}
+			/* RFC 5321 allows them, but relay-send's MAIL and RCPT (and
+			 * many servers) do not: refused here, where the submitter
+			 * learns it, never accepted and lost later (issue 10) */
+			if (c == ' ' || c == '<' || c == '>') {
+				*why = "space or angle bracket in a quoted local part (cannot be sent)";
+				return ADDR_BAD;
 			}
 		}
 		if (i >= n) { *why = "unterminated quoted local part"; return ADDR_BAD; }

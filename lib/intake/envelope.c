@@ -39,18 +39,31 @@ void envelope_free(struct envelope *e)
 	e->nrcpt = e->cap = 0;
 }
 
+/* An address from the command line holds no control byte at all: an LF
+ * or TAB would be white space to the address-list parser, and
+ * "u@x\nRCPT TO:<evil@x>" two addresses (issue 10). */
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 int envelope_sender(struct envelope *e, const char *given, const char *user,
                     char *err, size_t errcap)
 {
 	const char *why;
 	if (given) {
-		int l = addr_strip(given, strlen(given), e->sender, sizeof e->sender);
+		int l = has_control(given) ? -2 : addr_strip(given, strlen(given), e->sender, sizeof e->sender);
+		if (l == -2)
+			why = "control character in address";
 		if (l < 0 || addr_check(e->sender, (size_t)l, ADDR_ALLOW_EMPTY, &why) != ADDR_OK) {
 			char safe[300];
 			safe_text(safe, sizeof safe, given, strlen(given));
 			e->sender[0] = 0;
 			return fail(EXIT_PERM, err, errcap, "bad sender address \"%s\": %s", safe,
-			            l < 0 ? "too long or unbalanced <>" : why);
+			            l == -1 ? "too long or unbalanced <>" : why);
 		}
 		return 0;
 	}
@@ -121,7 +134,16 @@ nomem:
 int envelope_rcpt_arg(struct envelope *e, const char *arg, char *err, size_t errcap)
 {
 	struct add ad = {e, 0, err, errcap};
+	size_t before = e->nrcpt;
+	if (has_control(arg)) {
+		char safe[300];
+		safe_text(safe, sizeof safe, arg, strlen(arg));
+		return fail(EXIT_PERM, err, errcap, "bad recipient address \"%s\": control character in address", safe);
+	}
 	if (msg_addrlist(arg, strlen(arg), add_rcpt, &ad) < 0) {
+		/* nothing of a refused argument stays */
+		while (e->nrcpt > before)
+			free(e->rcpt[--e->nrcpt]);
 		char safe[300];
 		if (ad.status)
 			return ad.status;
@@ -158,8 +180,15 @@ int envelope_header(struct envelope *e, const char *m, const struct msg_headers 
 			if (msg_value(m, f, &v) < 0)
 				r = fail(EXIT_TEMP, err, errcap, "out of memory");
 			else if (!e->class) {
-				snprintf(e->class_buf, sizeof e->class_buf, "%s", v.p);
-				e->class = e->class_buf;
+				/* refused, never cut: a cut name is another class */
+				if (v.len >= sizeof e->class_buf)
+					r = fail(EXIT_PERM, err, errcap,
+					         "bad message class \"%.60s...\" (longer than %d octets)", v.p,
+					         ENVELOPE_CLASS_MAX);
+				else {
+					snprintf(e->class_buf, sizeof e->class_buf, "%s", v.p ? v.p : "");
+					e->class = e->class_buf;
+				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -115,6 +116,19 @@ int queue_parse(char *data, size_t len, struct queue_env *e, const char **why)
 			have_a = 1;
 			break;
 		}
+		case 'L': {
+			char *end;
+			unsigned long long v;
+			errno = 0;
+			v = strtoull(line + 1, &end, 10);
+			if (errno || *end || end == line + 1 || line[1] < '0' || line[1] > '9' || e->has_len) {
+				*why = "bad message length";
+				goto fail;
+			}
+			e->body_len = v;
+			e->has_len = 1;
+			break;
+		}
 		case 'C': e->class = line + 1; have_c = 1; break;
 		case 'F': e->sender = line + 1; have_f = 1; break;
 		case 'T':
@@ -146,6 +160,33 @@ fail:
 	e->rcpt = NULL;
 	e->nrcpt = 0;
 	return -1;
+}
+
+int queue_check_body(int fd, const struct queue_env *e, const char **why)
+{
+	static char msg[160];
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		errno = EBADMSG;
+		return -1;
+	}
+	if (!e->has_len)
+		return 0;
+	if ((unsigned long long)st.st_size != (unsigned long long)e->body_off + e->body_len) {
+		unsigned long long size = (unsigned long long)st.st_size,
+		                   have = size > e->body_off ? size - e->body_off : 0;
+		snprintf(msg, sizeof msg, "message %s: %llu bytes, %llu committed",
+		         have < e->body_len ? "truncated" : "grown", have, e->body_len);
+		*why = msg;
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
 }
 
 void queue_env_free(struct queue_env *e)

@@ -21,6 +21,8 @@
  *   "C<class>\n"            message class (always present; "default")
  *   "F<sender>\n"           envelope sender; empty for the null sender <>
  *   "T<recipient>\n"        one per recipient, at least one
+ *   "L<bytes>\n"            the length of the message bytes below (since
+ *                           issue 10; a file without it is not checked)
  *   "\n"                    end of envelope
  *   message bytes           CRLF line endings, exactly what goes on the
  *                           wire (before dot-stuffing)
@@ -30,6 +32,7 @@
  * An info file (info/XX/ID) is lines appended by relay-send:
  *   "D<n> <epoch> <relay>\n"            recipient n delivered
  *   "F<n> <epoch> <status> <text>\n"    recipient n failed for good; DSN due
+ *                                       (text: "[<code> ]<reply text>")
  *   "X<n>\n"                            DSN for recipient n queued (done)
  *   "R<epoch-next> <attempts>\n"        retry hint (not fsynced)
  *   "W\n"                                a delay warning DSN was queued
@@ -60,6 +63,8 @@ struct queue_env {
 	char **rcpt;
 	size_t nrcpt;
 	size_t body_off;    /* offset of the message in the queue file */
+	unsigned long long body_len; /* the L record: message bytes committed */
+	int has_len;        /* the file has an L record */
 };
 
 /* A fresh id (not yet unique on disk: the commit makes sure). */
@@ -74,12 +79,31 @@ int queue_path_flat(char *out, size_t cap, const char *sub, const char *id);
  * the newlines become NULs) and returns 0; else -1 and *why. */
 int queue_parse(char *data, size_t len, struct queue_env *e, const char **why);
 void queue_env_free(struct queue_env *e);
+/* Before sending: the open queue file fd is a regular file of exactly
+ * body_off + body_len bytes (the L record written at the commit), so a
+ * truncated or grown file is never delivered. 0 it is (or the file has
+ * no L record); -1 with errno EBADMSG and *why when it is not (quarantine
+ * it); -1 with another errno when fstat failed (try later). */
+int queue_check_body(int fd, const struct queue_env *e, const char **why);
 
 /* Recipient states from an info file (info.c, apart so that relay-queue
  * does not link the base64 decoder). */
 enum rcpt_state { RS_PENDING = 0, RS_DELIVERED = 'D', RS_FAILED = 'F', RS_BOUNCED = 'X' };
+/* What an F line says, for the DSN of a later attempt: the status
+ * ("5.1.1"; "" when the line's was not one) and the text, which starts
+ * with the reply code when the writer put one there ("550 5.1.1 ...":
+ * then code is 550 and text what follows). Control bytes in the text
+ * become '_'. */
+struct queue_fail {
+	int code;             /* 0 when unknown */
+	char enh[16];
+	char *text;           /* NULL when the recipient has no F line */
+	long long when;
+};
 struct queue_info {
 	unsigned char *state; /* nrcpt entries, enum rcpt_state */
+	struct queue_fail *fail; /* NULL, or nfail (= nrcpt) entries: the first F line of each */
+	size_t nfail;
 	long long next;       /* retry hint: next attempt (epoch), 0 = none */
 	int attempts;
 	struct buf sig;       /* the DKIM header fields to send first (S line) */
@@ -92,6 +116,10 @@ struct queue_info {
  * not understand are skipped (a torn last line after a crash). */
 int queue_info_read(const char *id, size_t nrcpt, struct queue_info *qi);
 void queue_info_free(struct queue_info *qi);
+/* The parser under queue_info_read: the lines of an info file in data
+ * (modified: newlines become NULs). qi->exists is left 0. 0, or -1 with
+ * errno ENOMEM. */
+int queue_info_parse(char *data, size_t len, size_t nrcpt, struct queue_info *qi);
 /* Read just the envelope of queue file path (the message body is not
  * read). data receives the bytes read; e points into it. */
 int queue_read_env(const char *path, struct buf *data, struct queue_env *e, const char **why);

@@ -32,7 +32,16 @@ static void good_and_bad(void)
 	CHECK(check("a@b.c", 0) == ADDR_OK);
 	CHECK(check("first.last+tag@sub.example.org", 0) == ADDR_OK);
 	CHECK(check("!#$%&'*+-/=?^_`{|}~@example.org", 0) == ADDR_OK);
-	CHECK(check("\"a b\"@example.net", 0) == ADDR_OK);
+	/* quoted local parts: what relay-send can put in MAIL FROM:<> and
+	 * RCPT TO:<> (no space, no angle bracket: issue 10) */
+	CHECK(check("\"a.b\"@example.net", 0) == ADDR_OK);
+	CHECK(check("\"a..b\"@example.net", 0) == ADDR_OK);
+	CHECK(check("\"a b\"@example.net", 0) == ADDR_BAD);
+	CHECK(check("\"john smith\"@b.example", ADDR_ALLOW_EMPTY) == ADDR_BAD);
+	CHECK(check("\"a\\ b\"@example.net", 0) == ADDR_BAD);
+	CHECK(check("\"a<b\"@example.net", 0) == ADDR_BAD);
+	CHECK(check("\"a>b\"@example.net", 0) == ADDR_BAD);
+	CHECK(check("\"a\tb\"@example.net", 0) == ADDR_BAD);
 	CHECK(check("\"a\\\"b\"@example.net", 0) == ADDR_OK);
 	CHECK(check("x@[192.0.2.1]", 0) == ADDR_OK);
 	CHECK(check("y@[IPv6:2001:db8::1]", 0) == ADDR_OK);
@@ -171,6 +180,9 @@ static void envelopes(void)
 	CHECK_STR(err, "bad sender address \"<a@b.c\": too long or unbalanced <>");
 	CHECK(envelope_sender(&e, NULL, "a b", err, sizeof err) == EXIT_PERM);
 	CHECK(strstr(err, "cannot make a sender address from \"a b@relay.test\"") == err);
+	CHECK(envelope_sender(&e, "\"john smith\"@b.example", "joe", err, sizeof err) == EXIT_PERM);
+	CHECK(strstr(err, "cannot be sent") != NULL);
+	CHECK(envelope_sender(&e, "a@b.c\tx", "joe", err, sizeof err) == EXIT_PERM);
 
 	/* recipients from arguments: lists, source routes, "root" qualified */
 	CHECK(envelope_rcpt_arg(&e, "a@example.net, \"N, M\" <b@example.net>", err, sizeof err) == 0);
@@ -182,7 +194,14 @@ static void envelopes(void)
 	CHECK_STR(e.rcpt[2], "c@example.net");
 	CHECK_STR(e.rcpt[3], "root@relay.test");
 	CHECK(envelope_rcpt_arg(&e, "a@b>\r\nRCPT TO:<evil@x", err, sizeof err) == EXIT_PERM);
-	CHECK_STR(err, "bad recipient address \"a@b>/RCPT TO:<evil@x\": unbalanced quotes, comments or <>");
+	CHECK_STR(err, "bad recipient address \"a@b>/RCPT TO:<evil@x\": control character in address");
+	/* an LF (or any control byte) in an argument: refused, not read as
+	 * folding white space between two addresses */
+	CHECK(envelope_rcpt_arg(&e, "u@x\nRCPT TO:<evil@x>", err, sizeof err) == EXIT_PERM);
+	CHECK_STR(err, "bad recipient address \"u@x/RCPT TO:<evil@x>\": control character in address");
+	CHECK(envelope_rcpt_arg(&e, "u@x.example,\tv@x.example", err, sizeof err) == EXIT_PERM);
+	CHECK(envelope_rcpt_arg(&e, "u@x.example\x7f", err, sizeof err) == EXIT_PERM);
+	CHECK(e.nrcpt == 4);
 	CHECK(envelope_rcpt_arg(&e, "a..b@c.d", err, sizeof err) == EXIT_PERM);
 	CHECK_STR(err, "bad recipient address \"a..b@c.d\": empty atom in local part");
 	rep(arg, 'a', 65, "@example.net");
@@ -218,6 +237,22 @@ static void envelopes(void)
 	CHECK(envelope_header(&e, msg, &h, 1, err, sizeof err) == EXIT_PERM);
 	CHECK_STR(err, "bad recipient address \"bad..x@example.net\": empty atom in local part");
 	msg_headers_free(&h);
+	/* an X-Relay-Class over 63 octets is refused, not cut */
+	{
+		char m2[800];
+		snprintf(m2, sizeof m2, "X-Relay-Class: %s\r\n\r\n", rep(arg, 'c', 64, ""));
+		e.class = NULL;
+		CHECK(msg_headers(m2, strlen(m2), &h, err, sizeof err) == 0);
+		CHECK(envelope_header(&e, m2, &h, 0, err, sizeof err) == EXIT_PERM);
+		CHECK(strstr(err, "longer than 63") != NULL);
+		msg_headers_free(&h);
+		snprintf(m2, sizeof m2, "X-Relay-Class: %s\r\n\r\n", rep(arg, 'c', 63, ""));
+		CHECK(msg_headers(m2, strlen(m2), &h, err, sizeof err) == 0);
+		CHECK(envelope_header(&e, m2, &h, 0, err, sizeof err) == 0);
+		CHECK(e.class && strlen(e.class) == 63);
+		msg_headers_free(&h);
+		e.class = NULL;
+	}
 
 	/* the class */
 	CHECK(envelope_class_check(&e, err, sizeof err) == 0);

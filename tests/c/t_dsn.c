@@ -108,10 +108,10 @@ static void t_bounce(void)
 	CHECK(suppress_lookup_at(home, "d@y.example", 1700000301, &e) == 0);
 	bounce_dsn_free(&d);
 
-	/* The null sender: nobody without a postmaster (the default
-	 * postmaster@hostname is not used), else the postmaster. */
+	/* The null sender: the default postmaster@hostname without a
+	 * postmaster setting, else the postmaster. */
 	CHECK(prepare(&d, home, rec, nullqf, err, sizeof err, &rb, &qb) == 0);
-	CHECK(d.opt.to == NULL);
+	CHECK_STR(d.opt.to, "postmaster@relay.test");
 	CHECK(strstr(d.why, "null sender") != NULL);
 	bounce_dsn_free(&d);
 	settings(home, "hostname", "relay.test", "postmaster", "pm@relay.test", (char *)NULL);
@@ -127,7 +127,7 @@ static void t_bounce(void)
 		buf_adds(&loop, "Received: from a by b\r\n");
 	buf_adds(&loop, "\r\nbody\r\n");
 	CHECK(prepare(&d, home, rec, loop.p, err, sizeof err, &rb, &qb) == 0);
-	CHECK(d.opt.to == NULL);
+	CHECK_STR(d.opt.to, "postmaster@relay.test");
 	CHECK(strstr(d.why, "4 Received: lines") != NULL);
 	bounce_dsn_free(&d);
 

@@ -145,6 +145,10 @@ static void envelopes(void)
 	BAD("RQ1\nA1\nCd\nFa@b.c\nZx\nTd@e.f\n\n", "unknown envelope record");
 	BAD("RQ1\nA1\nCd\nFa@b.c\r\nTd@e.f\n\n", "control byte in envelope");
 	BAD("RQ1\nA1\nCd\nFa@b\0.c\nTd@e.f\n\n", "control byte in envelope");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL\n\n", "bad message length");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL-1\n\n", "bad message length");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL1x\n\n", "bad message length");
+	BAD("RQ1\nA1\nCd\nFa@b.c\nTd@e.f\nL99999999999999999999\n\n", "bad message length");
 #undef BAD
 }
 
@@ -204,8 +208,36 @@ static void info(void)
 	CHECK(qi.warned);
 	CHECK(qi.have_sig);
 	CHECK_MEM(qi.sig.p, qi.sig.len, "DKIM: v=1", 9);
+	/* the F line keeps its status and text for the DSN of a later attempt */
+	CHECK(qi.fail != NULL);
+	if (qi.fail) {
+		CHECK_STR(qi.fail[1].enh, "5.1.1");
+		CHECK_STR(qi.fail[1].text, "no such user");
+		CHECK(qi.fail[1].code == 0 && qi.fail[1].when == 1700000000);
+		CHECK(qi.fail[0].text == NULL && qi.fail[0].enh[0] == 0);
+	}
 	queue_info_free(&qi);
-	CHECK(qi.state == NULL);
+	CHECK(qi.state == NULL && qi.fail == NULL);
+
+	/* the reply code when the writer put it first; a bad status is
+	 * dropped (the DSN says 5.0.0), control bytes never reach the DSN
+	 * records (TAB separates their fields); an F line with no text */
+	write_info(id, "F0 1700000000 5.1.1 550 5.1.1 <a@b>: no such user\n"
+	               "F1 1700000000 9.x.1 550\ttab\n"
+	               "F2 1700000000 4.4.7\n");
+	CHECK(queue_info_read(id, 3, &qi) == 0);
+	CHECK(qi.state[0] == RS_FAILED && qi.state[1] == RS_FAILED && qi.state[2] == RS_FAILED);
+	if (qi.fail) {
+		CHECK(qi.fail[0].code == 550);
+		CHECK_STR(qi.fail[0].text, "5.1.1 <a@b>: no such user");
+		CHECK_STR(qi.fail[0].enh, "5.1.1");
+		CHECK_STR(qi.fail[1].enh, "");
+		CHECK(qi.fail[1].code == 0);
+		CHECK_STR(qi.fail[1].text, "550_tab");
+		CHECK_STR(qi.fail[2].enh, "4.4.7");
+		CHECK_STR(qi.fail[2].text, "");
+	}
+	queue_info_free(&qi);
 
 	/* a D after an F: delivered after all */
 	write_info(id, "F0 1 5.0.0 x\nD0 2 mx\n");
@@ -247,6 +279,50 @@ static void read_env(void)
 	buf_free(&b);
 }
 
+/* The L record and queue_check_body: a queue file whose message is not
+ * the length committed (truncated, or grown) is refused. */
+static void body_check(void)
+{
+	const char *text = "RQ1\nA5\nCdefault\nFa@b.c\nTd@e.f\nL20\n\nSubject: s\r\n\r\nbody\r\n";
+	char p[PATH_MAX];
+	struct buf b = BUF_INIT;
+	struct queue_env e;
+	const char *why = NULL;
+	int fd;
+	snprintf(p, sizeof p, "%s/qlen", home);
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	CHECK(queue_read_env_fd(fd, &b, &e, &why) == 0);
+	CHECK(e.has_len && e.body_len == 20);
+	CHECK(queue_check_body(fd, &e, &why) == 0);
+	/* truncated: one byte short */
+	CHECK(ftruncate(fd, (off_t)strlen(text) - 1) == 0);
+	errno = 0;
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADMSG);
+	CHECK(why && strstr(why, "truncated") != NULL);
+	/* grown */
+	CHECK(ftruncate(fd, (off_t)strlen(text) + 1) == 0);
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADMSG);
+	queue_env_free(&e);
+	/* a file from before the L record: nothing to check */
+	CHECK(parse("RQ1\nA0\nCdefault\nF\nTb@example.net\n\n", &e, &why) == 0);
+	CHECK(!e.has_len);
+	CHECK(queue_check_body(fd, &e, &why) == 0);
+	queue_env_free(&e);
+	/* a bad fd is an error, not a mismatch */
+	close(fd);
+	CHECK(parse("RQ1\nA0\nCdefault\nF\nTb@example.net\nL0\n\n", &e, &why) == 0);
+	errno = 0;
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADF);
+	queue_env_free(&e);
+	/* not a regular file */
+	fd = open(home, O_RDONLY);
+	CHECK(queue_check_body(fd, &e, &why) == -1 && errno == EBADMSG);
+	close(fd);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -257,6 +333,7 @@ int main(void)
 	envelopes();
 	info();
 	read_env();
+	body_check();
 	snprintf(cmd, sizeof cmd, "rm -rf %s", home);
 	CHECK(system(cmd) == 0);
 	CHECK_DONE();

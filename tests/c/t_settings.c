@@ -175,6 +175,26 @@ static void t_template(const char *home)
 	}
 }
 
+/* maxsize: the documented range 1024..2^40, both ends, as relay-config
+ * checks it and as the readers take it back (issue 10: 2^40 was refused). */
+static void t_sizes(const char *home)
+{
+	struct buf out = BUF_INIT;
+	char err[256];
+	unsigned long n;
+	CHECK(conf_parse_setting("maxsize", "1099511627776", &out, err, sizeof err) == 0);
+	CHECK_STR(out.p, "1099511627776");
+	CHECK(conf_parse_setting("maxsize", "1024", &out, err, sizeof err) == 0);
+	CHECK(conf_parse_setting("maxsize", "1099511627777", &out, err, sizeof err) == -1);
+	CHECK(conf_parse_setting("maxsize", "1023", &out, err, sizeof err) == -1);
+	CHECK(conf_parse_setting("maxsize", "99999999999999999999999", &out, err, sizeof err) == -1);
+	CHECK(conf_parse_setting("maxsize", "01024", &out, err, sizeof err) == -1);
+	put(home, "maxsize 1099511627776\n", "w");
+	CHECK(conf_compile(home, 0) == 0);
+	CHECK(conf_setting_number(home, "maxsize", &n) == 1 && n == 1UL << 40);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/t_settings.XXXXXX", home[256], cmd[300];
@@ -186,6 +206,7 @@ int main(void)
 	t_defaults(home); /* every setting commented out */
 	t_configured(home);
 	t_not_ours(home);
+	t_sizes(home);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
 	CHECK_DONE();
