@@ -107,6 +107,18 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf
 		free(a);
 		return e == ENOENT ? ATTEMPT_GONE : ATTEMPT_CORRUPT;
 	}
+	/* the message is the length committed (the L record): a truncated
+	 * or grown file is quarantined and logged, never sent */
+	if (queue_check_body(a->fd, &a->e, why) < 0) {
+		e = errno;
+		if (e != EBADMSG)
+			warn_sys("unable to check %s", m->id);
+		queue_env_free(&a->e);
+		close(a->fd);
+		buf_free(&a->env);
+		free(a);
+		return e == EBADMSG ? ATTEMPT_CORRUPT : ATTEMPT_LATER;
+	}
 	if (queue_info_read(m->id, a->e.nrcpt, &qi) < 0) {
 		warn_sys("unable to read the info file of %s", m->id);
 		attempt_free(a);
@@ -121,7 +133,6 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf
 		a->sig = qi.sig;	/* signed at the first attempt: the same bytes */
 		memset(&qi.sig, 0, sizeof qi.sig);
 	}
-	queue_info_free(&qi);
 	/* a retry hint from before a restart: wait for it unless forced,
 	 * looked at again every few minutes (clock steps, attempt_hint_wait) */
 	if (!forced && qi.next > (long long)time(NULL)) {
@@ -130,6 +141,7 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf
 		*wait = attempt_hint_wait(qi.next, (long long)time(NULL), longest_interval(&rt),
 		                          qindex_clock(), &m->odd_since);
 		if (*wait > 0) {
+			queue_info_free(&qi);
 			attempt_free(a);
 			return ATTEMPT_WAIT;
 		}
@@ -139,6 +151,15 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf
 	a->err = calloc(a->e.nrcpt, sizeof *a->err);
 	if (!a->now || !a->err)
 		die(EXIT_TEMP, "out of memory");
+	/* failed before (F line, DSN not yet queued): its status and text */
+	for (size_t i = 0; qi.fail && i < a->e.nrcpt; i++)
+		if (a->st[i] == RS_FAILED && qi.fail[i].text) {
+			a->err[i].code = qi.fail[i].code;
+			snprintf(a->err[i].enh, sizeof a->err[i].enh, "%s", qi.fail[i].enh);
+			a->err[i].text = qi.fail[i].text;
+			qi.fail[i].text = NULL;
+		}
+	queue_info_free(&qi);
 	*ap = a;
 	return ATTEMPT_OPEN;
 }

@@ -147,8 +147,10 @@ void record_settle(struct attempt *a, long long age, unsigned long lifetime, tim
 				ev_end();
 			}
 			a->st[i] = RS_FAILED;
-			buf_printf(lines, "F%zu %lld %s %s\n", i, (long long)now, e->enh[0] ? e->enh : "5.0.0",
-				   e->text ? e->text : "");
+			buf_printf(lines, "F%zu %lld %s ", i, (long long)now, e->enh[0] ? e->enh : "5.0.0");
+			if (e->code)
+				buf_printf(lines, "%d ", e->code);	/* queue.h: "[<code> ]<text>" */
+			buf_printf(lines, "%s\n", e->text ? e->text : "");
 		}
 		if (a->st[i] == RS_PENDING)
 			(*pending)++;
