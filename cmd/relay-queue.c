@@ -26,6 +26,9 @@
 #include "intake/submit.h"   /* qmail-queue's exit codes, QQ_* */
 
 static char tmppath[PATH_MAX];
+/* tmppath names our own tmp file (created, not yet published): only then
+ * may quit() or the alarm remove it. Set and read in a signal handler. */
+static volatile sig_atomic_t tmp_ours;
 
 #ifdef __SANITIZE_ADDRESS__
 /* The sanitizer build: LeakSanitizer cannot run in a setuid program (it
@@ -36,7 +39,7 @@ const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
 static void quit(int code, const char *why)
 {
-	if (tmppath[0])
+	if (tmp_ours)
 		unlink(tmppath);
 	if (why)
 		fprintf(stderr, "relay-queue: fatal: %s\n", why);
@@ -50,10 +53,19 @@ static void quit_sys(int code, const char *what)
 	quit(code, m);
 }
 
+/* Only async-signal-safe calls here (unlink, write, _exit). An alarm
+ * after the rename exits 53 with the message published: a duplicate if
+ * the caller retries, never a loss. */
 static void on_alarm(int sig)
 {
+	static const char m[] = "relay-queue: fatal: timed out\n";
 	(void)sig;
-	quit(QQ_WRITE, "timed out");
+	if (tmp_ours)
+		unlink(tmppath);
+	if (write(2, m, sizeof m - 1) < 0) {
+		/* nothing more can be said */
+	}
+	_exit(QQ_WRITE);
 }
 
 /* Setting maxsize: absent or 0 means MSG_SIZE_DEFAULT. A file that cannot
@@ -218,6 +230,8 @@ int main(int argc, char **argv)
 		if (queue_path_flat(tmppath, sizeof tmppath, "tmp", id) < 0)
 			quit(QQ_WRITE, "queue path too long");
 		fd = open(tmppath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (fd >= 0)
+			tmp_ours = 1;
 		if (fd < 0 && errno != EEXIST) {
 			{
 				char m[PATH_MAX + 64];
@@ -275,11 +289,14 @@ int main(int argc, char **argv)
 	for (tries = 0;; tries++) {
 		if (queue_path(dst, sizeof dst, "msg", id) < 0)
 			quit(QQ_WRITE, "queue path too long");
-		if (renameat2(AT_FDCWD, tmppath, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+		if (renameat2(AT_FDCWD, tmppath, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+			tmp_ours = 0;
 			break;
+		}
 		if (errno == EINVAL || errno == ENOSYS) {
 			/* file system without RENAME_NOREPLACE: link refuses to replace too */
 			if (link(tmppath, dst) == 0) {
+				tmp_ours = 0;
 				unlink(tmppath);
 				break;
 			}
