@@ -158,49 +158,12 @@ static void smtp(const char *user)
 	die_sys(EXIT_TEMP, "unable to run %s", prog);
 }
 
-/* -bp, mailq: the queue in Postfix's mailq form; the recipients shown
- * are those still to be delivered. */
-#define MAILQ_W (QUEUE_ID_LEN + 1 + 1 + 8 + 1 + 20 + 1)
+/* -bp, mailq: lib/queue/admin.c */
 static int list(void)
 {
-	struct qadmin_list l = QADMIN_LIST_INIT;
-	struct qadmin_msg m = QADMIN_MSG_INIT;
-	char err[PATH_MAX + 64], when[64];
-	long long bytes = 0;
-	size_t i, k, shown = 0;
-	if (qadmin_scan(&l, err, sizeof err) < 0)
+	char err[PATH_MAX + 64];
+	if (qadmin_mailq(stdout, err, sizeof err) < 0)
 		die_sys(EXIT_TEMP, "%s", err);
-	for (i = 0; i < l.n; i++) {
-		const char *why;
-		struct tm tm;
-		int r = qadmin_read(&l.e[i], &m, &why);
-		if (r < 0)
-			die_sys(EXIT_TEMP, "unable to read the info file of %s", l.e[i].id);
-		if (r == 0) {
-			if (why)
-				warn_("unable to read %s: %s", l.e[i].path, why);
-			continue;
-		}
-		if (shown++ == 0)
-			printf("%-*s --Size-- ----Arrival Time---- -Sender/Recipient-------\n",
-			       QUEUE_ID_LEN + 1, "-Queue ID-");
-		if (!localtime_r(&m.env.arrival, &tm) || !strftime(when, sizeof when, "%a %b %e %H:%M:%S", &tm))
-			snprintf(when, sizeof when, "%lld", (long long)m.env.arrival);
-		printf("%-*s%c %8lld %-20.20s %s\n", QUEUE_ID_LEN, l.e[i].id, l.e[i].held ? '!' : ' ',
-		       m.size, when, m.env.sender[0] ? m.env.sender : "MAILER-DAEMON");
-		for (k = 0; k < m.env.nrcpt; k++)
-			if (m.info.state[k] == RS_PENDING)
-				printf("%*s%s\n", MAILQ_W, "", m.env.rcpt[k]);
-		printf("\n");
-		bytes += m.size;
-		qadmin_msg_done(&m);
-	}
-	if (shown)
-		printf("-- %lld Kbytes in %zu Request%s.\n", (bytes + 1023) / 1024, shown, shown == 1 ? "" : "s");
-	else
-		printf("Mail queue is empty\n");
-	qadmin_msg_free(&m);
-	qadmin_list_free(&l);
 	return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
 }
 

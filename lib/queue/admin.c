@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "base/diag.h"
 #include "base/fileio.h"
 
 /* The three places of a message: msg/XX/ID, hold/ID, info/XX/ID. */
@@ -354,4 +356,56 @@ int qadmin_stat(struct qadmin_stat *s, time_t now, char *err, size_t errcap)
 	qadmin_msg_free(&m);
 	qadmin_list_free(&l);
 	return r;
+}
+
+/* ---- mailq (sendmail -bp) */
+
+#define MAILQ_W (QUEUE_ID_LEN + 1 + 1 + 8 + 1 + 20 + 1)
+int qadmin_mailq(FILE *out, char *err, size_t errcap)
+{
+	struct qadmin_list l = QADMIN_LIST_INIT;
+	struct qadmin_msg m = QADMIN_MSG_INIT;
+	char when[64];
+	long long bytes = 0;
+	size_t i, k, shown = 0;
+	if (qadmin_scan(&l, err, errcap) < 0)
+		return -1;
+	for (i = 0; i < l.n; i++) {
+		const char *why;
+		struct tm tm;
+		int r = qadmin_read(&l.e[i], &m, &why);
+		if (r < 0) {
+			int e = errno;
+			snprintf(err, errcap, "unable to read the info file of %s", l.e[i].id);
+			qadmin_msg_free(&m);
+			qadmin_list_free(&l);
+			errno = e;
+			return -1;
+		}
+		if (r == 0) {
+			if (why)
+				warn_("unable to read %s: %s", l.e[i].path, why);
+			continue;
+		}
+		if (shown++ == 0)
+			fprintf(out, "%-*s --Size-- ----Arrival Time---- -Sender/Recipient-------\n",
+			       QUEUE_ID_LEN + 1, "-Queue ID-");
+		if (!localtime_r(&m.env.arrival, &tm) || !strftime(when, sizeof when, "%a %b %e %H:%M:%S", &tm))
+			snprintf(when, sizeof when, "%lld", (long long)m.env.arrival);
+		fprintf(out, "%-*s%c %8lld %-20.20s %s\n", QUEUE_ID_LEN, l.e[i].id, l.e[i].held ? '!' : ' ',
+		       m.size, when, m.env.sender[0] ? m.env.sender : "MAILER-DAEMON");
+		for (k = 0; k < m.env.nrcpt; k++)
+			if (m.info.state[k] == RS_PENDING)
+				fprintf(out, "%*s%s\n", MAILQ_W, "", m.env.rcpt[k]);
+		fputc('\n', out);
+		bytes += m.size;
+		qadmin_msg_done(&m);
+	}
+	if (shown)
+		fprintf(out, "-- %lld Kbytes in %zu Request%s.\n", (bytes + 1023) / 1024, shown, shown == 1 ? "" : "s");
+	else
+		fputs("Mail queue is empty\n", out);
+	qadmin_msg_free(&m);
+	qadmin_list_free(&l);
+	return 0;
 }

@@ -21,6 +21,7 @@
  * After release or requeue, qadmin_wake() makes relay-send look now. */
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "base/buf.h"
@@ -88,5 +89,12 @@ struct qadmin_stat {
  * walked or an info file read. Messages that go or do not parse while
  * it counts are left out. */
 int qadmin_stat(struct qadmin_stat *s, time_t now, char *err, size_t errcap);
+
+/* The queue in Postfix's mailq form (sendmail -bp) on out: id (! when
+ * held), size, arrival, sender, then the recipients still to be
+ * delivered; "-- N Kbytes in M Requests." or "Mail queue is empty". A
+ * file that went away or does not parse is skipped with a warning. 0, or
+ * -1 with why in err (errno set). */
+int qadmin_mailq(FILE *out, char *err, size_t errcap);
 
 #endif
