@@ -9,19 +9,6 @@
 #include "conf/conf.h"
 #include "conf/member.h"
 
-static void put(const char *home, const char *table, const char *text)
-{
-	char path[512];
-	FILE *f;
-	snprintf(path, sizeof path, "%s/etc/%s", home, table);
-	f = fopen(path, "a");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
 int main(void)
 {
 	char dir[] = "/tmp/t_member.XXXXXX", home[256], err[256], path[512];
@@ -30,8 +17,8 @@ int main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(home, sizeof home, "%s/h", dir);
 	CHECK(conf_init_home(home, 0) == 0);
-	put(home, "tls", "relay1.test:587 verify ca=certs/ca.pem\nplain.test:25 none\nmail.example verify\n");
-	put(home, "auth", "Relay1.Test:587 alice s3cret\nplain.test:25 bob pw\nmail.example:25 carol pw\n");
+	check_put_etc(home, "tls", "relay1.test:587 verify ca=certs/ca.pem\nplain.test:25 none\nmail.example verify\n");
+	check_put_etc(home, "auth", "Relay1.Test:587 alice s3cret\nplain.test:25 bob pw\nmail.example:25 carol pw\n");
 	CHECK(conf_compile(home, 0) == 0);
 	CHECK(conf_open(&tls, home, "tls") >= 0);
 	CHECK(conf_open(&auth, home, "auth") >= 0);

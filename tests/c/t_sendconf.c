@@ -11,19 +11,6 @@
 #include "conf/member.h"
 #include "send/sendconf.h"
 
-static void put(const char *home, const char *table, const char *text)
-{
-	char path[512];
-	FILE *f;
-	snprintf(path, sizeof path, "%s/etc/%s", home, table);
-	f = fopen(path, "a");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
 /* Make every lookup of t fail: the hash-table pointers point past the end. */
 static void corrupt(struct conf *t)
 {
@@ -39,8 +26,8 @@ int main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(home, sizeof home, "%s/h", dir);
 	CHECK(conf_init_home(home, 0) == 0);
-	put(home, "retry", "bulk schedule=1m lifetime=2h\n");
-	put(home, "tls", "relay1.test:587 verify\n");
+	check_put_etc(home, "retry", "bulk schedule=1m lifetime=2h\n");
+	check_put_etc(home, "tls", "relay1.test:587 verify\n");
 	CHECK(conf_compile(home, 0) == 0);
 	c->home = home;
 	CHECK(sendconf_reload(c, err, sizeof err) == 0);
