@@ -106,6 +106,8 @@ int classify_suppressible(const struct classify_result *r);
 /* 1 if s is an enhanced status code "C.S.D" (RFC 3463: class 2, 4 or 5,
  * subject and detail of 1-3 digits). */
 int classify_enh_valid(const char *s);
+/* The same, where a part may also be x or * (a rule's pattern). */
+int classify_enh_pattern_valid(const char *s);
 const char *classify_category_name(int category);
 int classify_category_parse(const char *s);   /* -1 unknown */
 const char *classify_kind_name(int kind);
