@@ -1,0 +1,126 @@
+/* The queue program's side of the qmail-queue protocol; see qqread.h. */
+#include "intake/qqread.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "intake/addr.h"
+#include "intake/envelope.h"  /* envelope_class_valid */
+#include "intake/msg.h"       /* msg_date */
+#include "intake/submit.h"    /* QQ_* */
+
+int qq_read_message(int fd, struct buf *m, unsigned long long limit, const char **why)
+{
+	char in[65536];
+	int cr = 0;
+	for (;;) {
+		ssize_t r = read(fd, in, sizeof in), i;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			*why = "unable to read message";
+			return QQ_READMSG;
+		}
+		if (r == 0)
+			break;
+		if (buf_reserve(m, (size_t)r * 2) < 0) {
+			*why = "out of memory";
+			return QQ_NOMEM;
+		}
+		for (i = 0; i < r; i++) {
+			char c = in[i];
+			if (cr && c != '\n') {
+				*why = "message contains a bare CR";
+				return QQ_REFUSED;
+			}
+			if (c == 0) {
+				*why = "message contains a NUL byte";
+				return QQ_REFUSED;
+			}
+			if (c == '\n' && !cr)
+				m->p[m->len++] = '\r';
+			cr = c == '\r';
+			m->p[m->len++] = c;
+		}
+		if (m->len > limit) {
+			*why = "message larger than the size limit";
+			return QQ_REFUSED;
+		}
+	}
+	if (cr) {
+		*why = "message ends with a bare CR";
+		return QQ_REFUSED;
+	}
+	return 0;
+}
+
+#define BAD(code, text) do { *why = (text); return (code); } while (0)
+
+int qq_parse_envelope(const char *e, size_t len, struct buf *recs, const char **why)
+{
+	size_t pos = 0, nrcpt = 0;
+	int have_sender = 0;
+	if (pos < len && e[pos] == 'C') {
+		size_t l = strnlen(e + pos, len - pos);
+		if (pos + l >= len)
+			BAD(QQ_BADENV, "bad class record");
+		if (!envelope_class_valid(e + pos + 1, l - 1))
+			BAD(QQ_BADENV, "bad class name");
+		if (buf_addc(recs, 'C') < 0 || buf_add(recs, e + pos + 1, l - 1) < 0 ||
+		    buf_addc(recs, '\n') < 0)
+			BAD(QQ_NOMEM, "out of memory");
+		pos += l + 1;
+	} else if (buf_adds(recs, "Cdefault\n") < 0)
+		BAD(QQ_NOMEM, "out of memory");
+	for (;;) {
+		size_t l;
+		char type;
+		int st;
+		if (pos >= len)
+			BAD(QQ_BADENV, "envelope ends early");
+		type = e[pos];
+		if (type == 0) {
+			if (pos + 1 != len)
+				BAD(QQ_BADENV, "data after the envelope");
+			break;
+		}
+		l = strnlen(e + pos, len - pos);
+		if (pos + l >= len)
+			BAD(QQ_BADENV, "envelope record not terminated");
+		if (type == 'F') {
+			if (have_sender)
+				BAD(QQ_BADENV, "sender record out of place");
+			have_sender = 1;
+			st = addr_check(e + pos + 1, l - 1, ADDR_ALLOW_EMPTY, why);
+		} else if (type == 'T') {
+			if (!have_sender)
+				BAD(QQ_BADENV, "recipient before sender");
+			st = addr_check(e + pos + 1, l - 1, 0, why);
+			nrcpt++;
+		} else
+			BAD(QQ_BADENV, "unknown envelope record");
+		if (st == ADDR_TOOLONG)
+			return QQ_TOOLONG;
+		if (st != ADDR_OK)
+			return QQ_BADENV;
+		if (buf_addc(recs, type) < 0 || buf_add(recs, e + pos + 1, l - 1) < 0 ||
+		    buf_addc(recs, '\n') < 0)
+			BAD(QQ_NOMEM, "out of memory");
+		pos += l + 1;
+	}
+	if (nrcpt == 0)
+		BAD(QQ_BADENV, "no recipients");
+	return 0;
+}
+
+/* The trace of who queued the message, first, as qmail-queue adds it:
+ * the real uid of the caller, which a setuid relay-queue knows and its
+ * caller cannot forge (a "Received: (... invoked by uid 0)" the caller
+ * wrote stays below it, for what it is). */
+int qq_trace(struct buf *t, unsigned long uid, time_t now)
+{
+	char date[64];
+	msg_date(date, sizeof date, (long long)now);
+	return buf_printf(t, "Received: (relay-queue invoked by uid %lu);\r\n\t%s\r\n", uid, date);
+}
