@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/fileio.h"
+#include "base/netstring.h"
 #include "queue/commit.h"
 #include "queue/queue.h"
 #include "conf/conf.h"
@@ -24,6 +26,11 @@
 
 /* The commit in progress: the alarm handler removes c.tmp while c.ours. */
 static struct queue_commit c;
+/* the largest envelope on fd 1 */
+#define ENV_MAX ((size_t)RCPT_MAX * (ADDR_PATH_MAX + 2) + 1024)
+/* relay-queue -S (the session mode, submit.h): a failure is answered on
+ * fd 1 before the exit */
+static int session_mode;
 
 #ifdef __SANITIZE_ADDRESS__
 /* The sanitizer build: LeakSanitizer cannot run in a setuid program (it
@@ -32,10 +39,22 @@ const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0"; }
 #endif
 
+static void reply(int code, const char *id)
+{
+	char p[64], line[80];
+	int n = id ? snprintf(p, sizeof p, "0 %s", id) : snprintf(p, sizeof p, "%d", code);
+	n = snprintf(line, sizeof line, "%d:%s,", n, p);
+	/* a caller that went away learns nothing more; the message is
+	 * queued or not whatever happens here */
+	(void)!write_all(1, line, (size_t)n);
+}
+
 static void quit(int code, const char *why)
 {
 	if (c.ours)
 		unlink(c.tmp);
+	if (session_mode)
+		reply(code, NULL);
 	if (why)
 		fprintf(stderr, "relay-queue: fatal: %s\n", why);
 	_exit(code);
@@ -90,22 +109,8 @@ static void report_id(const char *id)
 	(void)!write_all(fd, line, strlen(line));
 }
 
-int main(int argc, char **argv)
+static void create(void)
 {
-	struct buf msg = BUF_INIT, env = BUF_INIT, recs = BUF_INIT, trace = BUF_INIT;
-	const char *why = NULL;
-	int code;
-	time_t now = time(NULL);
-	(void)argc;
-	diag_init(argv[0]);
-	signal(SIGPIPE, SIG_IGN);
-	/* a file size limit (ulimit -f) is a write error (EFBIG), which
-	 * removes tmp/ID and exits 53; the signal would kill us and leave it */
-	signal(SIGXFSZ, SIG_IGN);
-	signal(SIGALRM, on_alarm);
-	alarm(QUEUE_MAX_RUN);
-	umask(027);
-
 	if (queue_commit_begin(&c) < 0) {
 		char m[PATH_MAX + 64];
 		if (errno == EEXIST || !c.tmp[0])
@@ -114,23 +119,89 @@ int main(int argc, char **argv)
 		c.tmp[0] = 0;
 		quit_sys(QQ_WRITE, m);
 	}
+}
+
+/* The commit of one message and its envelope, as read. */
+static void commit(const struct buf *msg, const struct buf *env, time_t now)
+{
+	struct buf recs = BUF_INIT, trace = BUF_INIT;
+	const char *why = NULL;
+	int code;
+	if (qq_trace(&trace, (unsigned long)getuid(), now) < 0)
+		quit(QQ_NOMEM, "out of memory");
+	if ((code = qq_parse_envelope(env->p ? env->p : "", env->len, &recs, &why)) != 0)
+		quit(code, why);
+	if (queue_commit_finish(&c, now, &recs, trace.p, trace.len, msg->p, msg->len) < 0)
+		quit_sys(QQ_WRITE, c.what);
+	buf_free(&recs);
+	buf_free(&trace);
+}
+
+/* -S: netstring requests, the message then its envelope, until the end
+ * of fd 0; each answered on fd 1 by a netstring "0 ID" once the message
+ * is durably queued, or "CODE" before an exit on a failure. The same
+ * checks, trace and commit as one message per run. */
+static int session(void)
+{
+	struct buf raw = BUF_INIT, msg = BUF_INIT, env = BUF_INIT;
+	session_mode = 1;
+	for (;;) {
+		unsigned long long limit = max_size();
+		const char *why = NULL;
+		int cr = 0, code, r;
+		time_t now;
+		r = netstring_read(0, &raw, limit > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)limit);
+		if (r == 1)
+			break;
+		if (r < 0 && errno == EFBIG)
+			quit(QQ_REFUSED, "message larger than the size limit");
+		if (r < 0)
+			quit_sys(QQ_READMSG, "unable to read message");
+		now = time(NULL);
+		msg.len = 0;
+		if ((code = qq_msg_add(&msg, raw.p, raw.len, &cr, limit, &why)) != 0 ||
+		    (code = qq_msg_end(cr, &why)) != 0)
+			quit(code, why);
+		if (netstring_read(0, &env, ENV_MAX) != 0)
+			quit(errno == EFBIG ? QQ_BADENV : QQ_READENV, "unable to read envelope");
+		create();
+		commit(&msg, &env, now);
+		reply(0, c.id);
+	}
+	buf_free(&raw);
+	buf_free(&msg);
+	buf_free(&env);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct buf msg = BUF_INIT, env = BUF_INIT;
+	const char *why = NULL;
+	int code;
+	time_t now = time(NULL);
+	diag_init(argv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	/* a file size limit (ulimit -f) is a write error (EFBIG), which
+	 * removes tmp/ID and exits 53; the signal would kill us and leave it */
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	alarm(QUEUE_MAX_RUN);
+	umask(027);
+	if (argc > 1 && strcmp(argv[1], SUBMIT_SESSION_ARG) == 0)
+		return session();
+
+	create();
 	if ((code = qq_read_message(0, &msg, max_size(), &why)) != 0) {
 		if (code == QQ_READMSG)
 			quit_sys(code, why);
 		quit(code, why);
 	}
-	if (qq_trace(&trace, (unsigned long)getuid(), now) < 0)
-		quit(QQ_NOMEM, "out of memory");
-	if (read_fd(1, &env, (size_t)RCPT_MAX * (ADDR_PATH_MAX + 2) + 1024) < 0)
+	if (read_fd(1, &env, ENV_MAX) < 0)
 		quit(errno == EFBIG ? QQ_BADENV : QQ_READENV, "unable to read envelope");
-	if ((code = qq_parse_envelope(env.p ? env.p : "", env.len, &recs, &why)) != 0)
-		quit(code, why);
-	if (queue_commit_finish(&c, now, &recs, trace.p, trace.len, msg.p, msg.len) < 0)
-		quit_sys(QQ_WRITE, c.what);
+	commit(&msg, &env, now);
 	report_id(c.id);
 	buf_free(&msg);
 	buf_free(&env);
-	buf_free(&recs);
-	buf_free(&trace);
 	return 0;
 }

@@ -10,12 +10,51 @@
 #include "intake/msg.h"       /* msg_date */
 #include "intake/submit.h"    /* QQ_* */
 
+int qq_msg_add(struct buf *m, const char *in, size_t n, int *cr,
+               unsigned long long limit, const char **why)
+{
+	size_t i;
+	if (buf_reserve(m, n * 2) < 0) {
+		*why = "out of memory";
+		return QQ_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		char c = in[i];
+		if (*cr && c != '\n') {
+			*why = "message contains a bare CR";
+			return QQ_REFUSED;
+		}
+		if (c == 0) {
+			*why = "message contains a NUL byte";
+			return QQ_REFUSED;
+		}
+		if (c == '\n' && !*cr)
+			m->p[m->len++] = '\r';
+		*cr = c == '\r';
+		m->p[m->len++] = c;
+	}
+	if (m->len > limit) {
+		*why = "message larger than the size limit";
+		return QQ_REFUSED;
+	}
+	return 0;
+}
+
+int qq_msg_end(int cr, const char **why)
+{
+	if (cr) {
+		*why = "message ends with a bare CR";
+		return QQ_REFUSED;
+	}
+	return 0;
+}
+
 int qq_read_message(int fd, struct buf *m, unsigned long long limit, const char **why)
 {
 	char in[65536];
-	int cr = 0;
+	int cr = 0, code;
 	for (;;) {
-		ssize_t r = read(fd, in, sizeof in), i;
+		ssize_t r = read(fd, in, sizeof in);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -24,35 +63,10 @@ int qq_read_message(int fd, struct buf *m, unsigned long long limit, const char 
 		}
 		if (r == 0)
 			break;
-		if (buf_reserve(m, (size_t)r * 2) < 0) {
-			*why = "out of memory";
-			return QQ_NOMEM;
-		}
-		for (i = 0; i < r; i++) {
-			char c = in[i];
-			if (cr && c != '\n') {
-				*why = "message contains a bare CR";
-				return QQ_REFUSED;
-			}
-			if (c == 0) {
-				*why = "message contains a NUL byte";
-				return QQ_REFUSED;
-			}
-			if (c == '\n' && !cr)
-				m->p[m->len++] = '\r';
-			cr = c == '\r';
-			m->p[m->len++] = c;
-		}
-		if (m->len > limit) {
-			*why = "message larger than the size limit";
-			return QQ_REFUSED;
-		}
+		if ((code = qq_msg_add(m, in, (size_t)r, &cr, limit, why)) != 0)
+			return code;
 	}
-	if (cr) {
-		*why = "message ends with a bare CR";
-		return QQ_REFUSED;
-	}
-	return 0;
+	return qq_msg_end(cr, why);
 }
 
 #define BAD(code, text) do { *why = (text); return (code); } while (0)

@@ -14,6 +14,11 @@
 /* Read fd to EOF into m, turning bare LF into CRLF; a bare CR, a NUL or
  * more than limit bytes is QQ_REFUSED; a read error QQ_READMSG. */
 int qq_read_message(int fd, struct buf *m, unsigned long long limit, const char **why);
+/* The same on bytes in hand: add n bytes (cr: 0 before the first call,
+ * kept between calls), then qq_msg_end once at the end. */
+int qq_msg_add(struct buf *m, const char *in, size_t n, int *cr,
+               unsigned long long limit, const char **why);
+int qq_msg_end(int cr, const char **why);
 /* The envelope e (len bytes, as read from fd 1):
  *     [C class NUL] F sender NUL (T rcpt NUL)+ NUL
  * checked (addr_check, envelope_class_valid) and appended to recs as the

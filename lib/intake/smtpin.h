@@ -38,8 +38,16 @@ struct smtpin {
 	struct envelope e;
 	int in_txn;
 	char id[SUBMIT_ID_MAX + 1];  /* the last queue id */
+	/* how messages are committed: one relay-queue -S for the whole
+	 * session (submit.h), or one relay-queue run per message (exec):
+	 * always with $RELAYQUEUE set, or with the setting smtpd_commit exec */
+	int session;
+	struct submit_session ss;
 };
 
+/* 1 when messages go through a session (smtpin.session), 0 for one run
+ * per message. */
+int smtpin_commit_mode(const char *home);
 void smtpin_init(struct smtpin *in, const char *home, const char *host,
                  unsigned long long maxsize);
 void smtpin_reset(struct smtpin *in);
