@@ -16,7 +16,6 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/fileio.h"
-#include "base/netstring.h"
 #include "queue/commit.h"
 #include "queue/queue.h"
 #include "conf/conf.h"
@@ -143,14 +142,18 @@ static void commit(const struct buf *msg, const struct buf *env, time_t now)
  * checks, trace and commit as one message per run. */
 static int session(void)
 {
+	static struct qq_in in;   /* 64 KiB: not on the stack */
 	struct buf raw = BUF_INIT, msg = BUF_INIT, env = BUF_INIT;
+	/* the size limit of the session, read once (relay-smtpd reads its
+	 * own once too) */
+	unsigned long long limit = max_size();
 	session_mode = 1;
+	in.fd = 0;
 	for (;;) {
-		unsigned long long limit = max_size();
 		const char *why = NULL;
 		int cr = 0, code, r;
 		time_t now;
-		r = netstring_read(0, &raw, limit > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)limit);
+		r = qq_netstring(&in, &raw, limit > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)limit);
 		if (r == 1)
 			break;
 		if (r < 0 && errno == EFBIG)
@@ -162,7 +165,7 @@ static int session(void)
 		if ((code = qq_msg_add(&msg, raw.p, raw.len, &cr, limit, &why)) != 0 ||
 		    (code = qq_msg_end(cr, &why)) != 0)
 			quit(code, why);
-		if (netstring_read(0, &env, ENV_MAX) != 0)
+		if (qq_netstring(&in, &env, ENV_MAX) != 0)
 			quit(errno == EFBIG ? QQ_BADENV : QQ_READENV, "unable to read envelope");
 		create();
 		commit(&msg, &env, now);

@@ -69,6 +69,79 @@ int qq_read_message(int fd, struct buf *m, unsigned long long limit, const char 
 	return qq_msg_end(cr, why);
 }
 
+/* the next byte, refilling the buffer: 1, 0 at the end, -1 */
+static int in_byte(struct qq_in *in, char *c)
+{
+	if (in->pos == in->len) {
+		ssize_t r;
+		do
+			r = read(in->fd, in->b, sizeof in->b);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return (int)r;
+		in->pos = 0;
+		in->len = (size_t)r;
+	}
+	*c = in->b[in->pos++];
+	return 1;
+}
+
+int qq_netstring(struct qq_in *in, struct buf *out, size_t max)
+{
+	unsigned long long n = 0;
+	int digits = 0, r, big;
+	char c;
+	out->len = 0;
+	for (;;) {
+		if ((r = in_byte(in, &c)) < 0)
+			return -1;
+		if (r == 0) {
+			if (digits == 0)
+				return 1;
+			errno = EPROTO;
+			return -1;
+		}
+		if (c == ':' && digits > 0)
+			break;
+		if (c < '0' || c > '9' || ++digits > 15 || (digits > 1 && n == 0)) {
+			errno = EPROTO;
+			return -1;
+		}
+		n = n * 10 + (unsigned)(c - '0');
+	}
+	big = n > max;
+	if (!big && buf_reserve(out, (size_t)n) < 0)
+		return -1;
+	while (n > 0) {
+		size_t k;
+		if (in->pos == in->len) {
+			if ((r = in_byte(in, &c)) <= 0) {
+				if (r == 0)
+					errno = EPROTO;
+				return -1;
+			}
+			in->pos--;
+		}
+		k = in->len - in->pos < n ? in->len - in->pos : (size_t)n;
+		if (!big)
+			memcpy(out->p + out->len, in->b + in->pos, k), out->len += k;
+		in->pos += k;
+		n -= k;
+	}
+	if ((r = in_byte(in, &c)) <= 0 || c != ',') {
+		if (r >= 0)
+			errno = EPROTO;
+		return -1;
+	}
+	if (big) {
+		out->len = 0;
+		errno = EFBIG;
+		return -1;
+	}
+	out->p[out->len] = 0;
+	return 0;
+}
+
 #define BAD(code, text) do { *why = (text); return (code); } while (0)
 
 int qq_parse_envelope(const char *e, size_t len, struct buf *recs, const char **why)

@@ -26,6 +26,18 @@ int qq_msg_end(int cr, const char **why);
  * "T<rcpt>\n"... QQ_BADENV for a bad envelope, QQ_TOOLONG for an address
  * too long, QQ_NOMEM. Records are added here, one branch each. */
 int qq_parse_envelope(const char *e, size_t len, struct buf *recs, const char **why);
+/* Buffered netstrings on a pipe that only we read (relay-queue -S): one
+ * read() for many small records, where base/netstring reads the length
+ * byte by byte so as never to read past its record. */
+struct qq_in {
+	int fd;
+	size_t pos, len;
+	char b[65536];
+};
+/* Like netstring_read: 0; 1 at a clean end before the first byte; -1
+ * with errno EPROTO (framing, EOF inside), EFBIG (longer than max: the
+ * payload is skipped, the stream stays in step) or read()'s. */
+int qq_netstring(struct qq_in *in, struct buf *out, size_t max);
 /* "Received: (relay-queue invoked by uid UID);\r\n\t<date>\r\n" into t. */
 int qq_trace(struct buf *t, unsigned long uid, time_t now);
 #endif

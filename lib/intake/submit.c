@@ -325,6 +325,7 @@ void submit_session_init(struct submit_session *ss)
 {
 	ss->pid = 0;
 	ss->to = ss->from = -1;
+	ss->prog[0] = 0;
 }
 
 /* Wait for the session's program; its end goes into s. */
@@ -360,8 +361,6 @@ static int session_start(struct submit_session *ss, struct submit *s)
 {
 	int in[2], out[2];
 	char **envp;
-	if (submit_program(s->prog, sizeof s->prog) < 0)
-		return fail(s, "find");
 	if (pipe_high(in) < 0)
 		return fail(s, "make a pipe for");
 	if (pipe_high(out) < 0) {
@@ -433,8 +432,9 @@ int submit_session(struct submit_session *ss, struct submit *s, const void *msg,
 	memset(s, 0, sizeof *s);
 	s->msg_fd = s->env_fd = s->id_fd = -1;
 	s->code = -1;
-	if (submit_program(s->prog, sizeof s->prog) < 0)
+	if (!ss->prog[0] && submit_program(ss->prog, sizeof ss->prog) < 0)
 		return fail(s, "find");
+	memcpy(s->prog, ss->prog, sizeof s->prog);
 	if (ss->pid <= 0 && session_start(ss, s) != 0)
 		return EXIT_TEMP;
 	if (session_send(ss->to, msg, len, env, envlen) < 0)

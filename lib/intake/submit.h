@@ -118,6 +118,7 @@ void submit_describe(const struct submit *s, char *out, size_t cap);
 struct submit_session {
 	pid_t pid;              /* 0: none running */
 	int to, from;           /* its fd 0 and fd 1 */
+	char prog[PATH_MAX];    /* the program, found once: "" before */
 };
 /* 1 when sessions may be used: $RELAYQUEUE is unset or empty. */
 int submit_session_possible(void);
