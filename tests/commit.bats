@@ -122,3 +122,34 @@ run 0" ]
 	[ "$(queue_count)" = 2 ]
 	[ -z "$(ls "$RELAY_HOME/queue/tmp")" ]
 }
+
+@test "a relay-queue -S that died between two messages is replaced: the next message is queued, not refused" {
+	coproc SMTPD { exec relay-smtpd 2>"$BATS_TEST_TMPDIR/log"; }
+	reply() { # reply PATTERN: read replies until one matches
+		local l
+		while IFS= read -r -t 60 l <&"${SMTPD[0]}"; do
+			l=${l%$'\r'}
+			echo "$l" >> "$BATS_TEST_TMPDIR/replies"
+			[[ $l =~ $1 ]] && return 0
+		done
+		return 1
+	}
+	msg() { crlf 'MAIL FROM:<a@example.org>' 'RCPT TO:<b@example.net>' DATA "Subject: $1" '' x . >&"${SMTPD[1]}"; }
+	reply '^220 '
+	crlf 'EHLO x' >&"${SMTPD[1]}"
+	reply '^250 '
+	msg 1
+	reply '^250 2\.0\.0 ok: queued'
+	q=$(pgrep -P "$SMTPD_PID")
+	[ -n "$q" ]
+	grep -q -- '-S' "/proc/$q/cmdline"
+	kill -9 "$q"
+	# dead (a zombie until relay-smtpd reaps it): its pipe is closed
+	wait_for sh -c "! [ -e /proc/$q/stat ] || [ \"\$(cut -d' ' -f3 /proc/$q/stat)\" = Z ]"
+	msg 2
+	reply '^[245][0-9][0-9] [0-9]\.[0-9]\.[0-9] (ok: queued|temporary)'
+	crlf QUIT >&"${SMTPD[1]}"
+	wait "$SMTPD_PID" || true
+	grep -q 'queued as' <<< "$(tail -1 "$BATS_TEST_TMPDIR/replies")"
+	[ "$(queue_count)" = 2 ]
+}

@@ -392,8 +392,10 @@ static int session_start(struct submit_session *ss, struct submit *s)
 	return 0;
 }
 
-/* Both netstrings in one writev (a short write is continued). */
-static int session_send(int fd, const void *msg, size_t len, const void *env, size_t envlen)
+/* Both netstrings in one writev (a short write is continued). -1 with
+ * *none set when not one byte went out. */
+static int session_send(int fd, const void *msg, size_t len, const void *env, size_t envlen,
+                        int *none)
 {
 	char h1[32], h2[32];
 	struct iovec v[6];
@@ -411,6 +413,7 @@ static int session_send(int fd, const void *msg, size_t len, const void *env, si
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			*none = done == 0;
 			return -1;
 		}
 		done += (size_t)w;
@@ -428,17 +431,27 @@ int submit_session(struct submit_session *ss, struct submit *s, const void *msg,
                    const void *env, size_t envlen)
 {
 	struct buf rep = BUF_INIT;
-	int r;
+	int r, none = 0, tries;
 	memset(s, 0, sizeof *s);
 	s->msg_fd = s->env_fd = s->id_fd = -1;
 	s->code = -1;
 	if (!ss->prog[0] && submit_program(ss->prog, sizeof ss->prog) < 0)
 		return fail(s, "find");
 	memcpy(s->prog, ss->prog, sizeof s->prog);
-	if (ss->pid <= 0 && session_start(ss, s) != 0)
-		return EXIT_TEMP;
-	if (session_send(ss->to, msg, len, env, envlen) < 0)
+	for (tries = 0;; tries++) {
+		if (ss->pid <= 0 && session_start(ss, s) != 0)
+			return EXIT_TEMP;
+		if (session_send(ss->to, msg, len, env, envlen, &none) == 0)
+			break;
 		s->werr = errno ? errno : EIO;
+		/* EPIPE before one byte went out: the program had ended
+		 * between two messages (killed, its time limit) and cannot
+		 * have read this one, so a new session may take it, once */
+		if (!(s->werr == EPIPE && none && tries == 0))
+			break;
+		session_reap(ss, NULL);
+		s->werr = 0;
+	}
 	r = netstring_read(ss->from, &rep, 64);
 	if (r == 0 && rep.len > 2 && rep.p[0] == '0' && rep.p[1] == ' ' &&
 	    rep.len - 2 <= SUBMIT_ID_MAX) {
