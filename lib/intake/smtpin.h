@@ -5,8 +5,9 @@
  * checked as relay-inject checks them (intake/envelope.c); the message
  * is completed by intake/complete.c (Received first, Date and
  * Message-ID when missing) and handed to the queue program by
- * intake/submit.c, which returns only once the message is on disk and
- * synced, so the reply to the final dot comes after that.
+ * intake/submit.c (one relay-queue -S for the session, or one run per
+ * message: smtpin.session), which returns only once the message is on
+ * disk and synced, so the reply to the final dot comes after that.
  *
  * Each call returns an SMTP reply code and the rest of the reply in r:
  * 250/251 ok; 451 temporary (a queue failure, out of memory); 550..555
