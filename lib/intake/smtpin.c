@@ -7,9 +7,24 @@
 #include <time.h>
 
 #include "base/diag.h"
+#include "conf/settings.h"
 #include "intake/addr.h"
 #include "intake/complete.h"
 #include "intake/msg.h"
+
+int smtpin_commit_mode(const char *home)
+{
+	struct buf v = BUF_INIT;
+	int r, session;
+	if (!submit_session_possible())
+		return 0;   /* a filter: it speaks qmail-queue, one message a run */
+	r = conf_setting_value(home, "smtpd_commit", &v);
+	/* unset or "session": the session; "exec", or a settings file that
+	 * cannot be read: one run per message, the mode that needs nothing new */
+	session = r == 0 || (r > 0 && strcmp(v.p, "session") == 0);
+	buf_free(&v);
+	return session;
+}
 
 void smtpin_init(struct smtpin *in, const char *home, const char *host,
                  unsigned long long maxsize)
@@ -19,6 +34,8 @@ void smtpin_init(struct smtpin *in, const char *home, const char *host,
 	in->host = host;
 	in->maxsize = maxsize;
 	envelope_init(&in->e, host);
+	submit_session_init(&in->ss);
+	in->session = smtpin_commit_mode(home);
 }
 
 void smtpin_reset(struct smtpin *in)
@@ -30,6 +47,7 @@ void smtpin_reset(struct smtpin *in)
 
 void smtpin_free(struct smtpin *in)
 {
+	submit_session_end(&in->ss);
 	envelope_free(&in->e);
 }
 
@@ -191,7 +209,8 @@ int smtpin_data(struct smtpin *in, const struct smtpin_trace *t, const char *msg
 		snprintf(r, cap, "4.3.0 out of memory");
 		goto out;
 	}
-	st = submit(&s, out.p, out.len, env.p, env.len, 1);
+	st = in->session ? submit_session(&in->ss, &s, out.p, out.len, env.p, env.len)
+	                 : submit(&s, out.p, out.len, env.p, env.len, 1);
 	if (st == 0) {
 		snprintf(in->id, sizeof in->id, "%s", s.id);
 		code = 250;

@@ -5,8 +5,9 @@
  * checked as relay-inject checks them (intake/envelope.c); the message
  * is completed by intake/complete.c (Received first, Date and
  * Message-ID when missing) and handed to the queue program by
- * intake/submit.c, which returns only once the message is on disk and
- * synced, so the reply to the final dot comes after that.
+ * intake/submit.c (one relay-queue -S for the session, or one run per
+ * message: smtpin.session), which returns only once the message is on
+ * disk and synced, so the reply to the final dot comes after that.
  *
  * Each call returns an SMTP reply code and the rest of the reply in r:
  * 250/251 ok; 451 temporary (a queue failure, out of memory); 550..555
@@ -38,8 +39,16 @@ struct smtpin {
 	struct envelope e;
 	int in_txn;
 	char id[SUBMIT_ID_MAX + 1];  /* the last queue id */
+	/* how messages are committed: one relay-queue -S for the whole
+	 * session (submit.h), or one relay-queue run per message (exec):
+	 * always with $RELAYQUEUE set, or with the setting smtpd_commit exec */
+	int session;
+	struct submit_session ss;
 };
 
+/* 1 when messages go through a session (smtpin.session), 0 for one run
+ * per message. */
+int smtpin_commit_mode(const char *home);
 void smtpin_init(struct smtpin *in, const char *home, const char *host,
                  unsigned long long maxsize);
 void smtpin_reset(struct smtpin *in);

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/diag.h"
 #include "base/fileio.h"
+#include "base/netstring.h"
 #include "base/prog.h"
 
 #ifndef RELAY_BINDIR
@@ -153,13 +155,15 @@ static char **child_env(int idfd, char *idvar, size_t cap)
 	return e;
 }
 
-static void child(const struct submit *s, int msg_r, int env_r, int id_w, char **envp)
+static void child(const struct submit *s, const char *arg, int msg_r, int env_r, int id_w,
+                  char **envp)
 {
-	char *argv[2];
+	char *argv[3];
 	static const char what[] = ": warning: unable to run ";
 	const char *e;
 	argv[0] = (char *)s->prog;
-	argv[1] = NULL;
+	argv[1] = (char *)arg;
+	argv[2] = NULL;
 	if (dup2(msg_r, 0) < 0 || dup2(env_r, 1) < 0)
 		_exit(QQ_EXEC);
 	if (id_w >= 0 && fcntl(id_w, F_SETFD, 0) < 0)
@@ -207,7 +211,7 @@ int submit_start(struct submit *s, int want_id)
 	}
 	s->pid = fork();
 	if (s->pid == 0)
-		child(s, m[0], e[0], id[1], envp);
+		child(s, NULL, m[0], e[0], id[1], envp);
 	free(envp);
 	close(m[0]);
 	close(e[0]);
@@ -307,4 +311,161 @@ void submit_describe(const struct submit *s, char *out, size_t cap)
 	else
 		snprintf(out, cap, "queue program %s: %s (exit %d)", s->prog,
 		         submit_exit_text(s->code), s->code);
+}
+
+/* ---- sessions (submit.h) ---- */
+
+int submit_session_possible(void)
+{
+	const char *q = getenv("RELAYQUEUE");
+	return !q || !*q;
+}
+
+void submit_session_init(struct submit_session *ss)
+{
+	ss->pid = 0;
+	ss->to = ss->from = -1;
+	ss->prog[0] = 0;
+}
+
+/* Wait for the session's program; its end goes into s. */
+static void session_reap(struct submit_session *ss, struct submit *s)
+{
+	int st;
+	closefd(&ss->to);
+	closefd(&ss->from);
+	if (ss->pid > 0) {
+		while (waitpid(ss->pid, &st, 0) < 0)
+			if (errno != EINTR) {
+				if (s) {
+					s->err = errno;
+					s->failed = "wait for";
+				}
+				ss->pid = 0;
+				return;
+			}
+		if (s && WIFSIGNALED(st))
+			s->sig = WTERMSIG(st);
+		else if (s)
+			s->code = WEXITSTATUS(st);
+	}
+	ss->pid = 0;
+}
+
+void submit_session_end(struct submit_session *ss)
+{
+	session_reap(ss, NULL);
+}
+
+static int session_start(struct submit_session *ss, struct submit *s)
+{
+	int in[2], out[2];
+	char **envp;
+	if (pipe_high(in) < 0)
+		return fail(s, "make a pipe for");
+	if (pipe_high(out) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return fail(s, "make a pipe for");
+	}
+	if (!(envp = child_env(-1, NULL, 0))) {
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return fail(s, "start");
+	}
+	ss->pid = fork();
+	if (ss->pid == 0)
+		child(s, SUBMIT_SESSION_ARG, in[0], out[1], -1, envp);
+	free(envp);
+	close(in[0]);
+	close(out[1]);
+	if (ss->pid < 0) {
+		ss->pid = 0;
+		close(in[1]);
+		close(out[0]);
+		return fail(s, "fork");
+	}
+	ss->to = in[1];
+	ss->from = out[0];
+	return 0;
+}
+
+/* Both netstrings in one writev (a short write is continued). -1 with
+ * *none set when not one byte went out. */
+static int session_send(int fd, const void *msg, size_t len, const void *env, size_t envlen,
+                        int *none)
+{
+	char h1[32], h2[32];
+	struct iovec v[6];
+	int n1 = snprintf(h1, sizeof h1, "%zu:", len), n2 = snprintf(h2, sizeof h2, "%zu:", envlen);
+	size_t total = (size_t)n1 + len + 1 + (size_t)n2 + envlen + 1, done = 0;
+	int i;
+	v[0] = (struct iovec){ h1, (size_t)n1 };
+	v[1] = (struct iovec){ (void *)msg, len };
+	v[2] = (struct iovec){ ",", 1 };
+	v[3] = (struct iovec){ h2, (size_t)n2 };
+	v[4] = (struct iovec){ (void *)env, envlen };
+	v[5] = (struct iovec){ ",", 1 };
+	while (done < total) {
+		ssize_t w = writev(fd, v, 6);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			*none = done == 0;
+			return -1;
+		}
+		done += (size_t)w;
+		for (i = 0; i < 6 && w > 0; i++) {
+			size_t take = (size_t)w < v[i].iov_len ? (size_t)w : v[i].iov_len;
+			v[i].iov_base = (char *)v[i].iov_base + take;
+			v[i].iov_len -= take;
+			w -= (ssize_t)take;
+		}
+	}
+	return 0;
+}
+
+int submit_session(struct submit_session *ss, struct submit *s, const void *msg, size_t len,
+                   const void *env, size_t envlen)
+{
+	struct buf rep = BUF_INIT;
+	int r, none = 0, tries;
+	memset(s, 0, sizeof *s);
+	s->msg_fd = s->env_fd = s->id_fd = -1;
+	s->code = -1;
+	if (!ss->prog[0] && submit_program(ss->prog, sizeof ss->prog) < 0)
+		return fail(s, "find");
+	memcpy(s->prog, ss->prog, sizeof s->prog);
+	for (tries = 0;; tries++) {
+		if (ss->pid <= 0 && session_start(ss, s) != 0)
+			return EXIT_TEMP;
+		if (session_send(ss->to, msg, len, env, envlen, &none) == 0)
+			break;
+		s->werr = errno ? errno : EIO;
+		/* EPIPE before one byte went out: the program had ended
+		 * between two messages (killed, its time limit) and cannot
+		 * have read this one, so a new session may take it, once */
+		if (!(s->werr == EPIPE && none && tries == 0))
+			break;
+		session_reap(ss, NULL);
+		s->werr = 0;
+	}
+	r = netstring_read(ss->from, &rep, 64);
+	if (r == 0 && rep.len > 2 && rep.p[0] == '0' && rep.p[1] == ' ' &&
+	    rep.len - 2 <= SUBMIT_ID_MAX) {
+		memcpy(s->id, rep.p + 2, rep.len - 1);
+		s->code = 0;
+		s->werr = 0;   /* it took the whole message: it said so */
+		buf_free(&rep);
+		return 0;
+	}
+	/* a refusal, or no answer: the program exits (or has); its exit
+	 * code, or the signal that killed it, is the outcome */
+	buf_free(&rep);
+	session_reap(ss, s);
+	if (s->code == 0 && !s->err && !s->sig)
+		s->code = QQ_BUG;   /* ended without answering: temporary */
+	return outcome(s);
 }

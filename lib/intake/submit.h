@@ -104,4 +104,33 @@ int submit(struct submit *s, const void *msg, size_t len, const void *env,
  * queue write error or disk full (exit 53)". */
 void submit_describe(const struct submit *s, char *out, size_t cap);
 
+
+/* A session: many messages through one queue program, run as
+ * "relay-queue -S" (one exec per SMTP session instead of one per
+ * message). Requests on its fd 0 are two netstrings, the message then
+ * the envelope above; each is answered on its fd 1 by a netstring, "0 ID"
+ * once the message is on disk and synced (the same checks, trace and
+ * commit as one message per run), or "CODE" (the exit-code table) just
+ * before it exits. Only relay's own relay-queue speaks it: with
+ * $RELAYQUEUE set (a filter, a test's stand-in) there is no session and
+ * every message is a submit() of its own. */
+#define SUBMIT_SESSION_ARG "-S"
+struct submit_session {
+	pid_t pid;              /* 0: none running */
+	int to, from;           /* its fd 0 and fd 1 */
+	char prog[PATH_MAX];    /* the program, found once: "" before */
+};
+/* 1 when sessions may be used: $RELAYQUEUE is unset or empty. */
+int submit_session_possible(void);
+void submit_session_init(struct submit_session *ss);
+/* One message through the session, started on first use and again after
+ * a failure ended it. Fills s as submit() does (for submit_describe) and
+ * returns the same: 0 queued, EXIT_TEMP or EXIT_PERM. A queue program
+ * that ends without answering is a temporary failure (the message may
+ * be queued: a duplicate, never a loss, as with a signal in submit). */
+int submit_session(struct submit_session *ss, struct submit *s, const void *msg, size_t len,
+                   const void *env, size_t envlen);
+/* End the session: close its input, wait for it. */
+void submit_session_end(struct submit_session *ss);
+
 #endif
