@@ -19,6 +19,7 @@
 #include "base/diag.h"
 #include "base/fileio.h"
 #include "queue/queue.h"
+#include "queue/dsnrec.h"   /* dsn: the E R N O records */
 #include "conf/conf.h"
 #include "base/timers.h"
 #include "intake/envelope.h"  /* envelope_class_valid */
@@ -120,6 +121,7 @@ static void read_envelope(struct buf *h, time_t now, size_t msglen)
 	struct buf e = BUF_INIT;
 	size_t pos = 0, nrcpt = 0;
 	int have_sender = 0;
+	struct dsnrec_seq ds = DSNREC_SEQ_INIT; /* dsn */
 	const char *why;
 	const size_t cap = (size_t)RCPT_MAX * (ADDR_PATH_MAX + 2) + 1024;
 	if (read_fd(1, &e, cap) < 0)
@@ -144,6 +146,17 @@ static void read_envelope(struct buf *h, time_t now, size_t msglen)
 		if (pos >= e.len)
 			quit(QQ_BADENV, "envelope ends early");
 		type = e.p[pos];
+		/* dsn: E R N O items are checked and copied by queue/dsnrec.c */
+		{
+			size_t used = 0;
+			int d = dsnrec_item(&ds, e.p + pos, e.len - pos, h, &used, &why);
+			if (d < 0)
+				quit(d == -2 ? QQ_NOMEM : QQ_BADENV, why);
+			if (d > 0) {
+				pos += used;
+				continue;
+			}
+		}
 		if (type == 0) {
 			if (pos + 1 != e.len)
 				quit(QQ_BADENV, "data after the envelope");
