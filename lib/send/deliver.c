@@ -318,6 +318,7 @@ static void job_fill(struct deliver *d, const struct task *t, const struct conf_
 	for (i = 0; i < t->n; i++)
 		j->rcpt[i] = t->a->e.rcpt[t->idx[i]];
 	j->n = t->n;
+	job_dsn_fill(j, t->a->env.p, &t->a->e, t->idx);   /* dsn: RFC 3461 parameters */
 }
 
 void deliver_dispatch(struct deliver *d)
