@@ -2,12 +2,13 @@
 # not tested: a RELAYQUEUE filter that passes fd 1 on (RELAYQUEUE_DSN=1 is only seen reaching the filter), ORCPT with non-rfc822 address types at the far end, BDAT.
 load helper
 load smtpd_helper
+load smtp_helper
 
 setup() {
 	relay_home
 	Q="$BATS_TEST_TMPDIR/q"
 }
-teardown() { smtpd_stop; }
+teardown() { smtpd_stop; stop_servers; }
 
 # env_of FILE: the envelope lines of a queue file
 env_of() { sed '/^$/q' "$1"; }
@@ -69,7 +70,7 @@ qenv() {
 }
 
 @test "relay-queue: good DSN items are written as lines; old envelopes unchanged" {
-	qenv 'Fa@example.org\0Eab+2Bc\0Rhdrs\0Nfailure,delay\0Ortc822;b+40x\0Tb@example.net\0Tc@example.net\0\0'
+	qenv 'Fa@example.org\0Eab+2Bc\0Rhdrs\0Ndelay,failure\0Ortc822;b+40x\0Tb@example.net\0Tc@example.net\0\0'
 	assert_success
 	run env_of "$(queue_last)"
 	assert_line --index 4 'Eab+2Bc'
@@ -156,4 +157,50 @@ PY
 	run env_of "$(queue_last)"
 	refute_line --partial 'b@example.net'
 	assert_line 'Tc@example.net'
+}
+
+# the next hop: tests/smtp-test-server, with or without DSN
+upstream() {
+	start_server "$@"
+	echo "main failover 127.0.0.1:$PORT" >> "$RELAY_HOME/etc/pools"
+	echo "default main" >> "$RELAY_HOME/etc/routes"
+	relay-config -d "$RELAY_HOME" >/dev/null
+}
+
+@test "relay-send: to a next hop that offers DSN, MAIL carries RET= ENVID=, RCPT NOTIFY= ORCPT= as queued" {
+	upstream --dsn
+	relay_client 127.0.0.0/8
+	smtpd_start
+	run smtp_dsn "b@example.net NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b+2Bx@example.net" "c@example.net"
+	assert_line 'data 250'
+	run relay-send -1 -w 1
+	assert_success
+	run grep -E 'MAIL|RCPT' "$SRV/log"
+	assert_line --regexp 'MAIL FROM:<a@example.org>.* RET=HDRS ENVID=QQ\+2B314$'
+	assert_line --regexp 'RCPT TO:<b@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b\+2Bx@example.net$'
+	assert_line --regexp 'RCPT TO:<c@example.net>$'
+	[ "$(queue_count)" -eq 0 ]
+}
+
+@test "relay-send: to a next hop that does not offer DSN, no DSN parameter is sent" {
+	upstream
+	printf 'Subject: x\n\nbody\n' | relay-inject -N failure -R full -V env1 -f a@example.org b@example.net
+	run relay-send -1 -w 1
+	assert_success
+	run grep -E 'MAIL|RCPT' "$SRV/log"
+	assert_line --regexp 'MAIL FROM:<a@example.org>'
+	assert_line --regexp 'RCPT TO:<b@example.net>$'
+	refute_output --regexp 'RET=|ENVID=|NOTIFY=|ORCPT='
+	[ "$(queue_count)" -eq 0 ]
+}
+
+@test "relay-send: relay-inject's -N -R -V reach a DSN next hop" {
+	upstream --dsn
+	printf 'Subject: x\n\nbody\n' | relay-inject -N delay,failure -R full -V 'e 1' -f a@example.org b@example.net c@example.org
+	run relay-send -1 -w 1
+	assert_success
+	run grep -E 'MAIL|RCPT' "$SRV/log"
+	assert_line --regexp 'MAIL FROM:<a@example.org>.* RET=FULL ENVID=e\+201$'
+	assert_line --regexp 'RCPT TO:<b@example.net> NOTIFY=FAILURE,DELAY$'
+	assert_line --regexp 'RCPT TO:<c@example.org> NOTIFY=FAILURE,DELAY$'
 }

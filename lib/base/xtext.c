@@ -139,16 +139,20 @@ int dsn_notify_norm(const char *v, size_t n, char out[DSN_NOTIFY_MAX + 1], const
 		if (seen & (1u << w))
 			return no(why, "NOTIFY names a keyword twice");
 		seen |= 1u << w;
-		if (o)
-			out[o++] = ',';
-		memcpy(out + o, word[w], strlen(word[w]));
-		o += strlen(word[w]);
 		if (k == n)
 			break;
 		i = k + 1;
 		if (i == n)
 			return no(why, "NOTIFY ends with a comma");
 	}
+	/* stored in one order: SUCCESS,FAILURE,DELAY */
+	for (i = 0; i < 3; i++)
+		if (seen & (1u << i)) {
+			if (o)
+				out[o++] = ',';
+			memcpy(out + o, word[i], strlen(word[i]));
+			o += strlen(word[i]);
+		}
 	out[o] = 0;
 	return 1;
 }
