@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: the success ("relayed") report from a live relay-send (relay-send does not ask relay-bounce for it yet: see doc/bounce.md), ORCPT address types other than rfc822 beyond their text.
+# not tested: ORCPT address types other than rfc822 beyond their text; a report of more than DSN_RECORDS_MAX wanted records (tests/bounce-split.bats covers the split).
 load helper
 
 PY=/usr/bin/python3

@@ -204,3 +204,66 @@ upstream() {
 	assert_line --regexp 'RCPT TO:<b@example.net> NOTIFY=FAILURE,DELAY$'
 	assert_line --regexp 'RCPT TO:<c@example.org> NOTIFY=FAILURE,DELAY$'
 }
+
+# the DSN the test relay received (MAIL FROM:<>), parsed
+received_dsn() {
+	dsn=$(grep -l 'MAIL FROM:<>' "$SRV"/rec/*.env | head -1)
+	[ -n "$dsn" ] || { echo "no DSN received"; return 1; }
+	run "$TESTS/dsn-parse" "${dsn%.env}.eml"
+	echo "$output"
+	assert_line 'defects=0'
+}
+
+@test "end to end: NOTIFY=SUCCESS to a next hop without DSN gives the sender a relayed DSN (RFC 3461 6.2.2); with DSN none" {
+	upstream
+	relay_client 127.0.0.0/8
+	smtpd_start
+	run smtp_dsn "b@example.net NOTIFY=SUCCESS ORCPT=rfc822;B@example.net" "c@example.net"
+	assert_line 'data 250'
+	run relay-send -1 -w 1
+	assert_success
+	run relay-send -1 -w 1
+	[ "$(queue_count)" -eq 0 ]
+	received_dsn
+	assert_line 'h:To=<a@example.org>'
+	assert_line 'h:Subject=Relayed Mail (no delivery report will follow)'
+	assert_line 'ds0:Original-Envelope-Id=QQ+314'
+	assert_line 'ds1:Original-Recipient=rfc822; B@example.net'
+	assert_line 'ds1:Final-Recipient=rfc822; b@example.net'
+	assert_line 'ds1:Action=relayed'
+	assert_line 'ds1:Status=2.0.0'
+	refute_line --regexp '^ds2:'
+	assert_line 'part3=text/rfc822-headers'
+	[ "$(ls "$SRV"/rec/*.eml | wc -l)" -eq 2 ]
+	# the same to a next hop that offers DSN: it reports, relay does not
+	stop_servers
+	rm -f "$RELAY_HOME/etc/pools" "$RELAY_HOME/etc/routes"
+	upstream --dsn
+	run smtp_dsn "b@example.net NOTIFY=SUCCESS"
+	run relay-send -1 -w 1
+	assert_success
+	run relay-send -1 -w 1
+	[ "$(queue_count)" -eq 0 ]
+	[ "$(ls "$SRV"/rec/*.eml | wc -l)" -eq 1 ]
+	! grep -q 'MAIL FROM:<>' "$SRV"/rec/*.env
+}
+
+@test "end to end: a 5.1.1 for NOTIFY=NEVER gives no DSN; for NOTIFY=FAILURE with ORCPT a DSN with Original-Recipient" {
+	upstream --rcpt-reply 'b@example.net=550 5.1.1 no such user' --rcpt-reply 'c@example.net=550 5.1.1 no such user'
+	relay_client 127.0.0.0/8
+	smtpd_start
+	run smtp_dsn "b@example.net NOTIFY=NEVER" "c@example.net NOTIFY=FAILURE ORCPT=rfc822;old+2Bc@example.net" "d@example.net"
+	assert_line 'data 250'
+	run relay-send -1 -w 1
+	assert_success
+	assert_line --partial 'event=bounced'
+	run relay-send -1 -w 1
+	[ "$(queue_count)" -eq 0 ]
+	received_dsn
+	assert_line 'h:Subject=Undelivered Mail Returned to Sender'
+	assert_line 'ds1:Original-Recipient=rfc822; old+c@example.net'
+	assert_line 'ds1:Final-Recipient=rfc822; c@example.net'
+	refute_line --regexp '^ds2:'
+	# RET=HDRS (smtp_dsn's MAIL): the headers only
+	assert_line 'part3=text/rfc822-headers'
+}
