@@ -111,11 +111,11 @@ static int h_rcpt(void *arg, const struct smtpd_session *s, const struct smtpd_c
 	if (code >= 300)
 		return code;
 	/* dsn: NOTIFY and ORCPT of this recipient (intake/envelope.h) */
-	if (envelope_dsn_rcpt(&w->in.e, n, c->prm.notify, c->prm.orcpt, r + 6, cap - 6)) {
-		memcpy(r, "5.5.4 ", 6);
+	if ((sr = envelope_dsn_rcpt(&w->in.e, n, c->prm.notify, c->prm.orcpt, r + 6, cap - 6))) {
+		memcpy(r, sr == EXIT_TEMP ? "4.3.0 " : "5.5.4 ", 6);
 		free(w->in.e.rcpt[n]);
 		w->in.e.nrcpt = n;
-		return 501;
+		return sr == EXIT_TEMP ? 451 : 501;
 	}
 	/* the suppression list, as relay-inject checks it */
 	sr = suppress_lookup(w->home, w->in.e.rcpt[n], &se);

@@ -158,3 +158,12 @@ queued() { find "$FAKEQ_DIR" -name message 2>/dev/null | wc -l; }
 	assert_output --partial 'ENVID is not xtext'
 	[ "$(queued)" -eq 0 ]
 }
+
+@test "a relayed report for a message from <> goes nowhere (never to the postmaster)" {
+	printf 'RQ1\nA1700000000\nCdefault\nF\nNSUCCESS\nTbob@example.net\n\nSubject: x\r\n\r\nbody\r\n' > "$QF"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' bob@example.net relayed 2.0.0 mx.example.net '250 ok' 1700000100 >> "$REC"
+	bounce_dsn
+	assert_success
+	assert_output --partial 'dropped'
+	[ "$(queued)" -eq 0 ]
+}

@@ -92,8 +92,10 @@ int bounce_dsn_prepare(struct bounce_dsn *d, const char *home, struct buf *recs,
 	}
 	{
 		size_t i;
+		/* a relayed report is for the sender only: never to the postmaster
+		 * for a message from <> */
 		for (i = 0; i < d->rs.n; i++)
-			if (dsn_wanted(&d->rs.r[i]))
+			if (dsn_wanted(&d->rs.r[i]) && (d->o.sender[0] || d->rs.r[i].action != DSN_RELAYED))
 				d->rep[d->nrep++] = d->rs.r[i];
 	}
 	if (text(home, "hostname", 1, d->host, sizeof d->host, err, errcap) < 0)
