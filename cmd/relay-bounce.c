@@ -79,15 +79,15 @@ static int cmd_dsn(void)
 		 * queued repeats that part at the next attempt (a duplicate,
 		 * never a loss). */
 		size_t i, k;
-		for (i = 0, code = 0; i < d.rs.n && code == 0; i += k) {
-			k = d.rs.n - i < DSN_RECORDS_MAX ? d.rs.n - i : DSN_RECORDS_MAX;
+		for (i = 0, code = 0; i < d.nrep && code == 0; i += k) {
+			k = d.nrep - i < DSN_RECORDS_MAX ? d.nrep - i : DSN_RECORDS_MAX;
 			dsn.len = 0;
-			if (dsn_build(&d.opt, &d.o, d.rs.r + i, k, &dsn) < 0)
+			if (dsn_build(&d.opt, &d.o, d.rep + i, k, &dsn) < 0)
 				die_sys(EXIT_TEMP, "unable to build the DSN");
 			code = enqueue(&dsn, d.opt.to);
 		}
-		if (code == 0 && dsn_parts(d.rs.n) > 1)
-			warn_("%zu failed recipients: %zu DSNs queued", d.rs.n, dsn_parts(d.rs.n));
+		if (code == 0 && dsn_parts(d.nrep) > 1)
+			warn_("%zu failed recipients: %zu DSNs queued", d.nrep, dsn_parts(d.nrep));
 		if (code == 0)
 			bounce_suppress_failed(home, &d, time(NULL));
 	}

@@ -35,13 +35,15 @@ enum mode { M_SUBMIT, M_SMTP, M_LIST, M_FLUSH, M_ALIASES, M_NOTHING };
 
 struct opts {
 	const char *sender, *fullname, *class;
+	const char *dsn_notify, *dsn_ret, *dsn_envid;  /* -N -R -V (RFC 3461) */
 	int t, i, v, n;
 	enum mode mode;
 };
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-inject [-t] [-i|-oi] [-n] [-f sender] [-F name] [-C class] [-v] [rcpt ...]"
+	die(EXIT_PERM, "usage: relay-inject [-t] [-i|-oi] [-n] [-f sender] [-F name] [-C class] [-v]"
+	    " [-N notify] [-R full|hdrs] [-V envid] [rcpt ...]"
 	    " | -bs | -bp | -bi | -q");
 }
 
@@ -93,7 +95,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			case 'f': case 'r': arg = &o->sender; break;
 			case 'F': arg = &o->fullname; break;
 			case 'C': arg = &o->class; break;
-			case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O':
+			case 'N': arg = &o->dsn_notify; break;
+			case 'R': arg = &o->dsn_ret; break;
+			case 'V': arg = &o->dsn_envid; break;
+			case 'B': case 'h': case 'L': case 'O':
 				arg = &ignored; break;
 			default:
 				die(EXIT_PERM, "unknown option -%c", *p);
@@ -259,6 +264,8 @@ int main(int argc, char **argv)
 	for (; i < argc; i++)
 		check(envelope_rcpt_arg(&e, argv[i], err, sizeof err), err);
 	e.class = o.class;
+	check(envelope_dsn_mail(&e, o.dsn_ret, o.dsn_envid, err, sizeof err), err);
+	check(envelope_dsn_notify_all(&e, o.dsn_notify, err, sizeof err), err);
 	check(envelope_header(&e, m.p, &h, o.t, err, sizeof err), err);
 	if (!o.n)
 		check(aliases_expand(home, &e, err, sizeof err), err);

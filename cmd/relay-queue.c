@@ -18,6 +18,7 @@
 #include "base/fileio.h"
 #include "queue/commit.h"
 #include "queue/queue.h"
+#include "queue/dsnrec.h"   /* dsn: the E R N O records */
 #include "conf/conf.h"
 #include "base/timers.h"
 #include "intake/qqread.h"
@@ -120,15 +121,24 @@ static void create(void)
 	}
 }
 
+/* dsn: the E R N O items of fd 1, checked and placed by queue/dsnrec.c */
+static int dsn_item(void *arg, const char *p, size_t avail, struct buf *recs, size_t *used,
+                    const char **why)
+{
+	return dsnrec_item(arg, p, avail, recs, used, why);
+}
+
 /* The commit of one message and its envelope, as read. */
 static void commit(const struct buf *msg, const struct buf *env, time_t now)
 {
 	struct buf recs = BUF_INIT, trace = BUF_INIT;
+	struct dsnrec_seq ds;
 	const char *why = NULL;
 	int code;
 	if (qq_trace(&trace, (unsigned long)getuid(), now) < 0)
 		quit(QQ_NOMEM, "out of memory");
-	if ((code = qq_parse_envelope(env->p ? env->p : "", env->len, &recs, &why)) != 0)
+	ds = (struct dsnrec_seq)DSNREC_SEQ_INIT;
+	if ((code = qq_parse_envelope(env->p ? env->p : "", env->len, &recs, dsn_item, &ds, &why)) != 0)
 		quit(code, why);
 	if (queue_commit_finish(&c, now, &recs, trace.p, trace.len, msg->p, msg->len) < 0)
 		quit_sys(QQ_WRITE, c.what);

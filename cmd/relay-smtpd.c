@@ -90,7 +90,14 @@ static int h_mail(void *arg, const struct smtpd_session *s, const struct smtpd_c
 {
 	struct wiring *w = arg;
 	w->in.account = s->authed && s->account.hash[0] ? &s->account : NULL;
-	return smtpin_mail(&w->in, c->path, c->prm.smtputf8, r, cap);
+	int code = smtpin_mail(&w->in, c->path, c->prm.smtputf8, r, cap);
+	/* dsn: RET and ENVID stored with the message (intake/envelope.h) */
+	if (code < 300 && envelope_dsn_mail(&w->in.e, c->prm.ret, c->prm.envid, r + 6, cap - 6)) {
+		memcpy(r, "5.5.4 ", 6);
+		w->in.in_txn = 0;
+		return 501;
+	}
+	return code;
 }
 
 static int h_rcpt(void *arg, const struct smtpd_session *s, const struct smtpd_cmd *c,
@@ -103,6 +110,13 @@ static int h_rcpt(void *arg, const struct smtpd_session *s, const struct smtpd_c
 	int sr;
 	if (code >= 300)
 		return code;
+	/* dsn: NOTIFY and ORCPT of this recipient (intake/envelope.h) */
+	if ((sr = envelope_dsn_rcpt(&w->in.e, n, c->prm.notify, c->prm.orcpt, r + 6, cap - 6))) {
+		memcpy(r, sr == EXIT_TEMP ? "4.3.0 " : "5.5.4 ", 6);
+		free(w->in.e.rcpt[n]);
+		w->in.e.nrcpt = n;
+		return sr == EXIT_TEMP ? 451 : 501;
+	}
 	/* the suppression list, as relay-inject checks it */
 	sr = suppress_lookup(w->home, w->in.e.rcpt[n], &se);
 	if (sr == 0)

@@ -55,11 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct buf b = BUF_INIT;
 		struct dsn_opts opt = {"relay.example", o.sender[0] ? o.sender : "postmaster@relay.example",
 		                       o.sender[0] ? NULL : "null sender", (long)(rl & 0xfff), 1700000000, 0};
+		dsn_apply_params(&o, &rs);   /* the queue file's NOTIFY and ORCPT */
 		if (dsn_build(&opt, &o, rs.r, rs.n, &b) == 0)
 			check_dsn(b.p, b.len);
 		buf_free(&b);
 	}
 	dsn_records_free(&rs);
+	if (have_orig)
+		dsn_original_free(&o);
 out:
 	free(rec);
 	free(q);

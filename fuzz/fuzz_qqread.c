@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (qq_netstring(&in, &env, 65536) != 0)
 			break;
 		recs.len = 0;
-		code = qq_parse_envelope(env.p, env.len, &recs, &why);
+		code = qq_parse_envelope(env.p, env.len, &recs, NULL, NULL, &why);
 		if (code == 0)
 			check_recs(&recs);
 		else if (code != QQ_BADENV && code != QQ_TOOLONG && code != QQ_NOMEM)

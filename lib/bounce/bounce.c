@@ -1,6 +1,7 @@
 #include "bounce/bounce.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -83,6 +84,20 @@ int bounce_dsn_prepare(struct bounce_dsn *d, const char *home, struct buf *recs,
 		snprintf(err, errcap, "queue file: %s", why);
 		return errno == ENOMEM ? EXIT_TEMP : EXIT_PERM;
 	}
+	/* RFC 3461: each recipient's NOTIFY decides what the report holds */
+	dsn_apply_params(&d->o, &d->rs);
+	if (!(d->rep = malloc(d->rs.n * sizeof *d->rep))) {
+		snprintf(err, errcap, "out of memory");
+		return EXIT_TEMP;
+	}
+	{
+		size_t i;
+		/* a relayed report is for the sender only: never to the postmaster
+		 * for a message from <> */
+		for (i = 0; i < d->rs.n; i++)
+			if (dsn_wanted(&d->rs.r[i]) && (d->o.sender[0] || d->rs.r[i].action != DSN_RELAYED))
+				d->rep[d->nrep++] = d->rs.r[i];
+	}
 	if (text(home, "hostname", 1, d->host, sizeof d->host, err, errcap) < 0)
 		return EXIT_TEMP;
 	if (!valid_hostname(d->host)) {
@@ -97,6 +112,12 @@ int bounce_dsn_prepare(struct bounce_dsn *d, const char *home, struct buf *recs,
 
 	d->opt.hostname = d->host;
 	d->opt.to = d->o.sender;
+	if (d->nrep == 0) {
+		snprintf(d->why, sizeof d->why, "NOTIFY (RFC 3461) asks for no report of %s",
+		         d->rs.n == 1 ? "this recipient" : "these recipients");
+		d->opt.to = NULL;
+		return 0;
+	}
 	d->opt.size_limit = limit;
 	d->opt.now = now;
 	d->opt.truncated = truncated;
@@ -151,6 +172,10 @@ void bounce_suppress_failed(const char *home, const struct bounce_dsn *d, time_t
 
 void bounce_dsn_free(struct bounce_dsn *d)
 {
+	free(d->rep);
+	d->rep = NULL;
+	d->nrep = 0;
+	dsn_original_free(&d->o);
 	dsn_records_free(&d->rs);
 	classify_table_free(&d->rules);
 }

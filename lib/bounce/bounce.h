@@ -11,7 +11,9 @@
  * null sender <>, or more than hopcount_limit Received: lines, a loop);
  * nobody (dropped, with a log line) for a triple bounce: the failed
  * message was a DSN from <> whose every failed recipient is the
- * postmaster. */
+ * postmaster; nobody either when no record is wanted by its recipient's
+ * RFC 3461 NOTIFY (NEVER; FAILURE or DELAY not named; relayed without
+ * SUCCESS). RET=HDRS returns only the header section (dsn_build). */
 #include <stddef.h>
 #include <time.h>
 
@@ -34,7 +36,10 @@
 #define BOUNCE_SIZE_LIMIT_MAX (1L << 30) /* bounce_size_limit is capped here */
 
 struct bounce_dsn {
-	struct dsn_records rs;
+	struct dsn_records rs;         /* every record (the suppression list sees all) */
+	struct dsn_record *rep;        /* the ones the report is about: those the
+	                                  recipient's NOTIFY asks for (dsn_wanted) */
+	size_t nrep;
 	struct dsn_original o;
 	struct classify_table rules;   /* etc/classify: what a failure means */
 	struct dsn_opts opt;           /* opt.to NULL: nobody may get it */

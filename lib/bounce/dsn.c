@@ -9,7 +9,9 @@
 #include <sys/random.h>
 
 #include "base/bounds.h"
+#include "base/xtext.h"
 #include "bounce/classify.h"
+#include "queue/dsnrec.h"
 #include "queue/queue.h"
 
 static void seterr(char *err, size_t cap, const char *fmt, unsigned long line)
@@ -22,7 +24,8 @@ static void seterr(char *err, size_t cap, const char *fmt, unsigned long line)
 
 static int valid_status(const char *s, int action)
 {
-	if (action == DSN_DELAYED ? s[0] != '4' : (s[0] != '4' && s[0] != '5'))
+	if (action == DSN_RELAYED ? s[0] != '2' :
+	    action == DSN_DELAYED ? s[0] != '4' : (s[0] != '4' && s[0] != '5'))
 		return 0;
 	return classify_enh_valid(s);
 }
@@ -101,8 +104,10 @@ int dsn_parse_records(char *data, size_t len, struct dsn_records *out,
 			r.action = DSN_FAILED;
 		else if (strcmp(f[1], "delayed") == 0)
 			r.action = DSN_DELAYED;
+		else if (strcmp(f[1], "relayed") == 0)
+			r.action = DSN_RELAYED;
 		else {
-			seterr(err, errcap, "record %lu: action is not failed or delayed", lineno);
+			seterr(err, errcap, "record %lu: action is not failed, delayed or relayed", lineno);
 			return -1;
 		}
 		if (strlen(f[2]) >= sizeof r.status || !valid_status(f[2], r.action)) {
@@ -162,6 +167,69 @@ void dsn_records_free(struct dsn_records *rs)
 	rs->n = rs->cap = 0;
 }
 
+/* The DSN records of the queue file (queue/dsnrec.h) into o. 0 or -1. */
+static int original_params(const char *data, const struct queue_env *e, struct dsn_original *o)
+{
+	struct dsnrec_msg m;
+	size_t i, k = 0;
+	dsnrec_msg_read(data, e, &m);
+	o->envid = m.envid;
+	o->ret = m.ret;
+	for (i = 0; i < e->nrcpt; i++) {
+		const char *n, *or;
+		dsnrec_rcpt_read(data, e, i, &n, &or);
+		if (!n && !or)
+			continue;
+		if (!o->rp && !(o->rp = calloc(e->nrcpt, sizeof *o->rp)))
+			return -1;
+		o->rp[k].rcpt = e->rcpt[i];
+		o->rp[k].notify = n;
+		o->rp[k].orcpt = or;
+		k++;
+	}
+	o->nrp = k;
+	return 0;
+}
+
+void dsn_original_free(struct dsn_original *o)
+{
+	free(o->rp);
+	o->rp = NULL;
+	o->nrp = 0;
+}
+
+void dsn_apply_params(const struct dsn_original *o, struct dsn_records *rs)
+{
+	unsigned char *used = o->nrp ? calloc(o->nrp, 1) : NULL;
+	size_t i, at = 0;
+	for (i = 0; i < rs->n; i++) {
+		size_t k, j;
+		rs->r[i].notify = 0;
+		rs->r[i].orcpt = NULL;
+		for (k = 0; k < o->nrp; k++) {
+			j = (at + k) % o->nrp;
+			if ((!used || !used[j]) && strcasecmp(o->rp[j].rcpt, rs->r[i].rcpt) == 0) {
+				rs->r[i].notify = dsn_notify_bits(o->rp[j].notify);
+				rs->r[i].orcpt = o->rp[j].orcpt;
+				if (used)
+					used[j] = 1;
+				at = j + 1;
+				break;
+			}
+		}
+	}
+	free(used);
+}
+
+int dsn_wanted(const struct dsn_record *r)
+{
+	if (r->action == DSN_RELAYED)
+		return (r->notify & DSN_N_SUCCESS) != 0;
+	if (!r->notify)
+		return 1;
+	return (r->notify & (r->action == DSN_FAILED ? DSN_N_FAILURE : DSN_N_DELAY)) != 0;
+}
+
 int dsn_parse_original(char *data, size_t len, struct dsn_original *o,
                        const char **why)
 {
@@ -176,6 +244,12 @@ int dsn_parse_original(char *data, size_t len, struct dsn_original *o,
 	o->sender = e.sender;
 	o->msg = data + e.body_off;
 	o->msglen = len - e.body_off;
+	if (original_params(data, &e, o) < 0) {
+		queue_env_free(&e);
+		*why = "out of memory";
+		errno = ENOMEM;
+		return -1;
+	}
 	queue_env_free(&e);
 	/* The header section ends at the first empty line. */
 	h = o->msg;
@@ -293,6 +367,19 @@ static int add_safe_line(struct buf *b, const char *s)
 	return r;
 }
 
+/* name, then [type "; "] and xtext x decoded, made safe (one line: the
+ * values are short, at most DSN_ORCPT_MAX). */
+static int add_xtext_field(struct buf *b, const char *name, const char *type, const char *x)
+{
+	char dec[DSN_ORCPT_MAX + 1];
+	if (xtext_decode(x, strlen(x), dec, sizeof dec) < 0)
+		return 0;   /* not xtext (queue_parse checks it): left out */
+	if (buf_adds(b, name) < 0 || (type && (buf_adds(b, type) < 0 || buf_adds(b, "; ") < 0)) ||
+	    add_safe_line(b, dec) < 0 || buf_adds(b, "\r\n") < 0)
+		return -1;
+	return 0;
+}
+
 /* 7-bit, no NUL, no bare CR or LF, lines at most 998: safe to return
  * whole as message/rfc822 with no transfer encoding. */
 static int seven_bit_clean(const char *p, size_t n)
@@ -369,11 +456,15 @@ int dsn_build(const struct dsn_opts *opt, const struct dsn_original *o,
 	struct buf text = BUF_INIT, report = BUF_INIT, orig = BUF_INIT;
 	char date[64], bnd[64], rnd[40];
 	size_t i;
-	int any_failed = 0, whole, tries, ok = -1;
+	int any_failed = 0, any_delayed = 0, whole, tries, ok = -1;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		any_failed |= r[i].action == DSN_FAILED;
-	whole = !opt->truncated && opt->size_limit > 0 &&
+		any_delayed |= r[i].action == DSN_DELAYED;
+	}
+	/* RET=HDRS, or only "relayed" (not a failure): the header section */
+	whole = !opt->truncated && opt->size_limit > 0 && (any_failed || any_delayed) &&
+	        !(o->ret && strcmp(o->ret, "HDRS") == 0) &&
 	        o->msglen <= (size_t)opt->size_limit && seven_bit_clean(o->msg, o->msglen);
 
 	/* Part 1: for people. */
@@ -387,15 +478,19 @@ int dsn_build(const struct dsn_opts *opt, const struct dsn_original *o,
 	}
 	if (buf_adds(&text, any_failed
 	        ? "Your message could not be delivered to one or more recipients.\r\n"
-	        : "Your message has not yet been delivered to one or more recipients.\r\n"
-	          "The mail system will keep trying; you do not need to send it again.\r\n") < 0 ||
+	        : any_delayed
+	        ? "Your message has not yet been delivered to one or more recipients.\r\n"
+	          "The mail system will keep trying; you do not need to send it again.\r\n"
+	        : "Your message was relayed to the recipients below, as you asked to be told.\r\n"
+	          "The next mail system does not report delivery: this is the last report.\r\n") < 0 ||
 	    buf_adds(&text, whole ? "It is attached below.\r\n\r\n"
 	                          : "Its header section is attached below.\r\n\r\n") < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (buf_adds(&text, "<") < 0 || add_safe_line(&text, r[i].rcpt) < 0 ||
 		    buf_printf(&text, ">: %s, status %s\r\n",
-		               r[i].action == DSN_FAILED ? "failed" : "delayed (still trying)",
+		               r[i].action == DSN_FAILED ? "failed" :
+		               r[i].action == DSN_DELAYED ? "delayed (still trying)" : "relayed",
 		               r[i].status) < 0)
 			goto out;
 		if (r[i].diag[0] && fold(&text, "    ", r[i].diag, "    ") < 0)
@@ -404,14 +499,31 @@ int dsn_build(const struct dsn_opts *opt, const struct dsn_original *o,
 
 	/* Part 2: for programs (RFC 3464 section 2). */
 	dsn_date(date, sizeof date, o->arrival);
+	if (o->envid && add_xtext_field(&report, "Original-Envelope-Id: ", NULL, o->envid) < 0)
+		goto out;
 	if (buf_printf(&report, "Reporting-MTA: dns; %s\r\nArrival-Date: %s\r\n",
 	               opt->hostname, date) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (buf_adds(&report, "\r\nFinal-Recipient: rfc822; ") < 0 ||
+		if (buf_adds(&report, "\r\n") < 0)
+			goto out;
+		if (r[i].orcpt) {
+			/* addr-type ";" xtext: the type, then the address decoded */
+			const char *semi = strchr(r[i].orcpt, ';');
+			char type[DSN_ADDRTYPE_MAX + 1];
+			size_t tl = semi ? (size_t)(semi - r[i].orcpt) : 0;
+			if (semi && tl < sizeof type) {
+				memcpy(type, r[i].orcpt, tl);
+				type[tl] = 0;
+				if (add_xtext_field(&report, "Original-Recipient: ", type, semi + 1) < 0)
+					goto out;
+			}
+		}
+		if (buf_adds(&report, "Final-Recipient: rfc822; ") < 0 ||
 		    add_safe_line(&report, r[i].rcpt) < 0 ||
 		    buf_printf(&report, "\r\nAction: %s\r\nStatus: %s\r\n",
-		               r[i].action == DSN_FAILED ? "failed" : "delayed", r[i].status) < 0)
+		               r[i].action == DSN_FAILED ? "failed" :
+		               r[i].action == DSN_DELAYED ? "delayed" : "relayed", r[i].status) < 0)
 			goto out;
 		if (r[i].remote_mta[0] &&
 		    buf_printf(&report, "Remote-MTA: dns; %s\r\n", r[i].remote_mta) < 0)
@@ -455,7 +567,8 @@ int dsn_build(const struct dsn_opts *opt, const struct dsn_original *o,
 	    buf_adds(out, "To: <") < 0 || add_safe_line(out, opt->to) < 0 ||
 	    buf_printf(out, ">\r\nSubject: %s\r\n",
 	               any_failed ? "Undelivered Mail Returned to Sender"
-	                          : "Delayed Mail (still being retried)") < 0 ||
+	               : any_delayed ? "Delayed Mail (still being retried)"
+	                             : "Relayed Mail (no delivery report will follow)") < 0 ||
 	    buf_printf(out, "Date: %s\r\nMessage-ID: <%lld.%s@%s>\r\n", date,
 	               (long long)opt->now, rnd, opt->hostname) < 0 ||
 	    buf_printf(out, "MIME-Version: 1.0\r\n"

@@ -6,8 +6,8 @@
  *
  * A failure record is one line, fields separated by TAB:
  *   rcpt  action  status  remote-mta  diagnostic  last-attempt-epoch
- * action: failed | delayed; status: 5.1.1 style (class 4 or 5; delayed
- * needs class 4); remote-mta: a host name or empty; diagnostic: the
+ * action: failed | delayed | relayed; status: 5.1.1 style (class 4 or 5;
+ * delayed needs class 4, relayed class 2); remote-mta: a host name or empty; diagnostic: the
  * remote reply, made safe (no CR, LF, NUL), any length (capped here). */
 #include <stddef.h>
 #include <time.h>
@@ -16,6 +16,8 @@
 
 #define DSN_FAILED  0
 #define DSN_DELAYED 1
+#define DSN_RELAYED 2   /* delivered to a next hop that does not offer DSN
+                           (RFC 3461 6.2.2), for NOTIFY=SUCCESS; status 2.x.x */
 #define DSN_RECORDS_MAX   10000      /* records in one report: more are split */
 #define DSN_RECORDS_CALL_MAX RCPT_MAX /* records in one call: one per recipient */
 #define DSN_RECORD_MAX    8192       /* bytes in one record line */
@@ -29,6 +31,11 @@ struct dsn_record {
 	char *remote_mta;       /* "" when unknown */
 	char *diag;             /* "" when none */
 	long long last_attempt; /* 0 when unknown */
+	/* from the queue file (dsn_apply_params): the recipient's RFC 3461
+	 * NOTIFY (base/xtext.h DSN_N_* bits, 0 not given) and ORCPT (xtext,
+	 * NULL when not given) */
+	unsigned notify;
+	const char *orcpt;
 };
 
 struct dsn_records {
@@ -52,6 +59,14 @@ struct dsn_original {
 	size_t msglen;
 	size_t hdrlen;          /* header section, without the empty line */
 	unsigned long received; /* Received: header lines */
+	const char *envid;      /* RFC 3461 ENVID (xtext), NULL when not given */
+	const char *ret;        /* "FULL", "HDRS", NULL when not given */
+	/* the recipients with NOTIFY or ORCPT, in queue order (NULL, 0 when
+	 * none: no memory is taken then); freed by dsn_original_free */
+	struct dsn_rcpt_param {
+		const char *rcpt, *notify, *orcpt;
+	} *rp;
+	size_t nrp;
 };
 /* Parse a queue file in data (modified: envelope newlines become NULs):
  * the envelope with queue_parse(), then the header section of the
@@ -60,6 +75,15 @@ struct dsn_original {
  * else the file is bad. */
 int dsn_parse_original(char *data, size_t len, struct dsn_original *o,
                        const char **why);
+void dsn_original_free(struct dsn_original *o);
+/* Give each record its recipient's NOTIFY and ORCPT from o: the first
+ * recipient of that address (case-insensitive) not given to an earlier
+ * record, looked for from where the last one was found (records come in
+ * queue order). */
+void dsn_apply_params(const struct dsn_original *o, struct dsn_records *rs);
+/* 1 when the recipient's NOTIFY asks for a report of this record's action
+ * (no NOTIFY: failures and delays; NEVER: nothing; relayed: SUCCESS). */
+int dsn_wanted(const struct dsn_record *r);
 
 struct dsn_opts {
 	const char *hostname;   /* Reporting-MTA and MAILER-DAEMON@ */
@@ -69,7 +93,10 @@ struct dsn_opts {
 	time_t now;
 	int truncated;          /* the message was read only in part */
 };
-/* Build the DSN (CRLF line endings) into out. 0 or -1 (ENOMEM). A call
+/* Build the DSN (CRLF line endings) into out. With o->envid an
+ * Original-Envelope-Id field, with a record's orcpt an Original-Recipient
+ * field (both xtext-decoded). RET=HDRS returns only the header section,
+ * as does a report of relayed recipients only. 0 or -1 (ENOMEM). A call
  * of more than DSN_RECORDS_MAX records is given as several reports, of at
  * most DSN_RECORDS_MAX each (dsn_parts). */
 int dsn_build(const struct dsn_opts *opt, const struct dsn_original *o,

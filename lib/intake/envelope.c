@@ -37,6 +37,13 @@ void envelope_free(struct envelope *e)
 	free(e->rcpt);
 	e->rcpt = NULL;
 	e->nrcpt = e->cap = 0;
+	for (i = 0; i < e->dsn_cap; i++)
+		free(e->orcpt[i]);
+	free(e->orcpt);
+	free(e->notify);
+	e->orcpt = NULL;
+	e->notify = NULL;
+	e->dsn_cap = 0;
 }
 
 /* An address from the command line holds no control byte at all: an LF
@@ -124,6 +131,11 @@ static int add_rcpt(const char *s, size_t n, void *arg)
 	}
 	if (!(p = strdup(a)))
 		goto nomem;
+	if (e->nrcpt < e->dsn_cap) {   /* a new recipient starts without DSN parameters */
+		e->notify[e->nrcpt][0] = 0;
+		free(e->orcpt[e->nrcpt]);
+		e->orcpt[e->nrcpt] = NULL;
+	}
 	e->rcpt[e->nrcpt++] = p;
 	return 0;
 nomem:
@@ -204,7 +216,106 @@ int envelope_class_check(const struct envelope *e, char *err, size_t errcap)
 	return 0;
 }
 
+int envelope_dsn_mail(struct envelope *e, const char *ret, const char *envid,
+                      char *err, size_t errcap)
+{
+	const char *why;
+	char enc[3 * DSN_ENVID_MAX + 1];
+	if (ret && *ret && !dsn_ret_norm(ret, strlen(ret), e->ret, &why))
+		return fail(EXIT_PERM, err, errcap, "%s", why);
+	if (envid && *envid) {
+		size_t n = strlen(envid);
+		if (!xtext_valid(envid, n)) {
+			/* plain text (-V): printable ASCII, encoded */
+			size_t i;
+			for (i = 0; i < n; i++)
+				if ((unsigned char)envid[i] < 0x20 || (unsigned char)envid[i] > 0x7e)
+					return fail(EXIT_PERM, err, errcap, "ENVID holds a control or non-ASCII byte");
+			if (xtext_encode(envid, n, enc, sizeof enc) < 0)
+				return fail(EXIT_PERM, err, errcap, "ENVID longer than %d octets", DSN_ENVID_MAX);
+			envid = enc;
+			n = strlen(enc);
+		}
+		if (!dsn_envid_valid(envid, n, &why))
+			return fail(EXIT_PERM, err, errcap, "%s", why);
+		memcpy(e->envid, envid, n + 1);
+	}
+	return 0;
+}
+
+int envelope_dsn_notify_all(struct envelope *e, const char *notify, char *err, size_t errcap)
+{
+	const char *why;
+	if (notify && !dsn_notify_norm(notify, strlen(notify), e->notify_all, &why))
+		return fail(EXIT_PERM, err, errcap, "%s", why);
+	return 0;
+}
+
+int envelope_dsn_rcpt(struct envelope *e, size_t k, const char *notify, const char *orcpt,
+                      char *err, size_t errcap)
+{
+	const char *why;
+	char norm[DSN_NOTIFY_MAX + 1] = "", *o = NULL;
+	if (notify && *notify && !dsn_notify_norm(notify, strlen(notify), norm, &why))
+		return fail(EXIT_PERM, err, errcap, "%s", why);
+	if (orcpt && *orcpt && !dsn_orcpt_valid(orcpt, strlen(orcpt), &why))
+		return fail(EXIT_PERM, err, errcap, "%s", why);
+	if (k >= e->dsn_cap) {
+		size_t nc = e->cap > k ? e->cap : k + 1, i;
+		char (*nn)[DSN_NOTIFY_MAX + 1] = realloc(e->notify, nc * sizeof *nn);
+		char **no;
+		if (!nn)
+			return fail(EXIT_TEMP, err, errcap, "out of memory");
+		e->notify = nn;
+		if (!(no = realloc(e->orcpt, nc * sizeof *no)))
+			return fail(EXIT_TEMP, err, errcap, "out of memory");
+		e->orcpt = no;
+		for (i = e->dsn_cap; i < nc; i++) {
+			e->notify[i][0] = 0;
+			e->orcpt[i] = NULL;
+		}
+		e->dsn_cap = nc;
+	}
+	if (orcpt && *orcpt && !(o = strdup(orcpt)))
+		return fail(EXIT_TEMP, err, errcap, "out of memory");
+	memcpy(e->notify[k], norm, sizeof norm);
+	free(e->orcpt[k]);
+	e->orcpt[k] = o;
+	return 0;
+}
+
+int envelope_dsn_wanted(void)
+{
+	const char *q = getenv("RELAYQUEUE"), *d = getenv("RELAYQUEUE_DSN");
+	return !q || !*q || (d && strcmp(d, "1") == 0);
+}
+
+static int item(struct buf *b, char type, const char *v)
+{
+	return buf_addc(b, type) < 0 || buf_add(b, v, strlen(v) + 1) < 0 ? -1 : 0;
+}
+
 int envelope_records(const struct envelope *e, struct buf *env)
 {
-	return submit_envelope(env, e->class, e->sender, e->rcpt, e->nrcpt);
+	size_t i;
+	int any = e->ret[0] || e->envid[0] || e->notify_all[0];
+	for (i = 0; !any && i < e->nrcpt && i < e->dsn_cap; i++)
+		any = e->notify[i][0] || e->orcpt[i];
+	if (!any || !envelope_dsn_wanted())
+		return submit_envelope(env, e->class, e->sender, e->rcpt, e->nrcpt);
+	/* submit_envelope's records with the DSN ones in their places */
+	env->len = 0;
+	if (e->class && *e->class && item(env, 'C', e->class) < 0)
+		return -1;
+	if (item(env, 'F', e->sender) < 0 || (e->envid[0] && item(env, 'E', e->envid) < 0) ||
+	    (e->ret[0] && item(env, 'R', e->ret) < 0))
+		return -1;
+	for (i = 0; i < e->nrcpt; i++) {
+		const char *n = i < e->dsn_cap && e->notify[i][0] ? e->notify[i] : e->notify_all;
+		const char *o = i < e->dsn_cap ? e->orcpt[i] : NULL;
+		if ((*n && item(env, 'N', n) < 0) || (o && item(env, 'O', o) < 0) ||
+		    item(env, 'T', e->rcpt[i]) < 0)
+			return -1;
+	}
+	return buf_addc(env, 0);
 }

@@ -12,6 +12,7 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
+#include "base/xtext.h"
 #include "intake/msg.h"
 
 #define ENVELOPE_ADDR_CAP  (ADDR_PATH_MAX + 64)
@@ -27,6 +28,16 @@ struct envelope {
 	char class_buf[ENVELOPE_CLASS_MAX + 1]; /* X-Relay-Class's value */
 	char **rcpt;
 	size_t nrcpt, cap;
+	/* DSN parameters (RFC 3461; queue/dsnrec.h stores them), "" or NULL
+	 * when not given: RET and ENVID of the message; NOTIFY for every
+	 * recipient without its own (relay-inject -N); per recipient NOTIFY
+	 * and ORCPT (relay-smtpd's RCPT), dsn_cap entries, made on first use */
+	char ret[5];
+	char envid[DSN_ENVID_MAX + 1];
+	char notify_all[DSN_NOTIFY_MAX + 1];
+	char (*notify)[DSN_NOTIFY_MAX + 1];
+	char **orcpt;
+	size_t dsn_cap;
 };
 
 void envelope_init(struct envelope *e, const char *host);
@@ -60,7 +71,26 @@ static inline int envelope_class_valid(const char *c, size_t n)
 }
 /* The class, if any, is valid. */
 int envelope_class_check(const struct envelope *e, char *err, size_t errcap);
-/* The records for relay-queue's fd 1 (submit_envelope). 0 or -1. */
+/* DSN parameters, checked as relay-queue checks them (base/xtext.h):
+ * RET and ENVID of the message (each NULL or "" when not given); NOTIFY
+ * for all recipients (relay-inject -N); NOTIFY and ORCPT of recipient k
+ * (relay-smtpd's RCPT; a later recipient at the same index, after the
+ * caller dropped k, starts clean). Values as given on the wire (xtext
+ * encoded); -V's envid may also be plain text: encoded here. 0, or
+ * EXIT_PERM / EXIT_TEMP with err. */
+int envelope_dsn_mail(struct envelope *e, const char *ret, const char *envid,
+                      char *err, size_t errcap);
+int envelope_dsn_notify_all(struct envelope *e, const char *notify, char *err, size_t errcap);
+int envelope_dsn_rcpt(struct envelope *e, size_t k, const char *notify, const char *orcpt,
+                      char *err, size_t errcap);
+/* 1 when the DSN records go to the queue program: it is relay-queue
+ * ($RELAYQUEUE not set), or $RELAYQUEUE_DSN is "1" (a filter that hands
+ * fd 1 on to relay-queue as it is). A qmail-queue refuses records it does
+ * not know (91), so a filter is given qmail-queue's protocol unchanged. */
+int envelope_dsn_wanted(void);
+/* The records for relay-queue's fd 1 (submit_envelope, plus the DSN
+ * records of queue/dsnrec.h when there are some and envelope_dsn_wanted).
+ * 0 or -1. */
 int envelope_records(const struct envelope *e, struct buf *env);
 
 #endif

@@ -144,7 +144,8 @@ int qq_netstring(struct qq_in *in, struct buf *out, size_t max)
 
 #define BAD(code, text) do { *why = (text); return (code); } while (0)
 
-int qq_parse_envelope(const char *e, size_t len, struct buf *recs, const char **why)
+int qq_parse_envelope(const char *e, size_t len, struct buf *recs, qq_extra_fn *extra,
+                      void *arg, const char **why)
 {
 	size_t pos = 0, nrcpt = 0;
 	int have_sender = 0;
@@ -167,6 +168,16 @@ int qq_parse_envelope(const char *e, size_t len, struct buf *recs, const char **
 		if (pos >= len)
 			BAD(QQ_BADENV, "envelope ends early");
 		type = e[pos];
+		if (extra) {
+			size_t used = 0;
+			int d = extra(arg, e + pos, len - pos, recs, &used, why);
+			if (d < 0)
+				return d == -2 ? QQ_NOMEM : QQ_BADENV;
+			if (d > 0) {
+				pos += used;
+				continue;
+			}
+		}
 		if (type == 0) {
 			if (pos + 1 != len)
 				BAD(QQ_BADENV, "data after the envelope");

@@ -24,8 +24,16 @@ int qq_msg_end(int cr, const char **why);
  * checked (addr_check, envelope_class_valid) and appended to recs as the
  * queue file's lines "C<class>\n" ("Cdefault\n" when absent), "F<sender>\n",
  * "T<rcpt>\n"... QQ_BADENV for a bad envelope, QQ_TOOLONG for an address
- * too long, QQ_NOMEM. Records are added here, one branch each. */
-int qq_parse_envelope(const char *e, size_t len, struct buf *recs, const char **why);
+ * too long, QQ_NOMEM. Records are added here, one branch each.
+ * extra (may be NULL) sees every item first, from F on: it returns 1 and
+ * *used when it took the item (written to recs itself: relay-queue's DSN
+ * records, queue/dsnrec.h, which this wing may not include), 0 to leave
+ * it to the branches here, -1 with *why to refuse the envelope (91), -2
+ * out of memory. */
+typedef int qq_extra_fn(void *arg, const char *p, size_t avail, struct buf *recs,
+                        size_t *used, const char **why);
+int qq_parse_envelope(const char *e, size_t len, struct buf *recs, qq_extra_fn *extra,
+                      void *arg, const char **why);
 /* Buffered netstrings on a pipe that only we read (relay-queue -S): one
  * read() for many small records, where base/netstring reads the length
  * byte by byte so as never to read past its record. */

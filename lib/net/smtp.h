@@ -180,6 +180,22 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 	const char *msg, size_t len, int eightbit, int smtputf8,
 	struct smtp_result *rcpt_res, struct smtp_result *txn);
 
+/* The RFC 3461 parameters of one transaction, as queued (xtext kept
+ * encoded, RET and NOTIFY upper case; queue/dsnrec.h). NULL pointers and
+ * "" are absent; notify and orcpt are NULL or have n entries. */
+struct smtp_dsn {
+	const char *ret, *envid;
+	const char *const *notify, *const *orcpt;
+};
+/* smtp_send with DSN parameters: MAIL carries RET= and ENVID=, each RCPT
+ * NOTIFY= and ORCPT=, only when the server offers DSN (SMTP_CAP_DSN);
+ * never otherwise (the caller sees smtp_caps and may report "relayed",
+ * RFC 3461 6.2.2). A value with a byte outside "!".."~" is not sent.
+ * dsn NULL is smtp_send. */
+int smtp_send_dsn(struct smtp_session *s, const char *from, const char *const *rcpt, size_t n,
+	const char *msg, size_t len, int eightbit, int smtputf8, const struct smtp_dsn *dsn,
+	struct smtp_result *rcpt_res, struct smtp_result *txn);
+
 /* RSET; 0 if the server said 2xx, -1 if the session must be closed. */
 int smtp_reset(struct smtp_session *s);
 /* NOOP: is the session still usable (the test driver's --noop).
@@ -203,7 +219,7 @@ const char *smtp_peer_name(struct smtp_session *s);   /* first word of the (last
 enum {
 	SMTP_CAP_PIPELINING = 1, SMTP_CAP_8BITMIME = 2, SMTP_CAP_SMTPUTF8 = 4,
 	SMTP_CAP_STARTTLS = 8, SMTP_CAP_SIZE = 16, SMTP_CAP_AUTH_PLAIN = 32,
-	SMTP_CAP_AUTH_LOGIN = 64, SMTP_CAP_ESMTP = 128
+	SMTP_CAP_AUTH_LOGIN = 64, SMTP_CAP_ESMTP = 128, SMTP_CAP_DSN = 256
 };
 unsigned smtp_caps(struct smtp_session *s);
 unsigned long smtp_size_limit(struct smtp_session *s); /* SIZE value, 0 = none */

@@ -101,13 +101,32 @@ static int refuse_locally(struct smtp_session *s, const char *from, const char *
  * neither side blocks writing while the other writes), else one by one.
  * Fills rcpt_res, sets *mail_ok and *accepted. 0, or -1 with r filled
  * (the session is dead). */
+/* A DSN parameter value that may go on the wire: present, "!".."~". */
+static int dsn_val(const char *v)
+{
+	if (!v || !*v)
+		return 0;
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x21 || (unsigned char)*v > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* " NAME=value" after a command, when the value may be sent. */
+static int dsn_param(char *line, size_t cap, int k, const char *name, const char *v)
+{
+	if (!dsn_val(v) || k < 0 || (size_t)k >= cap)
+		return k;
+	return k + snprintf(line + k, cap - (size_t)k, " %s=%s", name, v);
+}
+
 static int envelope(struct smtp_session *s, const char *from, const char *const *rcpt, size_t n,
-	size_t len, int eightbit, int smtputf8, struct smtp_result *rcpt_res,
+	size_t len, int eightbit, int smtputf8, const struct smtp_dsn *dsn, struct smtp_result *rcpt_res,
 	int *mail_ok, size_t *accepted, struct smtp_result *r)
 {
 	struct smtp_reply rep;
 	struct buf cmds = BUF_INIT;
-	char line[600], err[256];
+	char line[1400], err[256];
 	size_t i, sent = 0, replied = 0;
 	int pipelining = (s->caps & SMTP_CAP_PIPELINING) != 0;
 	enum smtp_step_id step = SMTP_STEP_MAIL;
@@ -127,9 +146,17 @@ static int envelope(struct smtp_session *s, const char *from, const char *const 
 			if (eightbit && (s->caps & SMTP_CAP_8BITMIME))
 				k += snprintf(line + k, sizeof line - (size_t)k, " BODY=8BITMIME");
 			if (smtputf8)
-				snprintf(line + k, sizeof line - (size_t)k, " SMTPUTF8");
+				k += snprintf(line + k, sizeof line - (size_t)k, " SMTPUTF8");
+			if (dsn) {
+				k = dsn_param(line, sizeof line, k, "RET", dsn->ret);
+				dsn_param(line, sizeof line, k, "ENVID", dsn->envid);
+			}
 		} else {
-			snprintf(line, sizeof line, "RCPT TO:<%s>", rcpt[i - 1]);
+			int k = snprintf(line, sizeof line, "RCPT TO:<%s>", rcpt[i - 1]);
+			if (dsn && dsn->notify)
+				k = dsn_param(line, sizeof line, k, "NOTIFY", dsn->notify[i - 1]);
+			if (dsn && dsn->orcpt)
+				dsn_param(line, sizeof line, k, "ORCPT", dsn->orcpt[i - 1]);
 		}
 		if (buf_adds(&cmds, line) < 0 || buf_add(&cmds, "\r\n", 2) < 0) {
 			sess_res_set(r, "mail", 0, "", 1, 0, "out of memory");
@@ -250,6 +277,13 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 	const char *msg, size_t len, int eightbit, int smtputf8,
 	struct smtp_result *rcpt_res, struct smtp_result *txn)
 {
+	return smtp_send_dsn(s, from, rcpt, n, msg, len, eightbit, smtputf8, NULL, rcpt_res, txn);
+}
+
+int smtp_send_dsn(struct smtp_session *s, const char *from, const char *const *rcpt, size_t n,
+	const char *msg, size_t len, int eightbit, int smtputf8, const struct smtp_dsn *dsn,
+	struct smtp_result *rcpt_res, struct smtp_result *txn)
+{
 	struct smtp_result r;
 	struct smtp_reply rep;
 	size_t i, accepted;
@@ -281,7 +315,9 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 	for (i = 0; i < n; i++)
 		sess_res_set(&rcpt_res[i], "rcpt", 0, "", 1, 1, "not attempted");
 
-	if (envelope(s, from, rcpt, n, len, eightbit, smtputf8, rcpt_res, &mail_ok, &accepted, &r) < 0) {
+	if (!(s->caps & SMTP_CAP_DSN))
+		dsn = NULL;   /* never to a server that does not offer DSN */
+	if (envelope(s, from, rcpt, n, len, eightbit, smtputf8, dsn, rcpt_res, &mail_ok, &accepted, &r) < 0) {
 		/* recipients not yet answered, or accepted but never given the data */
 		for (i = 0; i < n; i++)
 			if (rcpt_res[i].code == 0 || rcpt_res[i].code / 100 == 2)

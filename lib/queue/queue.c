@@ -1,4 +1,5 @@
 #include "queue/queue.h"
+#include "queue/dsnrec.h" /* dsn: the E R N O records */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,6 +130,11 @@ int queue_parse(char *data, size_t len, struct queue_env *e, const char **why)
 			e->has_len = 1;
 			break;
 		}
+		/* dsn: RFC 3461 records (queue/dsnrec.h), read by dsnrec_*_read */
+		case 'E': case 'R': case 'N': case 'O':
+			if (!dsnrec_line_ok(line, l, why))
+				goto fail;
+			break;
 		case 'C': e->class = line + 1; have_c = 1; break;
 		case 'F': e->sender = line + 1; have_f = 1; break;
 		case 'T':

@@ -2,6 +2,7 @@
  * from the queue and what happened to each recipient, in struct attempt;
  * its DKIM signature and its conclusion. */
 #include "send/attempt.h"
+#include "send/relayed.h"   /* dsn */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -174,6 +175,7 @@ void attempt_free(struct attempt *a)
 	free(a->err);
 	free(a->st);
 	free(a->now);
+	free(a->relayed);   /* dsn */
 	queue_env_free(&a->e);
 	buf_free(&a->env);
 	buf_free(&a->sig);
@@ -238,6 +240,7 @@ enum attempt_end attempt_conclude(struct attempt *a, struct sendconf *conf, doub
 	if (age < 0)
 		age = 0;	/* clock stepped back: never expire from that */
 	record_settle(a, age, rt.lifetime, now, &lines, &pending, &failed);
+	relayed_report(a);   /* dsn: RFC 3461 6.2.2, before the message may go */
 	if (pending || failed) {
 		int recorded = 1;
 		if (lines.len) {

@@ -40,6 +40,7 @@ struct attempt {
 	int has_info;           /* an info file exists (else nothing to remove) */
 	struct buf sig;         /* DKIM header fields sent before the message */
 	int sig_new;            /* made in this attempt: store it if we retry */
+	unsigned char *relayed; /* dsn: delivered to a hop without DSN, NOTIFY=SUCCESS (send/relayed.h) */
 };
 
 enum attempt_open {

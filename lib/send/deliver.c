@@ -14,6 +14,7 @@
 #include "intake/addr.h"
 #include "send/attempt.h"
 #include "send/job.h"
+#include "send/relayed.h"   /* dsn: the relayed report (RFC 3461 6.2.2) */
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
@@ -318,6 +319,7 @@ static void job_fill(struct deliver *d, const struct task *t, const struct conf_
 	for (i = 0; i < t->n; i++)
 		j->rcpt[i] = t->a->e.rcpt[t->idx[i]];
 	j->n = t->n;
+	job_dsn_fill(j, t->a->env.p, &t->a->e, t->idx);   /* dsn: RFC 3461 parameters */
 }
 
 void deliver_dispatch(struct deliver *d)
@@ -405,6 +407,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 	if (r->code / 100 == 2) {
 		a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
+		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
 		record_outcome("delivered", a, k, relay, r, res->tls);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
 		return;

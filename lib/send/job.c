@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "base/diag.h"
+#include "queue/dsnrec.h"
 
 #define JOB_MAX (256 * 1024)
 
@@ -59,8 +60,18 @@ int job_send(int sock, const struct job *j, int msgfd)
 	r |= recn(&b, 'Z', (unsigned long)j->timeout_ms);
 	r |= rec(&b, 'S', j->prefix ? j->prefix : "", j->prefix ? j->prefix_len : 0);
 	r |= recs(&b, 'F', j->sender);
-	for (i = 0; i < j->n; i++)
+	if (j->ret)
+		r |= recs(&b, 'R', j->ret);
+	if (j->envid)
+		r |= recs(&b, 'V', j->envid);
+	for (i = 0; i < j->n; i++) {
+		/* a recipient's NOTIFY (Y) and ORCPT (Q) come before its T */
+		if (j->notify[i])
+			r |= recs(&b, 'Y', j->notify[i]);
+		if (j->orcpt[i])
+			r |= recs(&b, 'Q', j->orcpt[i]);
 		r |= recs(&b, 'T', j->rcpt[i]);
+	}
 	if (r || b.len > JOB_MAX) {
 		buf_free(&b);
 		errno = r ? errno : EMSGSIZE;
@@ -93,6 +104,7 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 	struct cmsghdr *c;
 	ssize_t n;
 	size_t pos = 0;
+	const char *notify = NULL, *orcpt = NULL;
 	*msgfd = -1;
 	memset(j, 0, sizeof *j);
 	if (buf_reserve(store, JOB_MAX) < 0)
@@ -137,16 +149,23 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 		case 'Z': j->timeout_ms = atoi(s); break;
 		case 'S': j->prefix = s; j->prefix_len = l; break;
 		case 'F': j->sender = s; break;
+		case 'R': j->ret = s; break;
+		case 'V': j->envid = s; break;
+		case 'Y': notify = s; break;
+		case 'Q': orcpt = s; break;
 		case 'T':
 			if (j->n >= JOB_RCPT_MAX)
 				goto bad;
+			j->notify[j->n] = notify;
+			j->orcpt[j->n] = orcpt;
+			notify = orcpt = NULL;
 			j->rcpt[j->n++] = s;
 			break;
 		default:
 			goto bad;
 		}
 	}
-	if (!j->host || !j->sender || j->n == 0)
+	if (!j->host || !j->sender || j->n == 0 || notify || orcpt)
 		goto bad;
 	return 1;
 bad:
@@ -197,4 +216,23 @@ int job_result_recv(int sock, struct job_result *r)
 	for (i = 0; i < r->n; i++)
 		terminate(&r->r[i]);
 	return 1;
+}
+
+void job_dsn_fill(struct job *j, const char *env, const struct queue_env *e, const size_t *idx)
+{
+	struct dsnrec_msg m;
+	size_t k;
+	dsnrec_msg_read(env, e, &m);
+	j->ret = m.ret;
+	j->envid = m.envid;
+	for (k = 0; k < j->n; k++)
+		dsnrec_rcpt_read(env, e, idx[k], &j->notify[k], &j->orcpt[k]);
+}
+
+void job_dsn(const struct job *j, struct smtp_dsn *d)
+{
+	d->ret = j->ret;
+	d->envid = j->envid;
+	d->notify = j->notify;
+	d->orcpt = j->orcpt;
 }

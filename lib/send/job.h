@@ -37,7 +37,19 @@ struct job {
 	const char *sender;
 	const char *rcpt[JOB_RCPT_MAX];
 	size_t n;
+	/* RFC 3461 parameters as queued (queue/dsnrec.h), NULL when absent;
+	 * the worker passes them on when the next hop offers DSN */
+	const char *ret, *envid;
+	const char *notify[JOB_RCPT_MAX], *orcpt[JOB_RCPT_MAX];
 };
+
+struct queue_env;
+/* The DSN parameters of the job's recipients from the queue file's
+ * envelope: env as queue_parse left it, e parsed from it, idx[k] the
+ * queue index of j->rcpt[k] (k < j->n). */
+void job_dsn_fill(struct job *j, const char *env, const struct queue_env *e, const size_t *idx);
+/* The smtp_send_dsn parameters of j (pointing into j). */
+void job_dsn(const struct job *j, struct smtp_dsn *d);
 
 /* 0, or -1 with errno. */
 int job_send(int sock, const struct job *j, int msgfd);
@@ -50,6 +62,9 @@ struct job_result {
 	struct smtp_result conn;    /* why, when conn_failed */
 	char tls[16];               /* "TLSv1.3" or "" */
 	char peer[64];              /* the address actually used */
+	int dsn;                    /* the next hop offered DSN (RFC 3461): it
+	                               reports success itself; else relay may
+	                               report "relayed" (6.2.2) */
 	size_t n;
 	struct smtp_result r[JOB_RCPT_MAX]; /* final outcome per recipient */
 };

@@ -153,7 +153,11 @@ static void deliver(struct wstate *w, const struct job *j, const char *msg, size
 			}
 		}
 	}
-	if (smtp_send(w->s, j->sender, j->rcpt, j->n, msg, len, eightbit, utf8, rr, &txn) < 0) {
+	/* dsn: RET ENVID NOTIFY ORCPT to a next hop that offers DSN (send/job.h) */
+	struct smtp_dsn dsn;
+	job_dsn(j, &dsn);
+	res->dsn = (smtp_caps(w->s) & SMTP_CAP_DSN) != 0;
+	if (smtp_send_dsn(w->s, j->sender, j->rcpt, j->n, msg, len, eightbit, utf8, &dsn, rr, &txn) < 0) {
 		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
 		snprintf(res->tls, sizeof res->tls, "%s", smtp_tls_version(w->s) ? smtp_tls_version(w->s) : "");
 		close_session(w);
