@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/buf.h"
+#include "send/forker.h"
 #include "send/scheduler.h"
 
 struct task;
@@ -31,12 +32,25 @@ struct children {
 	int loop_fds[3];        /* the loop's own fds, closed in a new worker (-1: none) */
 	double respawn_at;      /* no new worker before (monotonic; back-off) */
 	unsigned respawn_fails; /* spawns in a row that failed or died at once */
+	struct forker fk;       /* privileged: the workers' fork server (forker.h) */
+	int forked;             /* 1: workers come from fk, not from fork() here */
 	pid_t dkim_pid;         /* relay-dkim serve, or 0 */
 	int dkim_in, dkim_out;
 };
 
 /* nw slots, none started yet. */
 void children_init(struct children *ch, const struct sched_opts *o, const char *home, int nw);
+/* From now on workers come from this fork server (a privileged
+ * relay-send, which started it before it read any table or dropped). */
+void children_use_forker(struct children *ch, const struct forker *fk);
+/* A new worker can be had: not privileged, or the fork server runs. */
+int children_can_spawn(const struct children *ch);
+/* The next worker exit the fork server reported: 1 with *pid, 0 when
+ * none is there now (or no server), -1 when the server is gone (logged
+ * once; no worker can be replaced from then on). */
+int children_forker_exit(struct children *ch, pid_t *pid);
+/* pid (reaped) was the fork server: 1 (logged), else 0. */
+int children_forker_exited(struct children *ch, pid_t pid);
 /* Start (or restart) the worker in slot i: 0, or -1 (logged) when no
  * socketpair or fork could be had (the slot stays empty). */
 int children_spawn_worker(struct children *ch, int i);
