@@ -251,8 +251,11 @@ health_changed() {
 	assert_failure
 	health_once
 	grep -q "^main 127.0.0.1:$PA up " "$H/state/health/status"
+	# A is first in the pool again; a worker that held a session to the
+	# old A reconnects (lib/send/worker.c), it does not fail over to B
 	inject to@example.net healthy-again >/dev/null
 	wait_for main_has healthy-again
+	has_subject A healthy-again
 }
 
 @test "hold and release by root, and requeue of deferred mail by root: every file is relayq's; each is delivered" {
