@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: the fork server killed itself (relay-send then exits 111 for its supervisor, as before); DKIM's relay-dkim serve restarted when privileged (it is not: relayd).
+# not tested: the fork server killed itself (relay-send then exits 111 for its supervisor, as before); a deferral by DKIM_TEMP when the signer dies in the middle of a signing (the daemon then ends the same way).
 load helper
 
 # A privileged relay-send (started as root by runsv on an installed
@@ -151,6 +151,49 @@ none_of() {   # none_of "PIDS": no worker now is one of them
 	wait_for got_with_auth while-fork-fails
 	[ "$(send_pid)" = "$pid" ]
 	[ "$(log_count 'event=start')" -eq 1 ]
+}
+
+signer() {   # relay-dkim serve under the scheduler, as relayd
+	local p
+	for p in $(descendants "$(send_pid)"); do
+		[ "$(ps -o user=,comm= -p "$p" | tr -s ' ')" = "relayd relay-dkim" ] && echo "$p"
+	done
+	return 0
+}
+has_signer() { [ -n "$(signer)" ]; }
+pid_changed() { local p; p=$(send_pid); [ -n "$p" ] && [ "$p" != "$1" ]; }
+signed() {
+	local f
+	f=$(grep -ls "^Subject: $1" "$S"/rec/*.eml) || return 1
+	grep -qi '^DKIM-Signature:' "$f"
+}
+inject_from() {   # inject SUBJECT with a From: of example.org (the signing domain)
+	setpriv --reuid nobody --regid nogroup --clear-groups -- \
+		sh -c 'printf "From: sender@example.org\nSubject: %s\n\nhello\n" "$1" | "$0"/relay-inject -f sender@example.org to@example.net' "$B" "$1"
+}
+
+@test "DKIM installed: relay-dkim serve (relayd) killed; relay-send cannot restart it as relayq, so it ends for runsv; no mail goes out unsigned" {
+	"$B/relay-dkim" keygen -a ed25519 -d example.org -s s1 -o "$H/etc/dkim-keys/k.key" >/dev/null
+	chown relayd:relayd "$H/etc/dkim-keys/k.key"
+	chmod 600 "$H/etc/dkim-keys/k.key"
+	echo 'example.org s1 dkim-keys/k.key ed25519-sha256' > "$H/etc/dkim"
+	"$B/relay-config" -d "$H"
+	pid=$(send_pid)
+	sv restart "$S/relay-send"    # the signer starts with relay-send, before the drop
+	wait_for pid_changed "$pid"
+	wait_for has_signer
+	wait_for workers_are 2
+	inject_from signed-first
+	wait_for got signed-first
+	signed signed-first
+	pid=$(send_pid)
+	kill -9 $(signer)
+	wait_for pid_changed "$pid"
+	wait_for has_signer
+	inject_from signed-after
+	wait_for got signed-after
+	signed signed-after
+	log_count_at_least 'relay-dkim serve is gone' 1
 }
 
 @test "SIGTERM: the scheduler, its fork server and the workers end; nothing is left running as relayn" {

@@ -287,15 +287,31 @@ void children_dkim_start(struct children *ch)
 		return;
 	if ((r = children_dkim_configured(ch)) < 0)
 		die_sys(EXIT_TEMP, "unable to read etc/dkim.cdb");
+	ch->dkim_wanted = r == 1;
 	if (r == 0)
 		return;
 	if (prog_find("relay-dkim", "RELAYDKIM", prog, sizeof prog) < 0)
 		die_sys(EXIT_TEMP, "RELAYDKIM");
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
-		die_sys(EXIT_TEMP, "unable to make a pipe");
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		warn_sys("unable to make a pipe for relay-dkim serve");
+		return;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		warn_sys("unable to make a pipe for relay-dkim serve");
+		close(in[0]);
+		close(in[1]);
+		return;
+	}
 	ch->dkim_pid = fork();
-	if (ch->dkim_pid < 0)
-		die_sys(EXIT_TEMP, "unable to fork relay-dkim");
+	if (ch->dkim_pid < 0) {
+		warn_sys("unable to fork relay-dkim serve");
+		ch->dkim_pid = 0;
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return;
+	}
 	if (ch->dkim_pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
@@ -324,6 +340,11 @@ void children_dkim_stop(struct children *ch)
 	ch->dkim_pid = 0;
 }
 
+int children_dkim_lost(const struct children *ch)
+{
+	return ch->o->drop && ch->dkim_wanted && ch->dkim_pid <= 0;
+}
+
 int children_dkim_exited(struct children *ch, pid_t pid)
 {
 	if (pid != ch->dkim_pid)
@@ -343,6 +364,12 @@ enum dkim_outcome children_dkim_sign(struct children *ch, int fd, size_t body_of
 	struct buf m = BUF_INIT, r = BUF_INIT;
 	struct stat st;
 	enum dkim_outcome rc;
+	if (ch->dkim_pid <= 0 && ch->dkim_wanted && !ch->o->drop)
+		children_dkim_start(ch);
+	if (ch->dkim_pid <= 0 && ch->dkim_wanted) {
+		snprintf(why, cap, "the DKIM signer is not running");
+		return DKIM_TEMP;
+	}
 	if (ch->dkim_pid <= 0)
 		return DKIM_NONE;
 	if (fstat(fd, &st) < 0 || buf_reserve(&m, (size_t)st.st_size) < 0 ||

@@ -35,6 +35,7 @@ struct children {
 	struct forker fk;       /* privileged: the workers' fork server (forker.h) */
 	int forked;             /* 1: workers come from fk, not from fork() here */
 	pid_t dkim_pid;         /* relay-dkim serve, or 0 */
+	int dkim_wanted;        /* etc/dkim had keys at start: never send unsigned */
 	int dkim_in, dkim_out;
 };
 
@@ -79,8 +80,15 @@ void children_free(struct children *ch);
 
 /* etc/dkim.cdb has a key (dies when it cannot be read). */
 int children_dkim_configured(const struct children *ch);
-/* Start relay-dkim serve when etc/dkim has keys and it is not running. */
+/* Start relay-dkim serve when etc/dkim has keys and it is not running
+ * (dies only when etc/dkim.cdb cannot be read at start; a pipe or fork
+ * that fails is logged, and signing waits for the next try). */
 void children_dkim_start(struct children *ch);
+/* Privileged, the signer is gone and cannot be started again (the
+ * scheduler is relayq, the signer relayd): the loop ends for the
+ * supervisor to restart relay-send. Mail is deferred meanwhile, never
+ * sent unsigned. */
+int children_dkim_lost(const struct children *ch);
 void children_dkim_stop(struct children *ch);
 /* pid was the signer: say so and start it again unless privileges are
  * dropped (it could not be). 1 if it was, else 0. */
@@ -91,7 +99,8 @@ enum dkim_outcome {
 	DKIM_TEMP,          /* a temporary failure: why */
 	DKIM_PERM,          /* the signer refuses the message: why */
 };
-/* Sign the message of queue file fd (starting at body_off). */
+/* Sign the message of queue file fd (starting at body_off). With keys
+ * configured and no signer running: DKIM_TEMP (never sent unsigned). */
 enum dkim_outcome children_dkim_sign(struct children *ch, int fd, size_t body_off, struct buf *sig,
                                      char *why, size_t cap);
 

@@ -48,6 +48,7 @@ struct sched {
 	int inotify_fd;             /* the queue's msg/ buckets, or -1 (-1 mode) */
 	double respawn_in;          /* seconds until a worker slot is tried again, 0: none */
 	double housekeep_at;
+	int restart;                /* 1: ends 111, for the supervisor to start it again */
 };
 
 /* The signal handler's view: file-local because a handler takes no
@@ -420,6 +421,16 @@ static int turn(struct sched *s, double now)
 	struct qmsg *m, *next;
 	record_counters_flush(&s->rec, now, 0);
 	take_signals(s);
+	if (!s->dl.terminating && children_dkim_lost(&s->kids)) {
+		/* relayq cannot start a relayd process: finish what is in
+		 * flight and end; meanwhile nothing goes out unsigned */
+		warn_("relay-dkim serve is gone and cannot be started again after the drop: stopping for the supervisor to restart relay-send");
+		s->dl.terminating = 1;
+		s->restart = 1;
+		ev_begin("stopping");
+		ev_num("in_flight", (long long)s->dl.active);
+		ev_end();
+	}
 	if (!s->o->once && !s->dl.terminating && now >= s->housekeep_at) {
 		record_housekeeping(s->home);
 		s->housekeep_at = now + HOUSEKEEP_S;
@@ -439,7 +450,7 @@ static int turn(struct sched *s, double now)
 	ev_flush();
 
 	if (s->dl.terminating && s->dl.active == 0)
-		return 1;
+		return s->restart ? -1 : 1;
 	next = qindex_next(&s->index);
 	if (s->o->once && s->dl.active == 0 && !s->index.rhead && (!next || next->due > now))
 		return 1;
@@ -486,6 +497,8 @@ int sched_run(const struct sched_opts *o)
 		wait_events(s, now);
 	}
 	if (r < 0) {
+		if (s->restart)
+			children_stop(&s->kids);
 		release(s);
 		return EXIT_TEMP;
 	}
