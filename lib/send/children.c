@@ -349,7 +349,7 @@ int children_dkim_exited(struct children *ch, pid_t pid)
 {
 	if (pid != ch->dkim_pid)
 		return 0;
-	warn_("relay-dkim serve exited; signing restarts with the next message");
+	warn_("relay-dkim serve exited%s", ch->o->drop ? "" : "; signing restarts with the next message");
 	close(ch->dkim_in);
 	close(ch->dkim_out);
 	ch->dkim_pid = 0;
