@@ -74,7 +74,14 @@ $(BUILD)/tests/%: tests/c/%.c $(BUILD)/librelay.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librelay.a $(LDLIBS)
 
-tests: all $(TPROGS)
+tests: all $(TPROGS) $(BUILD)/tests/libfaults.so
+
+# ---- fault injection (issue 10): an LD_PRELOAD shim for the tests that
+# makes fork(), write() and fsync() fail (tests/c/faults.c says how)
+$(BUILD)/tests/libfaults.so: tests/c/faults.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O2 -g -Wall -Wextra -Werror -o $@ $< -ldl
+# ---- end of fault injection ----
 
 check: tests
 	RELAY_BUILD=$(abspath $(BUILD)) tests/run

@@ -191,3 +191,63 @@ exits_logged() { [ "$(grep -c "network worker .* exited" "$BATS_TEST_TMPDIR/log"
 	done
 	alive
 }
+
+# the fault shim (tests/c/faults.c); ASan must not insist on coming first
+faults() { env LD_PRELOAD="$RELAY_BUILD/tests/libfaults.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"; }
+info_of() { echo "$RELAY_HOME/queue/info/${1:14:2}/$1"; }
+# nothing half-written: no info file, an empty one, or whole lines
+whole_lines() { [ ! -s "$1" ] || [ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' ')" = 0a ]; }
+
+@test "appending the F lines fails part-way (ENOSPC): no half line, no DSN, still queued; the next run records them whole and queues the DSN" {
+	start_server --rcpt-reply 'a@example.net=550 5.1.1 no such user a' --rcpt-reply 'b@example.net=550 5.1.1 no such user b'
+	pool main failover 127.0.0.1:$PORT
+	printf 'Subject: f\n\nhi\n' | relay-inject -f s@example.org a@example.net b@example.net
+	id=$(basename "$(queue_last)")
+	run faults env FAULT_WRITE_MATCH=/queue/info/ FAULT_WRITE_AFTER=20 relay-send -1
+	assert_line --partial "unable to record outcomes of $id"
+	refute_line --partial 'event=bounced'
+	[ "$(queue_count)" -eq 1 ]
+	whole_lines "$(info_of "$id")"
+	run grep -c '^F' "$(info_of "$id")"
+	[ "${output:-0}" = 0 ]
+	# the disk is back: both failures recorded whole, one DSN, the message done
+	run relay-send -1
+	assert_success
+	assert_line --regexp "^event=bounced id=$id recipients=2"
+	[ ! -e "$RELAY_HOME/queue/msg/${id:14:2}/$id" ]
+}
+
+@test "the fsync after the F lines fails (EIO): the lines are cut back, no DSN, still queued; then recorded and bounced" {
+	start_server --rcpt-reply 'a@example.net=550 5.1.1 no such user a'
+	pool main failover 127.0.0.1:$PORT
+	printf 'Subject: f\n\nhi\n' | relay-inject -f s@example.org a@example.net
+	id=$(basename "$(queue_last)")
+	run faults env FAULT_FSYNC_MATCH=/queue/info/ relay-send -1
+	assert_line --partial "unable to record outcomes of $id"
+	refute_line --partial 'event=bounced'
+	run grep -c '^F' "$(info_of "$id")"
+	[ "${output:-0}" = 0 ]
+	run relay-send -1
+	assert_line --regexp "^event=bounced id=$id recipients=1"
+}
+
+@test "fork failing while workers are replaced: logged, retried with a back-off, never an exit; then delivered" {
+	start_server
+	pool main failover 127.0.0.1:$PORT
+	# (not through the function: $! must be relay-send itself)
+	env LD_PRELOAD="$RELAY_BUILD/tests/libfaults.so" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		FAULT_FORK_FILE="$BATS_TEST_TMPDIR/fork-fails" relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	DAEMON=$!
+	wait_for grep -q '^event=start' "$BATS_TEST_TMPDIR/log"
+	touch "$BATS_TEST_TMPDIR/fork-fails"
+	kids=$(pgrep -P "$DAEMON")
+	kill -9 $kids
+	wait_for gone $kids
+	wait_for fork_failures 3
+	alive
+	send_one m1
+	rm "$BATS_TEST_TMPDIR/fork-fails"
+	wait_for recorded "$SRV" 1
+	alive
+}
+fork_failures() { [ "$(grep -c 'unable to fork a worker' "$BATS_TEST_TMPDIR/log")" -ge "$1" ]; }

@@ -138,6 +138,13 @@ struct list {
 	size_t n, cap;
 };
 
+static unsigned long rewrites;   /* list_write calls in this process */
+
+unsigned long suppress_rewrites(void)
+{
+	return rewrites;
+}
+
 static int list_push(struct list *l, const struct suppress_entry *e)
 {
 	if (l->n == l->cap) {
@@ -254,6 +261,7 @@ static int list_write(const char *home, const struct list *l)
 	buf_free(&b);
 	if (r < 0)
 		return -1;
+	rewrites++;
 	crash_point("suppress-text-written");
 	return write_cdb(home, l);
 }
@@ -341,6 +349,111 @@ int suppress_add(const char *home, const char *addr, const char *reason,
                  time_t now, long expiry)
 {
 	return change(home, addr, reason, now, expiry, 0);
+}
+
+/* ------------------------------------------------------------ many at once */
+
+/* An open-addressing table of list positions by address (FNV-1a), so
+ * that a batch is linear in the list and the batch, not their product. */
+struct index {
+	size_t *slot;   /* list position + 1, 0: empty */
+	size_t cap;     /* a power of two, over twice the entries */
+};
+
+static size_t hash_addr(const char *a)
+{
+	size_t h = (size_t)14695981039346656037ULL;
+	for (; *a; a++)
+		h = (h ^ (unsigned char)*a) * (size_t)1099511628211ULL;
+	return h;
+}
+
+/* The slot of addr: holding its list position + 1, or empty (0): where
+ * it goes. */
+static size_t *index_find(const struct index *x, const struct list *l, const char *addr)
+{
+	size_t i = hash_addr(addr) & (x->cap - 1);
+	while (x->slot[i] && strcmp(l->e[x->slot[i] - 1].addr, addr) != 0)
+		i = (i + 1) & (x->cap - 1);
+	return &x->slot[i];
+}
+
+static int index_build(struct index *x, const struct list *l, size_t more)
+{
+	size_t i, want = (l->n + more) * 2 + 16;
+	for (x->cap = 64; x->cap < want; x->cap *= 2)
+		;
+	x->slot = calloc(x->cap, sizeof *x->slot);
+	if (!x->slot) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < l->n; i++) {
+		size_t *sl = index_find(x, l, l->e[i].addr);
+		if (!*sl)
+			*sl = i + 1;
+	}
+	return 0;
+}
+
+int suppress_add_many(const char *home, const struct suppress_item *it, size_t n,
+                      time_t now, long expiry, size_t *skipped)
+{
+	struct list l = {0, 0, 0};
+	struct index x = {NULL, 0};
+	unsigned long bad;
+	size_t i, o, skip = 0;
+	int fd, r = -1;
+
+	if (skipped)
+		*skipped = 0;
+	if (n == 0)
+		return 0;
+	if ((fd = lock_open(home)) < 0)
+		return -1;
+	if (list_read(home, &l, &bad) < 0)
+		goto out;
+	/* expired entries go, as in a single change */
+	for (i = o = 0; i < l.n; i++)
+		if (!(l.e[i].expires && l.e[i].expires <= now))
+			l.e[o++] = l.e[i];
+	l.n = o;
+	if (index_build(&x, &l, n) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct suppress_entry ne;
+		size_t *sl;
+		memset(&ne, 0, sizeof ne);
+		if (suppress_normalize(it[i].addr, ne.addr, sizeof ne.addr) < 0) {
+			skip++;
+			continue;
+		}
+		sl = index_find(&x, &l, ne.addr);
+		if (*sl) {
+			struct suppress_entry *e = &l.e[*sl - 1];
+			e->last = now;
+			e->expires = expiry > 0 ? now + expiry : 0;
+			if (it[i].reason)
+				clean_reason(e->reason, it[i].reason);
+			continue;
+		}
+		ne.first = ne.last = now;
+		ne.expires = expiry > 0 ? now + expiry : 0;
+		clean_reason(ne.reason, it[i].reason ? it[i].reason : "added");
+		if (list_push(&l, &ne) < 0)
+			goto out;
+		*sl = l.n;
+	}
+	if (list_write(home, &l) < 0)
+		goto out;
+	if (skipped)
+		*skipped = skip;
+	r = 0;
+out:
+	free(x.slot);
+	free(l.e);
+	lock_close(fd);
+	return r;
 }
 
 int suppress_rebuild(const char *home)

@@ -41,6 +41,20 @@ int suppress_lookup_at(const char *home, const char *addr, time_t now,
  * is NULL). Expired entries are dropped on the way. 0 or -1 (errno). */
 int suppress_add(const char *home, const char *addr, const char *reason,
                  time_t now, long expiry);
+/* suppress_add for n addresses in one change: one lock, one read, one
+ * rewrite of the list and its CDB (not one per address: 10,000 bounced
+ * recipients are one rewrite). The same rules per address as
+ * suppress_add; a repeated address is refreshed. An address that does
+ * not normalize is skipped and counted in *skipped (if not NULL). 0 or
+ * -1 (errno; then nothing changed). */
+struct suppress_item {
+	const char *addr;
+	const char *reason;   /* NULL: keep an existing one ("added" if new) */
+};
+int suppress_add_many(const char *home, const struct suppress_item *it, size_t n,
+                      time_t now, long expiry, size_t *skipped);
+/* How many times this process rewrote the list (for the tests). */
+unsigned long suppress_rewrites(void);
 /* 1 removed, 0 was not listed, -1 error. */
 int suppress_remove(const char *home, const char *addr);
 /* Rewrite the text list and the CDB from the text list (after an

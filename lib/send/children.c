@@ -49,12 +49,60 @@ void children_init(struct children *ch, const struct sched_opts *o, const char *
 		die(EXIT_TEMP, "out of memory");
 	for (i = 0; i < nw; i++)
 		ch->w[i].sock = -1;
+	ch->fk.sock = -1;
+}
+
+void children_use_forker(struct children *ch, const struct forker *fk)
+{
+	ch->fk = *fk;
+	ch->forked = 1;
+}
+
+int children_can_spawn(const struct children *ch)
+{
+	return !ch->forked || ch->fk.sock >= 0;
+}
+
+int children_forker_exit(struct children *ch, pid_t *pid)
+{
+	struct forker_exit e;
+	int r;
+	if (!ch->forked || ch->fk.sock < 0)
+		return 0;
+	r = forker_exited(&ch->fk, &e);
+	if (r > 0)
+		*pid = e.pid;
+	else if (r < 0)
+		warn_("the worker fork server is gone: workers that die cannot be replaced");
+	return r;
+}
+
+int children_forker_exited(struct children *ch, pid_t pid)
+{
+	if (!ch->forked || pid != ch->fk.pid)
+		return 0;
+	if (ch->fk.sock >= 0) {
+		warn_("the worker fork server exited: workers that die cannot be replaced");
+		close(ch->fk.sock);
+		ch->fk.sock = -1;
+	}
+	ch->fk.pid = 0;
+	return 1;
 }
 
 int children_spawn_worker(struct children *ch, int i)
 {
 	int sv[2];
 	pid_t pid, parent = getpid();
+	if (ch->forked) {
+		int s;
+		if (forker_spawn(&ch->fk, &pid, &s) < 0) {
+			warn_sys("unable to fork a worker");
+			return -1;
+		}
+		sv[0] = s;
+		goto started;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		warn_sys("unable to make a socketpair for a worker");
 		return -1;
@@ -90,6 +138,7 @@ int children_spawn_worker(struct children *ch, int i)
 		_exit(0);
 	}
 	close(sv[1]);
+started:
 	ch->w[i].pid = pid;
 	ch->w[i].sock = sv[0];
 	ch->w[i].t = NULL;
@@ -194,9 +243,12 @@ void children_stop(struct children *ch)
 	for (i = 0; i < ch->nw; i++)
 		if (ch->w[i].sock >= 0)
 			close(ch->w[i].sock);
-	for (i = 0; i < ch->nw; i++)
-		if (ch->w[i].pid > 0)
-			waitpid(ch->w[i].pid, NULL, 0);
+	if (ch->forked)
+		forker_stop(&ch->fk);	/* it waits for its workers */
+	else
+		for (i = 0; i < ch->nw; i++)
+			if (ch->w[i].pid > 0)
+				waitpid(ch->w[i].pid, NULL, 0);
 	children_dkim_stop(ch);
 }
 
@@ -235,15 +287,31 @@ void children_dkim_start(struct children *ch)
 		return;
 	if ((r = children_dkim_configured(ch)) < 0)
 		die_sys(EXIT_TEMP, "unable to read etc/dkim.cdb");
+	ch->dkim_wanted = r == 1;
 	if (r == 0)
 		return;
 	if (prog_find("relay-dkim", "RELAYDKIM", prog, sizeof prog) < 0)
 		die_sys(EXIT_TEMP, "RELAYDKIM");
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
-		die_sys(EXIT_TEMP, "unable to make a pipe");
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		warn_sys("unable to make a pipe for relay-dkim serve");
+		return;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		warn_sys("unable to make a pipe for relay-dkim serve");
+		close(in[0]);
+		close(in[1]);
+		return;
+	}
 	ch->dkim_pid = fork();
-	if (ch->dkim_pid < 0)
-		die_sys(EXIT_TEMP, "unable to fork relay-dkim");
+	if (ch->dkim_pid < 0) {
+		warn_sys("unable to fork relay-dkim serve");
+		ch->dkim_pid = 0;
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		return;
+	}
 	if (ch->dkim_pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
@@ -272,11 +340,16 @@ void children_dkim_stop(struct children *ch)
 	ch->dkim_pid = 0;
 }
 
+int children_dkim_lost(const struct children *ch)
+{
+	return ch->o->drop && ch->dkim_wanted && ch->dkim_pid <= 0;
+}
+
 int children_dkim_exited(struct children *ch, pid_t pid)
 {
 	if (pid != ch->dkim_pid)
 		return 0;
-	warn_("relay-dkim serve exited; signing restarts with the next message");
+	warn_("relay-dkim serve exited%s", ch->o->drop ? "" : "; signing restarts with the next message");
 	close(ch->dkim_in);
 	close(ch->dkim_out);
 	ch->dkim_pid = 0;
@@ -291,6 +364,12 @@ enum dkim_outcome children_dkim_sign(struct children *ch, int fd, size_t body_of
 	struct buf m = BUF_INIT, r = BUF_INIT;
 	struct stat st;
 	enum dkim_outcome rc;
+	if (ch->dkim_pid <= 0 && ch->dkim_wanted && !ch->o->drop)
+		children_dkim_start(ch);
+	if (ch->dkim_pid <= 0 && ch->dkim_wanted) {
+		snprintf(why, cap, "the DKIM signer is not running");
+		return DKIM_TEMP;
+	}
 	if (ch->dkim_pid <= 0)
 		return DKIM_NONE;
 	if (fstat(fd, &st) < 0 || buf_reserve(&m, (size_t)st.st_size) < 0 ||

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include "base/buf.h"
+#include "send/forker.h"
 #include "send/scheduler.h"
 
 struct task;
@@ -31,12 +32,26 @@ struct children {
 	int loop_fds[3];        /* the loop's own fds, closed in a new worker (-1: none) */
 	double respawn_at;      /* no new worker before (monotonic; back-off) */
 	unsigned respawn_fails; /* spawns in a row that failed or died at once */
+	struct forker fk;       /* privileged: the workers' fork server (forker.h) */
+	int forked;             /* 1: workers come from fk, not from fork() here */
 	pid_t dkim_pid;         /* relay-dkim serve, or 0 */
+	int dkim_wanted;        /* etc/dkim had keys at start: never send unsigned */
 	int dkim_in, dkim_out;
 };
 
 /* nw slots, none started yet. */
 void children_init(struct children *ch, const struct sched_opts *o, const char *home, int nw);
+/* From now on workers come from this fork server (a privileged
+ * relay-send, which started it before it read any table or dropped). */
+void children_use_forker(struct children *ch, const struct forker *fk);
+/* A new worker can be had: not privileged, or the fork server runs. */
+int children_can_spawn(const struct children *ch);
+/* The next worker exit the fork server reported: 1 with *pid, 0 when
+ * none is there now (or no server), -1 when the server is gone (logged
+ * once; no worker can be replaced from then on). */
+int children_forker_exit(struct children *ch, pid_t *pid);
+/* pid (reaped) was the fork server: 1 (logged), else 0. */
+int children_forker_exited(struct children *ch, pid_t pid);
 /* Start (or restart) the worker in slot i: 0, or -1 (logged) when no
  * socketpair or fork could be had (the slot stays empty). */
 int children_spawn_worker(struct children *ch, int i);
@@ -65,8 +80,15 @@ void children_free(struct children *ch);
 
 /* etc/dkim.cdb has a key (dies when it cannot be read). */
 int children_dkim_configured(const struct children *ch);
-/* Start relay-dkim serve when etc/dkim has keys and it is not running. */
+/* Start relay-dkim serve when etc/dkim has keys and it is not running
+ * (dies only when etc/dkim.cdb cannot be read at start; a pipe or fork
+ * that fails is logged, and signing waits for the next try). */
 void children_dkim_start(struct children *ch);
+/* Privileged, the signer is gone and cannot be started again (the
+ * scheduler is relayq, the signer relayd): the loop ends for the
+ * supervisor to restart relay-send. Mail is deferred meanwhile, never
+ * sent unsigned. */
+int children_dkim_lost(const struct children *ch);
 void children_dkim_stop(struct children *ch);
 /* pid was the signer: say so and start it again unless privileges are
  * dropped (it could not be). 1 if it was, else 0. */
@@ -77,7 +99,8 @@ enum dkim_outcome {
 	DKIM_TEMP,          /* a temporary failure: why */
 	DKIM_PERM,          /* the signer refuses the message: why */
 };
-/* Sign the message of queue file fd (starting at body_off). */
+/* Sign the message of queue file fd (starting at body_off). With keys
+ * configured and no signer running: DKIM_TEMP (never sent unsigned). */
 enum dkim_outcome children_dkim_sign(struct children *ch, int fd, size_t body_off, struct buf *sig,
                                      char *why, size_t cap);
 

@@ -61,8 +61,9 @@ void record_delay_warned(const struct attempt *a, size_t pending, struct buf *li
  * DKIM fields were made in this attempt. */
 void record_retry(const struct attempt *a, time_t now, double wait, struct buf *lines);
 
-/* Append to the message's info file (with sync: fsync before close).
- * 0, or -1 with errno. */
+/* Append to the message's info file (with sync: fsync before close):
+ * all of data or nothing (a failed write or fsync cuts the file back to
+ * where it ended). 0, or -1 with errno. */
 int record_info(struct attempt *a, const char *data, size_t len, int sync);
 /* Remove a message that is done: the queue file, then its info file. */
 void record_remove(const struct attempt *a);

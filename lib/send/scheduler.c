@@ -48,6 +48,7 @@ struct sched {
 	int inotify_fd;             /* the queue's msg/ buckets, or -1 (-1 mode) */
 	double respawn_in;          /* seconds until a worker slot is tried again, 0: none */
 	double housekeep_at;
+	int restart;                /* 1: ends 111, for the supervisor to start it again */
 };
 
 /* The signal handler's view: file-local because a handler takes no
@@ -236,21 +237,36 @@ static void reload(struct sched *s)
 	ev_end();
 }
 
+static void worker_gone(struct sched *s, pid_t pid)
+{
+	int i = children_worker_of(&s->kids, pid);
+	if (i < 0)
+		return;
+	if (!s->dl.terminating)
+		warn_("network worker %ld exited", (long)pid);
+	if (s->kids.w[i].sock >= 0)
+		deliver_worker_lost(&s->dl, i);
+	children_worker_exited(&s->kids, i, qindex_clock());
+	/* the loop respawns it (children_respawn, with a back-off) */
+}
+
 static void reap(struct sched *s)
 {
 	pid_t pid;
-	int st, i;
+	int st;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		children_dkim_exited(&s->kids, pid);
-		if ((i = children_worker_of(&s->kids, pid)) < 0)
+		if (children_dkim_exited(&s->kids, pid) || children_forker_exited(&s->kids, pid))
 			continue;
-		if (!s->dl.terminating)
-			warn_("network worker %ld exited", (long)pid);
-		if (s->kids.w[i].sock >= 0)
-			deliver_worker_lost(&s->dl, i);
-		children_worker_exited(&s->kids, i, qindex_clock());
-		/* the loop respawns it (children_respawn, with a back-off) */
+		worker_gone(s, pid);
 	}
+}
+
+/* Privileged: the fork server reaps the workers and says which exited. */
+static void forker_reports(struct sched *s)
+{
+	pid_t pid;
+	while (children_forker_exit(&s->kids, &pid) > 0)
+		worker_gone(s, pid);
 }
 
 static void take_signals(struct sched *s)
@@ -284,8 +300,8 @@ static void take_signals(struct sched *s)
 static void wait_events(struct sched *s, double now)
 {
 	struct qmsg *next = qindex_next(&s->index);
-	struct pollfd *pf = calloc((size_t)s->kids.nw + 2, sizeof *pf);
-	int np = 0, timeout = -1, i, k = 0;
+	struct pollfd *pf = calloc((size_t)s->kids.nw + 3, sizeof *pf);
+	int np = 0, timeout = -1, i, k = 0, fk = s->kids.fk.sock;
 	if (!pf)
 		die(EXIT_TEMP, "out of memory");
 	pf[np].fd = sig.pipe[0];
@@ -298,6 +314,8 @@ static void wait_events(struct sched *s, double now)
 		pf[np].fd = s->kids.w[i].sock;
 		pf[np++].events = POLLIN;
 	}
+	pf[np].fd = fk;	/* -1 (ignored by poll) unless privileged */
+	pf[np++].events = POLLIN;
 	if (next) {
 		double d = next->due - now;
 		timeout = d <= 0 ? 0 : (int)(d * 1000) + 1;
@@ -325,6 +343,8 @@ static void wait_events(struct sched *s, double now)
 		for (i = 0; i < s->kids.nw; i++, k++)
 			if (pf[k].revents && s->kids.w[i].sock >= 0)
 				deliver_read(&s->dl, i);
+		if (fk >= 0 && pf[k].revents)
+			forker_reports(s);
 	}
 	free(pf);
 }
@@ -332,10 +352,19 @@ static void wait_events(struct sched *s, double now)
 static void start(struct sched *s, const struct sched_opts *o)
 {
 	int i;
+	struct forker fk;
 	s->o = o;
 	s->home = relay_home();
 	s->inotify_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
+	/* Privileged: the workers' fork server first, before any table is
+	 * read (a worker holds nothing of etc/) and while root can still
+	 * make it relayn; it replaces workers after the drop (forker.h) */
+	if (o->drop) {
+		fflush(stdout);
+		if (forker_start(&fk, o->worker_uid, o->worker_gid) < 0)
+			die(EXIT_TEMP, "unable to start the worker fork server");
+	}
 	if (pipe2(sig.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die_sys(EXIT_TEMP, "unable to make a pipe");
 	s->conf.home = s->home;
@@ -348,6 +377,8 @@ static void start(struct sched *s, const struct sched_opts *o)
 	s->dl.rec = &s->rec;
 	sendconf_load(&s->conf);
 	children_init(&s->kids, o, s->home, sendconf_workers(&s->conf, o->workers));
+	if (o->drop)
+		children_use_forker(&s->kids, &fk);
 	s->kids.loop_fds[0] = sig.pipe[0];
 	s->kids.loop_fds[1] = sig.pipe[1];
 	s->dl.max_active = (size_t)s->kids.nw * 4 + 16;
@@ -390,6 +421,16 @@ static int turn(struct sched *s, double now)
 	struct qmsg *m, *next;
 	record_counters_flush(&s->rec, now, 0);
 	take_signals(s);
+	if (!s->dl.terminating && children_dkim_lost(&s->kids)) {
+		/* relayq cannot start a relayd process: finish what is in
+		 * flight and end; meanwhile nothing goes out unsigned */
+		warn_("relay-dkim serve is gone and cannot be started again after the drop: stopping for the supervisor to restart relay-send");
+		s->dl.terminating = 1;
+		s->restart = 1;
+		ev_begin("stopping");
+		ev_num("in_flight", (long long)s->dl.active);
+		ev_end();
+	}
 	if (!s->o->once && !s->dl.terminating && now >= s->housekeep_at) {
 		record_housekeeping(s->home);
 		s->housekeep_at = now + HOUSEKEEP_S;
@@ -400,18 +441,21 @@ static int turn(struct sched *s, double now)
 		deliver_start(&s->dl, m);
 	sendconf_health_refresh(&s->conf);
 	/* workers lost are replaced (a transient fork failure is retried,
-	 * never an exit); a scheduler that dropped privileges cannot */
-	if (!s->dl.terminating && !s->o->drop)
+	 * never an exit); privileged, by the fork server */
+	forker_reports(s);	/* exits it reported while we waited for a spawn */
+	if (!s->dl.terminating && children_can_spawn(&s->kids))
 		s->respawn_in = children_respawn(&s->kids, now);
+	forker_reports(s);
 	deliver_dispatch(&s->dl);
 	ev_flush();
 
 	if (s->dl.terminating && s->dl.active == 0)
-		return 1;
+		return s->restart ? -1 : 1;
 	next = qindex_next(&s->index);
 	if (s->o->once && s->dl.active == 0 && !s->index.rhead && (!next || next->due > now))
 		return 1;
-	if (children_alive(&s->kids) == 0 && !s->dl.terminating && s->o->drop) {
+	if (children_alive(&s->kids) == 0 && !s->dl.terminating && !children_can_spawn(&s->kids)) {
+		/* only when the fork server itself is gone (killed) */
 		warn_("no network worker is left; exiting for the supervisor to restart");
 		return -1;
 	}
@@ -453,6 +497,8 @@ int sched_run(const struct sched_opts *o)
 		wait_events(s, now);
 	}
 	if (r < 0) {
+		if (s->restart)
+			children_stop(&s->kids);
 		release(s);
 		return EXIT_TEMP;
 	}

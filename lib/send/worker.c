@@ -103,8 +103,8 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 	return 0;
 }
 
-static void deliver(struct wstate *w, const struct job *j, const char *msg, size_t len,
-		    struct job_result *res)
+static void deliver_on(struct wstate *w, const struct job *j, const char *msg, size_t len,
+		       struct job_result *res)
 {
 	struct smtp_result rr[JOB_RCPT_MAX], txn;
 	char key[600];
@@ -169,6 +169,50 @@ static void deliver(struct wstate *w, const struct job *j, const char *msg, size
 	for (i = 0; i < j->n; i++)
 		res->r[i] = rr[i].code / 100 == 2 ? txn : rr[i];
 	res->n = j->n;
+}
+
+/* The cached session to this job's destination, if one is open. */
+static int cached(const struct wstate *w, const struct job *j)
+{
+	char key[600];
+	if (j->mx)
+		snprintf(key, sizeof key, "mx:%s", j->host);
+	else
+		snprintf(key, sizeof key, "%s:%u", j->host, j->port);
+	return w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS;
+}
+
+/* The transaction failed at its first command, before any byte of it
+ * could be taken (smtp_send checks that a reused session is quiet before
+ * MAIL: EOF or unsolicited bytes fail there), or with a 421 to MAIL: the
+ * relay closed the connection meanwhile (a restart, its idle timeout). */
+static int stale(const struct job_result *res)
+{
+	size_t i;
+	if (res->conn_failed || res->n == 0)
+		return 0;
+	for (i = 0; i < res->n; i++) {
+		const struct smtp_result *r = &res->r[i];
+		if (strcmp(r->stage, "mail") != 0 || !r->member_fault || (r->code != 0 && r->code != 421))
+			return 0;
+	}
+	return 1;
+}
+
+/* One job. A cached session that turns out dead is replaced once by a
+ * new connection, within the same job: not an attempt, not a failover. */
+static void deliver(struct wstate *w, const struct job *j, const char *msg, size_t len,
+		    struct job_result *res)
+{
+	int reused = cached(w, j);
+	unsigned long id = res->id;
+	deliver_on(w, j, msg, len, res);
+	if (reused && stale(res)) {
+		close_session(w);
+		memset(res, 0, sizeof *res);
+		res->id = id;
+		deliver_on(w, j, msg, len, res);
+	}
 }
 
 void worker_run(int sock)
