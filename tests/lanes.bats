@@ -60,15 +60,17 @@ has_otp() {     # has_otp SRVDIR: the transactional message is recorded
 	printf 'slow failover 127.0.0.1:%s\nfast failover 127.0.0.1:%s\n' "$SLOW" "$FAST" >> "$RELAY_HOME/etc/pools"
 	printf 'class:bulk slow\ndefault fast\n' >> "$RELAY_HOME/etc/routes"
 	relay-config -d "$RELAY_HOME"
-	bulk 20
+	bulk 40
 	relay-send -w 4 >"$BATS_TEST_TMPDIR/send.log" 2>&1 &
 	DAEMON=$!
-	# three workers (4 less the 10% kept, rounded up to one) hang in bulk sessions
+	# 40 bulk attempts would fill the 32 attempt slots (4 a worker and 16):
+	# 8 are kept; three workers (4 less the 10% kept, rounded up to one)
+	# hang in bulk sessions
 	wait_for sessions "$SS" 3
 	printf 'Subject: otp\n\ncode 1234\n' | relay-inject -C transactional -f s@example.org t@example.net
 	WAIT_FOR_CAP=100 wait_for has_otp "$SF"
 	# no bulk session ended meanwhile, and bulk never took the fourth worker
-	[ "$(queue_count)" -eq 20 ]
+	[ "$(queue_count)" -eq 40 ]
 	[ "$(grep -c ' MAIL FROM:' "$SS/log")" -eq 3 ]
 }
 

@@ -36,6 +36,8 @@ struct task {
 	struct task *next;
 };
 
+static void lanes_setup(struct deliver *d);   /* lanes: below, with dispatch */
+
 /* The attempt's last task is done: conclude it, then forget the message
  * or put it back on the heap. */
 static void attempt_end(struct deliver *d, struct attempt *a)
@@ -292,6 +294,7 @@ void deliver_start(struct deliver *d, struct qmsg *m)
 	m->a = a;
 	d->active++;
 	m->prio = (unsigned char)lanes_class_prio(d->conf, a->e.class);   /* lanes: its class's */
+	lanes_setup(d);     /* from the first start on, the ready list keeps the slots */
 	qindex_started(d->index, m);
 	a->tasks = 1;   /* held while routing, released below */
 	refused = !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
@@ -333,15 +336,20 @@ static void job_fill(struct deliver *d, const struct task *t, const struct conf_
 
 /* lanes: the workers kept per priority, the attempt slots scaled from
  * them, and the workers idle and busy per lane now. */
-static unsigned lanes_now(struct deliver *d, unsigned busy[LANES])
+static void lanes_setup(struct deliver *d)
 {
-	unsigned idle = 0;
-	int i;
 	lanes_refresh(&d->lanes, d->conf, d->kids->nw, time(NULL));
 	if (!d->index->classify)
 		lanes_attach(d->index, d->conf);   /* the loop attaches it before its scan */
 	d->index->smax = (unsigned)d->max_active;
 	lanes_scale(d->lanes.kept, (unsigned)d->kids->nw, d->index->smax, d->index->skept);
+}
+
+static unsigned lanes_now(struct deliver *d, unsigned busy[LANES])
+{
+	unsigned idle = 0;
+	int i;
+	lanes_setup(d);
 	memset(busy, 0, LANES * sizeof *busy);
 	for (i = 0; i < d->kids->nw; i++) {
 		if (d->kids->w[i].sock < 0)

@@ -130,7 +130,7 @@ void lanes_refresh(struct lanes *l, struct sendconf *c, int nw, time_t now)
 int lanes_classify(void *ctx, const char *id)
 {
 	struct sendconf *c = ctx;
-	char path[PATH_MAX], head[1024], *p, *e;
+	char path[PATH_MAX], head[1024], *p;
 	ssize_t n;
 	int fd;
 	if (queue_path(path, sizeof path, "msg", id) < 0 ||
@@ -138,19 +138,25 @@ int lanes_classify(void *ctx, const char *id)
 		return LANE_DEFAULT;   /* held, gone, or read when started */
 	n = read(fd, head, sizeof head - 1);
 	close(fd);
-	if (n < 4 || memcmp(head, QUEUE_MAGIC, 4) != 0)
+	if (n < 0 || !(p = lanes_head_class(head, (size_t)n)))
 		return LANE_DEFAULT;
-	head[n] = 0;
-	/* "RQ1\n" "A<epoch>\n" "C<class>\n": the class is the second line */
-	for (p = head + 4; *p && *p != '\n'; p++)
-		;
-	if (*p != '\n' || p[1] != 'C')
-		return LANE_DEFAULT;
-	p += 2;
-	if (!(e = strchr(p, '\n')) || e == p || e - p > CONF_NAME_MAX)
-		return LANE_DEFAULT;
-	*e = 0;
 	return (int)lanes_class_prio(c, p);
+}
+
+char *lanes_head_class(char *head, size_t n)
+{
+	char *p, *e, *end = head + n;
+	/* "RQ1\n" "A<epoch>\n" "C<class>\n": the class is the third line */
+	if (n < 4 || memcmp(head, QUEUE_MAGIC, 4) != 0)
+		return NULL;
+	if (!(p = memchr(head + 4, '\n', n - 4)) || end - p < 2 || p[1] != 'C')
+		return NULL;
+	p += 2;
+	if (!(e = memchr(p, '\n', (size_t)(end - p))) || e == p || e - p > CONF_NAME_MAX ||
+	    memchr(p, 0, (size_t)(e - p)))
+		return NULL;
+	*e = 0;
+	return p;
 }
 
 void lanes_attach(struct qindex *index, struct sendconf *c)

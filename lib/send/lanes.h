@@ -55,6 +55,10 @@ void lanes_refresh(struct lanes *l, struct sendconf *c, int nw, time_t now);
  * (reads at most the envelope's first lines); LANE_DEFAULT when it cannot
  * be read. ctx is the struct sendconf. The qindex classifier. */
 int lanes_classify(void *ctx, const char *id);
+/* The class in the first n bytes of a queue file (head is modified: the
+ * class is NUL-terminated in place), or NULL when they do not start with
+ * the magic, the A line and a C line of 1..CONF_NAME_MAX bytes. */
+char *lanes_head_class(char *head, size_t n);
 /* Let index classify the messages it finds (before the first scan). */
 void lanes_attach(struct qindex *index, struct sendconf *c);
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "conf/conf.h"
@@ -342,6 +343,48 @@ static void t_conf(void)
 	CHECK(l.kept[9] == 0 && l.kept[7] == 1);
 	lanes_refresh(&l, c, 20, 1001);
 	CHECK(l.kept[9] == 3 && l.kept[8] == 3 && l.kept[7] == 5 && l.kept[0] == 5);
+	/* a new message's lane from its queue file's class line */
+	{
+		const char *id = "19ab3c4d5e6f7.1a2b3c4d";
+		char path[600], head[64];
+		FILE *f;
+		setenv("RELAY_HOME", home, 1);
+		snprintf(path, sizeof path, "%s/queue/msg/1a", home);
+		mkdir(path, 0700);
+		snprintf(path, sizeof path, "%s/queue/msg/1a/%s", home, id);
+		CHECK(lanes_classify(c, id) == LANE_DEFAULT);   /* not there (held, gone) */
+		f = fopen(path, "w");
+		CHECK(f != NULL);
+		if (f) {
+			fputs("RQ1\nA1796171935\nCotp\nFs@example.org\nTr@example.net\n\nbody\r\n", f);
+			fclose(f);
+		}
+		CHECK(lanes_classify(c, id) == 9);
+		f = fopen(path, "w");
+		if (f) {
+			fputs("RQ1\nA1796171935\nCnewsletter\n", f);
+			fclose(f);
+		}
+		CHECK(lanes_classify(c, id) == 1);
+		f = fopen(path, "w");
+		if (f) {
+			fputs("RQ2\nA1\nCotp\n", f);
+			fclose(f);
+		}
+		CHECK(lanes_classify(c, id) == LANE_DEFAULT);
+		/* the head parser alone */
+		snprintf(head, sizeof head, "RQ1\nA1\nCbulk\nF\n");
+		CHECK_STR(lanes_head_class(head, strlen(head)), "bulk");
+		snprintf(head, sizeof head, "RQ1\nA1\nCbulk");      /* no end of line in the bytes read */
+		CHECK(lanes_head_class(head, strlen(head)) == NULL);
+		snprintf(head, sizeof head, "RQ1\nA1\nC\n");         /* empty class */
+		CHECK(lanes_head_class(head, strlen(head)) == NULL);
+		snprintf(head, sizeof head, "RQ1\nA1\nFs@x\nCbulk\n"); /* not the third line */
+		CHECK(lanes_head_class(head, strlen(head)) == NULL);
+		CHECK(lanes_head_class(head, 3) == NULL);
+		memcpy(head, "RQ1\nA1\nCb\0lk\n", 14);
+		CHECK(lanes_head_class(head, 14) == NULL);
+	}
 	/* a table that cannot be read keeps the last kept table */
 	memset((void *)c->retry.cdb.cdb_mem, 0xff, 2048);
 	lanes_refresh(&l, c, 20, 1002);
