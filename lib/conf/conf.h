@@ -195,7 +195,16 @@ struct conf_retry {
 	size_t n;
 	unsigned long schedule[CONF_RETRY_MAX]; /* seconds, each > 0 */
 	unsigned long lifetime;                 /* seconds, > 0 */
+	/* priority lanes (issue 12; send/lanes.h): "priority=N reserve=N|N%".
+	 * Canonical values hold them only when given (have_*): a class
+	 * without them keeps the built-in (transactional 7 reserve=10%,
+	 * bulk 3, any other 5; reserve 0). */
+	unsigned priority;                      /* 0..CONF_PRIORITY_MAX, higher first */
+	unsigned reserve;                       /* workers, or percent when reserve_pct */
+	int reserve_pct, have_priority, have_reserve;
 };
+#define CONF_PRIORITY_MAX 9
+#define CONF_RESERVE_MAX  1000              /* workers (the most relay-send runs) */
 int conf_parse_retry(const char *class, const char *value, struct conf_retry *r,
                      char *err, size_t errcap);
 int conf_format_retry(const struct conf_retry *r, struct buf *out);

@@ -516,6 +516,43 @@ void conf_retry_builtin(const char *class, struct conf_retry *r)
 	}
 	memcpy(r->schedule, s, n * sizeof s[0]);
 	r->n = n;
+	/* priority lanes: transactional above any other class above bulk */
+	r->priority = s == trans ? 7 : s == bulk ? 3 : 5;
+	r->reserve = s == trans ? 10 : 0;
+	r->reserve_pct = s == trans;
+}
+
+/* "priority=N" (0..9) and "reserve=N" or "reserve=N%" of etc/retry. */
+static int parse_lane_field(const char *f, struct conf_retry *r, char *err, size_t errcap)
+{
+	const char *v = strchr(f, '=') + 1, *p;
+	unsigned long n = 0;
+	int pct = 0;
+	for (p = v; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > 100000)
+			break;
+	}
+	if (f[0] == 'r' || f[0] == 'R') {
+		if (*p == '%' && p > v) {
+			pct = 1;
+			p++;
+		}
+		if (p == v || *p || (pct ? n > 100 : n > CONF_RESERVE_MAX))
+			return conf_fail(err, errcap, "reserve \"%.32s\" is not a number of workers (0..%d) or a percentage (0%%..100%%)",
+			                 v, CONF_RESERVE_MAX);
+		if (r->have_reserve++)
+			return conf_fail(err, errcap, "reserve= given twice");
+		r->reserve = (unsigned)n;
+		r->reserve_pct = pct;
+		return 0;
+	}
+	if (p == v || *p || n > CONF_PRIORITY_MAX)
+		return conf_fail(err, errcap, "priority \"%.32s\" is not a number from 0 to %d", v, CONF_PRIORITY_MAX);
+	if (r->have_priority++)
+		return conf_fail(err, errcap, "priority= given twice");
+	r->priority = (unsigned)n;
+	return 0;
 }
 
 int conf_parse_retry(const char *class, const char *value, struct conf_retry *r,
@@ -555,6 +592,9 @@ int conf_parse_retry(const char *class, const char *value, struct conf_retry *r,
 				return -1;
 			if (r->lifetime == 0)
 				return conf_fail(err, errcap, "lifetime must be positive");
+		} else if (strncasecmp(f, "priority=", 9) == 0 || strncasecmp(f, "reserve=", 8) == 0) {
+			if (parse_lane_field(f, r, err, errcap) < 0)
+				return -1;
 		} else {
 			return conf_fail(err, errcap, "unknown retry field \"%.64s\" (want schedule= or lifetime=)", f);
 		}
@@ -579,5 +619,11 @@ int conf_format_retry(const struct conf_retry *r, struct buf *out)
 			return -1;
 	}
 	conf_format_duration(r->lifetime, d, sizeof d);
-	return buf_printf(out, " lifetime=%s", d);
+	if (buf_printf(out, " lifetime=%s", d) < 0)
+		return -1;
+	if (r->have_priority && buf_printf(out, " priority=%u", r->priority) < 0)
+		return -1;
+	if (r->have_reserve && buf_printf(out, " reserve=%u%s", r->reserve, r->reserve_pct ? "%" : "") < 0)
+		return -1;
+	return 0;
 }

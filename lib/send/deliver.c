@@ -3,10 +3,12 @@
  * tasks are in struct deliver; the modules it uses are passed in it. */
 #include "send/deliver.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/diag.h"
 #include "bounce/classify.h"
@@ -31,8 +33,11 @@ struct task {
 	int member;
 	struct smtp_result last; /* why the last member failed */
 	int have_last;
+	unsigned char prio;     /* its lane: the message's priority */
 	struct task *next;
 };
+
+static void lanes_setup(struct deliver *d);   /* lanes: below, with dispatch */
 
 /* The attempt's last task is done: conclude it, then forget the message
  * or put it back on the heap. */
@@ -41,6 +46,7 @@ static void attempt_end(struct deliver *d, struct attempt *a)
 	struct qmsg *m = a->m;
 	double due;
 	d->active--;
+	qindex_ended(d->index, m);   /* lanes: its attempt slot */
 	m->a = NULL;
 	if (d->terminating && !a->dispatched) {
 		/* stopping before any transaction started: nothing to record */
@@ -66,26 +72,30 @@ static struct task *task_new(struct attempt *a, int pool, const char *domain)
 	t->pool = pool;
 	t->domain = domain;
 	t->member = -1;
+	t->prio = a->m->prio < LANES ? a->m->prio : LANES - 1;
 	a->tasks++;
 	return t;
 }
 
-/* The queue of waiting tasks: O(1) at both ends and for a removal
- * during the walk (pp: the pointer that points at the task). */
+/* The queue of waiting tasks, in lane order (highest first), FIFO within
+ * a lane: O(LANES) at either end of a lane and O(1) for a removal during
+ * the walk (pp: the pointer that points at the task). */
 static void task_enqueue(struct deliver *d, struct task *t, int front)
 {
-	if (!d->ttail)
-		d->ttail = &d->thead;
-	if (front) {
-		t->next = d->thead;
-		if (!d->thead)
-			d->ttail = &t->next;
-		d->thead = t;
+	struct task *after = NULL;
+	int p;
+	/* the back of its lane, or the front: after the lanes above it */
+	for (p = front ? t->prio + 1 : t->prio; p < LANES && !after; p++)
+		after = d->tlast[p];
+	if (after) {
+		t->next = after->next;
+		after->next = t;
 	} else {
-		t->next = NULL;
-		*d->ttail = t;
-		d->ttail = &t->next;
+		t->next = d->thead;
+		d->thead = t;
 	}
+	if (!front || !d->tlast[t->prio])
+		d->tlast[t->prio] = t;
 	if (t->a->waiting++ == 0)
 		d->waiting_attempts++;
 }
@@ -93,9 +103,10 @@ static void task_enqueue(struct deliver *d, struct task *t, int front)
 static struct task *task_take(struct deliver *d, struct task **pp)
 {
 	struct task *t = *pp;
+	struct task *prev = pp == &d->thead ? NULL : (struct task *)(void *)((char *)pp - offsetof(struct task, next));
 	*pp = t->next;
-	if (d->ttail == &t->next)
-		d->ttail = pp;
+	if (d->tlast[t->prio] == t)
+		d->tlast[t->prio] = prev && prev->prio == t->prio ? prev : NULL;
 	t->next = NULL;
 	if (--t->a->waiting == 0)
 		d->waiting_attempts--;
@@ -283,6 +294,9 @@ void deliver_start(struct deliver *d, struct qmsg *m)
 	a->t0 = qindex_clock();
 	m->a = a;
 	d->active++;
+	m->prio = (unsigned char)lanes_class_prio(d->conf, a->e.class);   /* lanes: its class's */
+	lanes_setup(d);     /* from the first start on, the ready list keeps the slots */
+	qindex_started(d->index, m);
 	a->tasks = 1;   /* held while routing, released below */
 	refused = !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
 	if (!refused)
@@ -322,10 +336,39 @@ static void job_fill(struct deliver *d, const struct task *t, const struct conf_
 	job_dsn_fill(j, t->a->env.p, &t->a->e, t->idx);   /* dsn: RFC 3461 parameters */
 }
 
+/* lanes: the workers kept per priority, the attempt slots scaled from
+ * them, and the workers idle and busy per lane now. */
+static void lanes_setup(struct deliver *d)
+{
+	lanes_refresh(&d->lanes, d->conf, d->kids->nw, time(NULL));
+	if (!d->index->classify)
+		lanes_attach(d->index, d->conf);   /* the loop attaches it before its scan */
+	d->index->smax = (unsigned)d->max_active;
+	lanes_scale(d->lanes.kept, (unsigned)d->kids->nw, d->index->smax, d->index->skept);
+}
+
+static unsigned lanes_now(struct deliver *d, unsigned busy[LANES])
+{
+	unsigned idle = 0;
+	int i;
+	lanes_setup(d);
+	memset(busy, 0, LANES * sizeof *busy);
+	for (i = 0; i < d->kids->nw; i++) {
+		if (d->kids->w[i].sock < 0)
+			continue;
+		if (d->kids->w[i].t)
+			busy[d->kids->w[i].t->prio]++;
+		else
+			idle++;
+	}
+	return idle;
+}
+
 void deliver_dispatch(struct deliver *d)
 {
 	struct task **pp = &d->thead;
 	double now = qindex_clock();
+	unsigned inuse[LANES], idle = lanes_now(d, inuse);
 	while (*pp) {
 		struct task *t = *pp;
 		struct pool_state *p = sendconf_pool(d->conf, t->pool);
@@ -342,8 +385,12 @@ void deliver_dispatch(struct deliver *d)
 			task_done(d, task_take(d, pp));
 			continue;
 		}
-		if (!children_any_idle(d->kids))
+		if (!idle)
 			return;	/* a pick would advance the rotation for nothing */
+		/* lanes: the workers kept for higher lanes stay free; the tasks
+		 * after this one are of this lane or lower: none may either */
+		if (!lanes_may_take(d->lanes.kept, inuse, idle, t->prio))
+			return;
 		if (task_hogs(d, t)) {
 			pp = &t->next;
 			continue;
@@ -388,6 +435,8 @@ void deliver_dispatch(struct deliver *d)
 		snprintf(w->key, sizeof w->key, "%s", key);
 		shaping_used(d->conf, p, mi, t->domain, now);   /* shape: */
 		t->a->dispatched = 1;
+		idle--;
+		inuse[t->prio]++;
 	}
 }
 

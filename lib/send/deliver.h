@@ -10,6 +10,7 @@
  * the modules it works with, each passed in by the loop. */
 #include <stddef.h>
 #include "send/children.h"
+#include "send/lanes.h"
 #include "send/qindex.h"
 #include "send/record.h"
 #include "send/sendconf.h"
@@ -25,8 +26,10 @@ struct deliver {
 	struct record *rec;
 	/* its own */
 	size_t active, max_active;  /* attempts in progress, and the bound */
-	struct task *thead;         /* tasks waiting for a worker or a member */
-	struct task **ttail;        /* the last next pointer (NULL: &thead) */
+	struct task *thead;         /* tasks waiting for a worker or a member,
+	                             * highest lane first (send/lanes.h) */
+	struct task *tlast[LANES];  /* the last waiting task of each lane, or NULL */
+	struct lanes lanes;         /* workers kept per priority */
 	size_t waiting_attempts;    /* attempts with a task in the queue */
 	unsigned long jobseq;
 	int terminating;            /* set by the loop on SIGTERM */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base/diag.h"
+#include "send/lanes.h"
 
 double qindex_clock(void)
 {
@@ -108,12 +109,18 @@ void qindex_found(struct qindex *q, const char *id)
 		die(EXIT_TEMP, "out of memory");
 	memcpy(m->id, id, QUEUE_ID_LEN + 1);
 	m->heap = -1;
+	m->prio = QLANE_DEFAULT;
+	if (q->classify) {
+		int p = q->classify(q->classify_ctx, id);
+		m->prio = (unsigned char)(p < 0 ? 0 : p >= QLANES ? QLANES - 1 : p);
+	}
 	hash_add(q, m);
 	qindex_ready_push(q, m);
 }
 
 void qindex_forget(struct qindex *q, struct qmsg *m)
 {
+	qindex_ended(q, m);
 	hash_del(q, m);
 	free(m);
 }
@@ -204,27 +211,71 @@ void qindex_flush(struct qindex *q)
 
 /* ------------------------------------------------------------ ready list */
 
+/* One list, in lane order (highest first), FIFO within a lane; rlast[p]
+ * is the last of lane p, so a push goes after it, or after the last of
+ * the nearest higher lane that has one, or at the head. */
 void qindex_ready_push(struct qindex *q, struct qmsg *m)
 {
+	struct qmsg *after = NULL;
+	int p;
 	if (m->ready)
 		return;
+	if (m->prio >= QLANES)
+		m->prio = QLANES - 1;
 	m->ready = 1;
-	m->rnext = NULL;
-	if (q->rtail)
-		q->rtail->rnext = m;
-	else
+	for (p = m->prio; p < QLANES && !after; p++, q->ops++)
+		after = q->rlast[p];
+	if (after) {
+		m->rnext = after->rnext;
+		after->rnext = m;
+	} else {
+		m->rnext = q->rhead;
 		q->rhead = m;
-	q->rtail = m;
+	}
+	if (!m->rnext)
+		q->rtail = m;
+	q->rlast[m->prio] = m;
+	q->nready[m->prio]++;
 }
 
 struct qmsg *qindex_ready_pop(struct qindex *q)
 {
 	struct qmsg *m = q->rhead;
+	q->ops++;
 	if (!m)
 		return NULL;
+	if (q->smax) {
+		unsigned used = 0, p;
+		for (p = 0; p < QLANES; p++)
+			used += q->started[p];
+		if (!lanes_may_take(q->skept, q->started, used < q->smax ? q->smax - used : 0, m->prio))
+			return NULL;
+	}
 	q->rhead = m->rnext;
 	if (!q->rhead)
 		q->rtail = NULL;
+	if (q->rlast[m->prio] == m)
+		q->rlast[m->prio] = NULL;
+	q->nready[m->prio]--;
 	m->ready = 0;
+	m->rnext = NULL;
 	return m;
+}
+
+void qindex_started(struct qindex *q, struct qmsg *m)
+{
+	if (m->started)
+		return;
+	m->started = 1;
+	m->slane = m->prio;
+	q->started[m->slane]++;
+}
+
+void qindex_ended(struct qindex *q, struct qmsg *m)
+{
+	if (!m->started)
+		return;
+	m->started = 0;
+	if (q->started[m->slane])
+		q->started[m->slane]--;
 }
