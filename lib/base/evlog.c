@@ -14,7 +14,7 @@
 static struct buf line = BUF_INIT;
 /* events: the same event as a spool record (doc/events.md) */
 static struct buf rec = BUF_INIT;
-static int spool_tried, to_stdout = 1;
+static int spool_tried, to_stdout = 1, quiet_one;
 
 /* The record's names for the log line's keys (doc/events.md). */
 static const char *rec_key(const char *key)
@@ -32,17 +32,47 @@ int ev_spool(const char *home, const char *writer, int stdout_too)
 	return home && writer ? evspool_open(home, writer) : 1;
 }
 
-int ev_spooling(void) { return evspool_enabled(); }
+static void spool_auto(void)
+{
+	const char *h = secure_getenv("RELAY_HOME");
+	if (spool_tried)
+		return;
+	spool_tried = 1;
+	if (progname && evspool_name_ok(progname))
+		evspool_open(h && *h ? h : "/var/relay", progname);
+}
+
+int ev_spooling(void)
+{
+	spool_auto();
+	return evspool_enabled();
+}
+
+void ev_begin_spool(const char *event)
+{
+	ev_begin(event);
+	quiet_one = 1;
+}
+
+void ev_rec_str(const char *key, const char *val)
+{
+	char safe[1024];
+	size_t n;
+	const char *k = rec_key(key);
+	if (!rec.len)
+		return;
+	n = safe_text(safe, sizeof safe, val ? val : "", val ? strlen(val) : 0);
+	buf_addc(&rec, ',');
+	json_str(&rec, k, strlen(k));
+	buf_addc(&rec, ':');
+	json_str(&rec, safe, n);
+}
 
 void ev_begin(const char *event)
 {
 	struct timespec ts;
-	if (!spool_tried) {
-		const char *h = secure_getenv("RELAY_HOME");
-		spool_tried = 1;
-		if (progname && evspool_name_ok(progname))
-			evspool_open(h && *h ? h : "/var/relay", progname);
-	}
+	spool_auto();
+	quiet_one = 0;
 	line.len = 0;
 	buf_printf(&line, "event=%s", event);
 	rec.len = 0;
@@ -114,8 +144,9 @@ void ev_dbl(const char *key, double val)
 void ev_end(void)
 {
 	buf_addc(&line, '\n');
-	if (to_stdout)
+	if (to_stdout && !quiet_one)
 		fwrite(line.p, 1, line.len, stdout);
+	quiet_one = 0;
 	if (rec.len && buf_addc(&rec, '}') == 0)
 		evspool_append(rec.p, rec.len);
 	rec.len = 0;

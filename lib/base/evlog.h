@@ -21,5 +21,10 @@ void ev_flush(void);    /* fflush(stdout) and a due spool sync, once per loop tu
  * connection, relay-inject's the caller's): then events go only to the
  * spool. Returns evspool_open's value. */
 int ev_spool(const char *home, const char *writer, int stdout_too);
-int ev_spooling(void);  /* 1 when records are written */
+int ev_spooling(void);  /* 1 when records are written (opens the spool if not tried) */
+/* events: an event for the spool only, never on stdout (relay-inject's
+ * and relay-smtpd's stdout is not a log): ev_begin_spool, ev_str..., ev_end. */
+void ev_begin_spool(const char *event);
+/* events: a field for the record only (the log line stays as it is). */
+void ev_rec_str(const char *key, const char *val);
 #endif
