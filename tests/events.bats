@@ -219,3 +219,28 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	assert_success
 	[ ! -e "$RELAY_HOME/state/events" ]
 }
+
+@test "supervised by runsv (scripts/service/relay-events): killed, started again, nothing lost" {
+	command -v runsv >/dev/null || skip "runsv (runit) is not installed"
+	receiver app
+	hook app "http://127.0.0.1:$RPORT/in secret=hook.key batch=2"
+	SVC="$BATS_TEST_TMPDIR/svc"
+	mkdir -p "$SVC/log" "$SVC/env"
+	cp "$BATS_TEST_DIRNAME/../scripts/service/relay-events/run" "$SVC/run"
+	cp "$BATS_TEST_DIRNAME/../scripts/service/relay-events/log/run" "$SVC/log/run"
+	echo "$RELAY_HOME" > "$SVC/env/RELAY_HOME"
+	echo "$RELAY_BUILD/bin" > "$SVC/env/RELAY_BIN"
+	echo 1 > "$SVC/env/RELAY_EVENTS_BACKOFF_MAX"
+	runsv "$SVC" 3>&- &
+	RCV_PIDS="$RCV_PIDS $!"
+	inject 3
+	wait_for all_arrived app
+	pid=$(sv status "$SVC" 2>/dev/null | sed -n 's/^run: [^(]*(pid \([0-9]*\)).*/\1/p')
+	[ -n "$pid" ]
+	kill -9 "$pid"
+	inject 3
+	wait_for all_arrived app
+	sv down "$SVC"
+	sv exit "$SVC"
+	wait_for grep -q 'event=webhook_posted' "$SVC/log/main/current"
+}
