@@ -118,6 +118,17 @@ static void forget_old(const char *home, const struct conf_webhook *w, long n)
 	closedir(d);
 }
 
+static void stop_all(struct kid *k, long n)
+{
+	long i;
+	for (i = 0; i < n; i++)
+		if (k[i].pid > 0)
+			kill(k[i].pid, SIGTERM);
+	for (i = 0; i < n; i++)
+		if (k[i].pid > 0)
+			waitpid(k[i].pid, NULL, 0);
+}
+
 static int daemon_run(const char *home)
 {
 	struct conf_webhook *w = NULL;
@@ -137,12 +148,7 @@ static int daemon_run(const char *home)
 	got_hup = 1;
 	while (!got_term) {
 		if (got_hup) {
-			for (i = 0; i < n; i++)
-				if (k[i].pid > 0)
-					kill(k[i].pid, SIGTERM);
-			for (i = 0; i < n; i++)
-				if (k[i].pid > 0)
-					waitpid(k[i].pid, NULL, 0);
+			stop_all(k, n);
 			free(w);
 			free(k);
 			got_hup = 0;
@@ -170,12 +176,7 @@ static int daemon_run(const char *home)
 		if (!got_term && !got_hup && !got_chld)
 			usleep(250000);
 	}
-	for (i = 0; i < n; i++)
-		if (k[i].pid > 0)
-			kill(k[i].pid, SIGTERM);
-	for (i = 0; i < n; i++)
-		if (k[i].pid > 0)
-			waitpid(k[i].pid, NULL, 0);
+	stop_all(k, n);
 	printf("event=stopped\n");
 	return 0;
 }

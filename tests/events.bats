@@ -244,3 +244,18 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	sv exit "$SVC"
 	wait_for grep -q 'event=webhook_posted' "$SVC/log/main/current"
 }
+
+@test "hostile endpoints: one that never answers times out and is retried, a 1 GiB answer is cut off" {
+	touch "$BATS_TEST_TMPDIR/hold"
+	receiver silent --hold "$BATS_TEST_TMPDIR/hold"
+	hook silent "http://127.0.0.1:$RPORT/in secret=hook.key timeout=1s"
+	receiver huge --huge 1024
+	hook huge "http://127.0.0.1:$RPORT/in secret=hook.key"
+	inject 2
+	start_events
+	wait_for grep -q 'event=webhook_retry endpoint=silent .*status=0 .*timed out' "$BATS_TEST_TMPDIR/events.log"
+	# the 200 came first; the body after 64 KiB is not read
+	wait_for grep -q 'event=webhook_posted endpoint=huge .*status=200' "$BATS_TEST_TMPDIR/events.log"
+	rm "$BATS_TEST_TMPDIR/hold"
+	wait_for all_arrived silent
+}
