@@ -289,9 +289,13 @@ int evspool_open(const char *home, const char *writer)
 	if (stat(base, &st) < 0)
 		return errno == ENOENT ? 1 : (warn_sys("unable to use %s", base), -1);
 	if (mkdir(sp.dir, 02750) < 0 && errno != EEXIST) {
+		if (errno == EACCES || errno == EPERM || errno == EROFS)
+			return 1;   /* not this uid's to write (relay-inject run by anyone) */
 		warn_sys("unable to make %s", sp.dir);
 		return -1;
 	}
+	if (access(sp.dir, W_OK) < 0)
+		return 1;
 	snprintf(sp.home, sizeof sp.home, "%s", home);
 	snprintf(sp.writer, sizeof sp.writer, "%s", writer);
 	if (e && *e && atol(e) > 0)

@@ -42,7 +42,8 @@
 
 /* Enable the spool for this process: state/events/WRITER under home
  * (made if missing, when state/events/ exists). 0 enabled, 1 no
- * state/events/ (the spool is off, silently), -1 error (warned). */
+ * state/events/ or not ours to write (the spool is off, silently: a
+ * relay-inject run by any user), -1 error (warned). */
 int evspool_open(const char *home, const char *writer);
 int evspool_enabled(void);
 /* Append one record whose JSON is json (no newline in it). 0 or -1
