@@ -167,9 +167,10 @@ static int daemon_run(const char *home)
 				       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 				fflush(stdout);
 				k[i].pid = 0;
-				k[i].died = time(NULL);
+				/* a start-up failure (a secret unreadable) waits longer */
+				k[i].died = time(NULL) + (WIFEXITED(st) && WEXITSTATUS(st) == 111 ? 9 : 0);
 			}
-			if (k[i].pid <= 0 && time(NULL) > k[i].died)   /* at most one start a second */
+			if (k[i].pid <= 0 && time(NULL) > k[i].died)   /* at most one start a second, or 10 s */
 				k[i].pid = start(home, &w[i]);
 		}
 		got_chld = 0;

@@ -2,6 +2,7 @@
 # not tested: an OS crash between a write and its fsync (the documented window), a receiver on another host, the benchmark (bench/), 1 GB replies (the body is cut off after 64 KiB: tests/c), relay-smtpd and relay-health as writers.
 load helper
 load smtp_helper
+load smtpd_helper
 
 setup_file() { TESTS="$BATS_TEST_DIRNAME"; make_certs; }
 setup() {
@@ -29,6 +30,7 @@ receiver() {
 	wait_for test -s "$BATS_TEST_TMPDIR/$name/port"
 	RPORT=$(cat "$BATS_TEST_TMPDIR/$name/port")
 }
+crlf() { printf '%s\r\n' "$@"; }
 hook() { echo "$*" >> "$RELAY_HOME/etc/webhooks"; relay-config -d "$RELAY_HOME" >/dev/null; }
 start_events() {
 	relay-events >> "$BATS_TEST_TMPDIR/events.log" 2>&1 3>&- &
@@ -258,4 +260,67 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	wait_for grep -q 'event=webhook_posted endpoint=huge .*status=200' "$BATS_TEST_TMPDIR/events.log"
 	rm "$BATS_TEST_TMPDIR/hold"
 	wait_for all_arrived silent
+}
+
+@test "relay-smtpd writes a received record, and nothing of it on the SMTP connection" {
+	relay_client 127.0.0.0/8
+	run session <<< "$(crlf 'EHLO app.example' 'MAIL FROM:<a@example.org>' 'RCPT TO:<b@example.net>' 'RCPT TO:<c@example.net>' DATA 'Subject: hi' '' 'body' . QUIT)"
+	assert_success
+	refute_output --partial 'event='
+	id=$(echo "$output" | sed -n 's/^250 2\.0\.0 ok: queued as \([0-9a-f.]*\).*/\1/p')
+	[ -n "$id" ]
+	run relay-events tail
+	assert_line --regexp "^id=relay-smtpd:1:0 v=1 event=received .* queue_id=$id sender=a@example.org recipients=2 size=[0-9]+ source=relay-smtpd\$"
+}
+
+@test "100 messages and one bounce, read while written, small segments: every event arrives once verified, passed segments go" {
+	export RELAY_EVENTS_SEGMENT_SIZE=4096
+	start_server --rcpt-reply 'fail@example.net=550 5.1.1 no such user'
+	printf 'main failover 127.0.0.1:%s\n' "$PORT" >> "$RELAY_HOME/etc/pools"
+	echo "default main" >> "$RELAY_HOME/etc/routes"
+	relay-config -d "$RELAY_HOME"
+	receiver app
+	hook app "http://127.0.0.1:$RPORT/in secret=hook.key batch=7 events=delivered,failed,bounced"
+	start_events
+	wait_for test -f "$RELAY_HOME/state/events/consumers/app"   # registered before anything is written
+	for i in $(seq 100); do
+		printf 'Subject: m%s\nMessage-ID: <m%s@test>\n\nbody\n' "$i" "$i" | relay-inject -f s@example.org "r$i@example.net"
+	done
+	printf 'Subject: f\nMessage-ID: <f@test>\n\nbody\n' | relay-inject -f s@example.org fail@example.net
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/send.log" 2>&1 3>&- &
+	DAEMON=$!
+	RCV_PIDS="$RCV_PIDS $DAEMON"
+	has() { [ "$(received app | grep -c "^$1 ")" -ge "$2" ]; }
+	wait_for has delivered 101     # the 100 and the DSN to s@example.org
+	wait_for has bounced 1
+	run received app
+	refute_output --partial BAD-SIGNATURE
+	for i in $(seq 100); do
+		echo "$output" | grep -q "^delivered [^ ]* r$i@example.net <m$i@test>$" || { echo "no delivered for r$i"; return 1; }
+	done
+	echo "$output" | grep -q '^failed [^ ]* fail@example.net <f@test>$'
+	# once each: no duplicates without a crash
+	[ "$(echo "$output" | awk '{print $2}' | sort | uniq -d | wc -l)" -eq 0 ]
+	# the segments relay-events passed were removed by their writers
+	[ ! -e "$RELAY_HOME/state/events/relay-inject/0000000000000001" ]
+}
+
+@test "HUP reads etc/webhooks again: a new endpoint starts from the beginning of the spool" {
+	receiver one
+	hook one "http://127.0.0.1:$RPORT/in secret=hook.key"
+	inject 2
+	start_events
+	wait_for all_arrived one
+	receiver two
+	hook two "http://127.0.0.1:$RPORT/in secret=hook.key"
+	kill -HUP "$EVD"
+	wait_for all_arrived two
+	# one's checkpoint was kept across the reload: nothing sent twice
+	[ "$(received one | awk '{print $2}' | sort | uniq -d | wc -l)" -eq 0 ]
+	# an endpoint taken out loses its checkpoint (it would keep the spool forever)
+	sed -i '/^one /d' "$RELAY_HOME/etc/webhooks"
+	relay-config -d "$RELAY_HOME"
+	kill -HUP "$EVD"
+	wait_for grep -q 'event=webhook_forgotten file=one$' "$BATS_TEST_TMPDIR/events.log"
+	[ ! -e "$RELAY_HOME/state/events/consumers/one" ]
 }
