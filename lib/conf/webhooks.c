@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,15 @@ int conf_webhooks_make(struct run *run, int write)
 			goto out;
 		}
 		started = 1;
+		/* on an installed tree relay-events (uid relaye) reads it */
+		{
+			struct group *gr = geteuid() == 0 ? getgrnam("relaye") : NULL;
+			if (gr && fchown(cw.fd, 0, gr->gr_gid) < 0) {
+				warn_sys("unable to give etc/webhooks.cdb to group relaye");
+				ret = -1;
+				goto out;
+			}
+		}
 	}
 	buf_adds(&names, "\n");
 	for (l = file.p; l && *l; l = nl ? nl + 1 : NULL) {
