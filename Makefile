@@ -15,6 +15,8 @@ CFLAGS  += -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter 
            $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += -Wl,--as-needed
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lunbound
+# events: libcurl for relay-events (--as-needed: only what calls it links it)
+LDLIBS  += $(shell pkg-config --libs libcurl)
 
 # ---- hardening (tests/hardening.bats checks it with hardening-check) ----
 # PIE everywhere (relay-queue: -static-pie), stack protector, stack clash

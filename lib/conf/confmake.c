@@ -24,6 +24,7 @@
 #include "conf/cdbw.h"
 #include "conf/clients.h"
 #include "conf/users.h"
+#include "conf/webhooks.h"   /* events */
 
 int conf_pathf(char *out, size_t cap, const char *fmt, ...)
 {
@@ -449,14 +450,18 @@ int conf_compile(const char *home, int flags)
 		warn_sys("unable to check tables");
 		run.syserr = 1;
 	}
+	/* events: etc/webhooks (conf/webhooks.h), checked with the others,
+	 * compiled after them */
+	if (!run.syserr && conf_webhooks_make(&run, 0) < 0)
+		run.syserr = 1;
 	if (run.syserr)
 		ret = -1;
 	else if (run.errors)
 		ret = 1;
 	else if (flags & CONF_CHECK_ONLY)
 		ret = 0;
-	else
-		ret = write_all_tables(&run);
+	else if ((ret = write_all_tables(&run)) == 0 && conf_webhooks_make(&run, 1) < 0)
+		ret = -1;   /* events */
 	if (run.errors)
 		fprintf(stderr, "%s: %u error%s; no table was written\n", progname, run.errors,
 		        run.errors == 1 ? "" : "s");

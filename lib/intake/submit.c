@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/evlog.h"   /* events */
 #include "base/fileio.h"
 #include "base/netstring.h"
 #include "base/prog.h"
@@ -284,14 +285,39 @@ int submit_end(struct submit *s, const void *env, size_t envlen)
 	return outcome(s);
 }
 
+/* events: the "received" record (doc/events.md), for the spool only:
+ * relay-inject's and relay-smtpd's stdout is not a log. */
+static void received_event(const struct submit *s, size_t len, const char *env, size_t envlen)
+{
+	const char *p = env, *end = env + envlen, *z, *sender = NULL;
+	long long n = 0;
+	for (; p < end && (z = memchr(p, 0, (size_t)(end - p))) && z > p; p = z + 1) {
+		if (*p == 'F' && !sender)
+			sender = p + 1;
+		else if (*p == 'T')
+			n++;
+	}
+	ev_begin_spool("received");
+	ev_str("id", s->id);
+	ev_str("sender", sender ? sender : "");
+	ev_num("recipients", n);
+	ev_num("size", (long long)len);
+	ev_str("source", progname);
+	ev_end();
+}
+
 int submit(struct submit *s, const void *msg, size_t len, const void *env,
            size_t envlen, int want_id)
 {
-	int r = submit_start(s, want_id);
+	int ev = ev_spooling();   /* events: the id is wanted for the record */
+	int r = submit_start(s, want_id || ev);
 	if (r)
 		return r;
 	(void)submit_write(s, msg, len);
-	return submit_end(s, env, envlen);
+	r = submit_end(s, env, envlen);
+	if (r == 0 && ev)
+		received_event(s, len, env, envlen);   /* events */
+	return r;
 }
 
 void submit_describe(const struct submit *s, char *out, size_t cap)

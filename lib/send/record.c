@@ -19,6 +19,7 @@
 #include "base/fileio.h"
 #include "base/timers.h"
 #include "conf/conf.h"
+#include "events/msgid.h"   /* events */
 #include "intake/addr.h"
 #include "queue/queue.h"
 #include "send/qindex.h"
@@ -100,6 +101,12 @@ void record_outcome(const char *event, const struct attempt *a, size_t i, const 
 		ev_str("note", "possible duplicate");
 	if (strcmp(event, "delivered") != 0)
 		ev_str("text", r->text);
+	/* events: the Message-ID header, in the record only (doc/events.md) */
+	if (ev_spooling()) {
+		char mid[512];
+		if (events_message_id(a->fd, (off_t)a->e.body_off, mid, sizeof mid) == 1)
+			ev_rec_str("message_id", mid);
+	}
 	ev_end();
 }
 
