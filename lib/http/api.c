@@ -99,7 +99,7 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 		}
 	}
 	safe_text(cl, sizeof cl, client, strlen(client));
-	snprintf(trace, sizeof trace, "from %s\r\n\tby %s (relay-httpd) with HTTP\r\n\t(key %s)", cl,
+	snprintf(trace, sizeof trace, "from [%s]\r\n\tby %s (relay-httpd) with HTTP\r\n\t(key %s)", cl,
 	         c->host, key->name);
 	cp = (struct complete){ .host = c->host, .sender = e->sender, .fullname = NULL, .trace = trace,
 	                        .now = (long long)time(NULL), .maxsize = c->maxsize };

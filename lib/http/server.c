@@ -191,11 +191,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		q->answered = 1;
 		return post(h, c, q);
 	}
-	if (!get) {
-		if (!q) {   /* refuse at once; a body is not read */
-			*con_cls = calloc(1, sizeof *q);
-		}
-		*size = 0;
+	if (!get || strcmp(url, "/v1/messages") == 0) {
+		*size = 0;   /* refused at once; a body is not read */
 		return reply_err(h, c, strcmp(url, "/v1/messages") == 0 ? 405 : 404, NULL,
 		                 "no such method or route", 0);
 	}
