@@ -418,7 +418,7 @@ static int build(json_t *root, struct envelope *e, char *class, size_t classcap,
 			;
 		if (!known[i]) {
 			char f[64];
-			snprintf(f, sizeof f, "%.60s", k);
+			snprintf(f, sizeof f, "%.60s", k[0] ? k : "\"\"");
 			return bad(err, f, "unknown field");
 		}
 	}
