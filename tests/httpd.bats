@@ -263,3 +263,30 @@ assert list(parts[0].iter_parts())[0].get_content().replace("\r\n", "\n") == ".l
 assert parts[1].get_content() == bytes([0, 1, 2, 3, 4, 5, 255])
 PY
 }
+
+@test "the service directory under runsv: relay-httpd runs as the service user (not root), logs through log/run, stops on sv down" {
+	command -v runsv >/dev/null || skip "needs runit's runsv"
+	newkey app1
+	SVC="$HT/svc"
+	mkdir -p "$SVC/log" "$SVC/env"
+	cp "$TESTS/../scripts/service/relay-httpd/run" "$SVC/run"
+	cp "$TESTS/../scripts/service/relay-httpd/log/run" "$SVC/log/run"
+	HPORT=$(free_port)
+	URL="http://127.0.0.1:$HPORT"
+	echo "$RELAY_HOME" > "$SVC/env/RELAY_HOME"
+	echo "$RELAY_BUILD/bin" > "$SVC/env/RELAY_BIN"
+	echo "127.0.0.1:$HPORT" > "$SVC/env/RELAY_HTTPD_LISTEN"
+	echo nobody > "$SVC/env/RELAY_HTTPD_USER"
+	runsv "$SVC" > /dev/null 2>&1 &
+	RUNSV=$!
+	wait_for sh -c "curl -sf '$URL/healthz' >/dev/null"
+	pid=$(sv status "$SVC" | sed -n 's/^run: [^(]*(pid \([0-9]*\)).*/\1/p')
+	[ "$(ps -o user= -p "$pid")" = nobody ]
+	post '{"from": "a@example.com", "to": ["r@example.net"], "text": "supervised"}'
+	[ "$CODE" = 202 ]
+	wait_for grep -q 'relay-httpd: queued' "$SVC/log/main/current"
+	sv down "$SVC"
+	wait_for gone "$pid"
+	sv exit "$SVC"
+	wait_for gone "$RUNSV"
+}
