@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: TLS (relay-httpd has none: a TLS proxy in front, relay-httpd.8); GET /v1/messages/ID and the unsubscribe routes (not built); the 24-hour ring past one sample a second (it is a ring in memory: tests/c would reach it, bench/ would fill it).
+# not tested: TLS (relay-httpd has none: a TLS proxy in front, relay-httpd.8); the unsubscribe routes (not built); GET /v1/messages/ID of a held message; the 24-hour ring past one sample a second (it is a ring in memory: tests/c would reach it, bench/ would fill it).
 load helper
 load smtp_helper
 load httpd_helper
@@ -289,4 +289,47 @@ PY
 	wait_for gone "$pid"
 	sv exit "$SVC"
 	wait_for gone "$RUNSV"
+}
+
+@test "GET /v1/messages/ID: the state of each recipient (queued, then delivered and deferred with the next attempt); 404 for another key's mail, an unknown id, or a message gone; 401 without a token" {
+	newkey app1 from=@example.com
+	mine=$TOK
+	newkey other from=@other.example
+	other=$TOK
+	start_server --rcpt-reply 'r2@example.net=451 4.2.0 try later'
+	echo "main failover 127.0.0.1:$PORT" >> "$RELAY_HOME/etc/pools"
+	echo "default main" >> "$RELAY_HOME/etc/routes"
+	relay-config -d "$RELAY_HOME"
+	httpd_start
+	TOK=$mine
+	post '{"from": "a@example.com", "to": ["r1@example.net", "r2@example.net"], "text": "hi"}'
+	[ "$CODE" = 202 ]
+	id=$(printf '%s' "$BODY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	get() { CODE=$(curl -s -o "$HT/resp" -w '%{http_code}' -H "Authorization: Bearer $1" "$URL/v1/messages/$2"); BODY=$(cat "$HT/resp"); }
+	get "$mine" "$id"
+	[ "$CODE" = 200 ] || { echo "$CODE $BODY"; cat "$HT/httpd.log"; return 1; }
+	printf '%s' "$BODY" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert m["state"] == "queued" and m["sender"] == "a@example.com" and m["attempts"] == 0, m
+assert [(r["address"], r["state"]) for r in m["recipients"]] == [("r1@example.net", "queued"), ("r2@example.net", "queued")], m'
+	get "$other" "$id"
+	[ "$CODE" = 404 ]
+	get "$mine" 0000000000000.00000000
+	[ "$CODE" = 404 ]
+	get "$mine" ../../etc
+	[ "$CODE" = 404 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/messages/$id")" = 401 ]
+	run relay-send -1
+	# relay-send ran as root here: give the info file back to nobody
+	chown -R 65534:65534 "$RELAY_HOME/queue"
+	get "$mine" "$id"
+	[ "$CODE" = 200 ] || { echo "$CODE $BODY"; return 1; }
+	printf '%s' "$BODY" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+st = {r["address"]: r for r in m["recipients"]}
+assert m["attempts"] == 1, m
+assert st["r1@example.net"]["state"] == "delivered", m
+assert st["r2@example.net"]["state"] == "deferred" and m["next_attempt"] > m["arrival"], m'
 }

@@ -14,6 +14,8 @@
 #include "intake/envelope.h"
 #include "intake/msg.h"
 #include "intake/submit.h"
+#include "queue/admin.h"
+#include "queue/queue.h"
 
 int api_error(struct buf *a, int status, const char *field, const char *text)
 {
@@ -184,4 +186,62 @@ int api_post_raw(const struct api_ctx *c, const struct conf_apikey *key, const c
 		r = finish(c, key, client, &e, body, n, a);
 	envelope_free(&e);
 	return r;
+}
+
+int api_get_message(const struct api_ctx *c, const struct conf_apikey *key, const char *id,
+                    struct buf *a)
+{
+	struct qadmin_entry e;
+	struct qadmin_msg m = QADMIN_MSG_INIT;
+	const char *why = NULL;
+	size_t i;
+	int r = 0, rc = 0, status;
+	memset(&e, 0, sizeof e);
+	if (!queue_id_valid(id))
+		return api_error(a, 404, NULL, "no such message in the queue");
+	snprintf(e.id, sizeof e.id, "%s", id);
+	if (queue_path(e.path, sizeof e.path, "msg", id) < 0)
+		return api_error(a, 404, NULL, "no such message in the queue");
+	r = qadmin_read(&e, &m, &why);
+	if (r == 0 && !why) {   /* not in msg/: perhaps held */
+		e.held = 1;
+		qadmin_msg_done(&m);
+		if (queue_path_flat(e.path, sizeof e.path, "hold", id) < 0)
+			return api_error(a, 404, NULL, "no such message in the queue");
+		r = qadmin_read(&e, &m, &why);
+	}
+	if (r < 0 || (r == 0 && why)) {
+		warn_sys("unable to read the queue entry %s", id);
+		status = api_error(a, 503, NULL, "unable to read the queue");
+	} else if (r == 0 || !conf_user_from_ok(&key->u, m.env.sender)) {
+		status = api_error(a, 404, NULL, "no such message in the queue");
+	} else {
+		a->len = 0;
+		rc |= buf_adds(a, "{\"id\": ");
+		rc |= json_str(a, id, strlen(id));
+		rc |= buf_printf(a, ", \"state\": \"%s\", \"sender\": ", e.held ? "held" : "queued");
+		rc |= json_str(a, m.env.sender, strlen(m.env.sender));
+		rc |= buf_adds(a, ", \"class\": ");
+		rc |= json_str(a, m.env.class ? m.env.class : "default", strlen(m.env.class ? m.env.class : "default"));
+		rc |= buf_printf(a, ", \"arrival\": %lld, \"attempts\": %d, \"next_attempt\": %lld, \"recipients\": [",
+		                 (long long)m.env.arrival, m.info.attempts, m.info.next);
+		for (i = 0; i < m.env.nrcpt; i++) {
+			const struct queue_fail *f = m.info.fail && i < m.info.nfail ? &m.info.fail[i] : NULL;
+			rc |= buf_adds(a, i ? ", {\"address\": " : "{\"address\": ");
+			rc |= json_str(a, m.env.rcpt[i], strlen(m.env.rcpt[i]));
+			rc |= buf_printf(a, ", \"state\": \"%s\"", qadmin_status(m.info.state ? m.info.state[i] : 0,
+			                                                      m.info.attempts));
+			if (f && f->text) {
+				char t[600];
+				snprintf(t, sizeof t, "%s%s%s", f->enh, f->enh[0] ? " " : "", f->text);
+				rc |= buf_adds(a, ", \"last_reply\": ");
+				rc |= json_str(a, t, strlen(t));
+			}
+			rc |= buf_addc(a, '}');
+		}
+		rc |= buf_adds(a, "]}\n");
+		status = rc ? api_error(a, 503, NULL, "out of memory") : 200;
+	}
+	qadmin_msg_free(&m);
+	return status;
 }

@@ -32,6 +32,17 @@ int api_post_json(const struct api_ctx *c, const struct conf_apikey *key, const 
 int api_post_raw(const struct api_ctx *c, const struct conf_apikey *key, const char *client,
                  const char *from, char *const *to, size_t nto,
                  const char *body, size_t n, struct buf *answer);
+/* GET /v1/messages/ID: the message's state and each recipient's, as
+ * relay-qctl shows them (queue/admin.h): 200 {"id", "state": "queued" |
+ * "held", "sender", "class", "arrival", "attempts", "next_attempt",
+ * "recipients": [{"address", "state": queued | deferred | delivered |
+ * failed | bounced, "last_reply" (a failed one's F line; the replies of
+ * deferrals are in relay-send's log only)}]}; 404 when the id is not in the queue
+ * (delivered or bounced to every recipient and removed, or never queued)
+ * or its sender is not one the key may use (a key sees its own mail
+ * only); 503 when the queue cannot be read (relayw needs group relayq). */
+int api_get_message(const struct api_ctx *c, const struct conf_apikey *key, const char *id,
+                    struct buf *answer);
 /* {"error": text, "field": field} (field NULL: none) into answer. */
 int api_error(struct buf *answer, int status, const char *field, const char *text);
 #endif

@@ -191,6 +191,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		q->answered = 1;
 		return post(h, c, q);
 	}
+	if (get && strncmp(url, "/v1/messages/", 13) == 0) {
+		struct conf_apikey key;
+		int a = auth(h, c, &key), code;
+		if (a < 0)
+			return reply_err(h, c, 503, NULL, "unable to read the key table", API_RETRY_AFTER);
+		if (a == 0)
+			return reply_err(h, c, 401, NULL, "missing or wrong bearer token", 0);
+		code = api_get_message(&h->api, &key, url + 13, &b);
+		r = reply(h, c, code, "application/json", b.p ? b.p : "", b.len, code == 503 ? API_RETRY_AFTER : 0);
+		buf_free(&b);
+		return r;
+	}
 	if (!get || strcmp(url, "/v1/messages") == 0) {
 		*size = 0;   /* refused at once; a body is not read */
 		return reply_err(h, c, strcmp(url, "/v1/messages") == 0 ? 405 : 404, NULL,
