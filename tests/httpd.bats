@@ -53,7 +53,7 @@ pdf = open(sys.argv[1], "rb").read()
 print(json.dumps({"from": "Jörg Ünal <app@example.com>", "to": ["Zoë <r1@example.net>", "r2@example.net"],
   "cc": "c@example.net", "bcc": ["hidden@example.net"], "reply_to": "Help <help@example.com>",
   "subject": "Grüße — order № 42 " + "long words " * 20, "text": "Hello Zoë,\nline two\n" + sys.argv[2] + "\n",
-  "html": "<p>Hello <b>Zoë</b></p>", "headers": {"X-Campaign": "spring", "X-Note": "café au lait"},
+  "html": "<p>Hello <b>Zoe</b></p>\r\n--=_relay_a--\r\n--=_relay_m--\r\n", "headers": {"X-Campaign": "spring", "X-Note": "café au lait"},
   "attachments": [{"filename": "invoice.pdf", "content_type": "application/pdf",
                    "content": base64.b64encode(pdf).decode()},
                   {"filename": "résumé.txt", "content_type": "text/plain", "content": base64.b64encode(b"cv\n").decode()}]}))
@@ -90,7 +90,7 @@ assert parts[0].get_content_type() == "multipart/alternative"
 alt = list(parts[0].iter_parts())
 assert alt[0].get_content_type() == "text/plain" and alt[0].get_content_charset() == "utf-8"
 assert alt[0].get_content() .replace("\r\n", "\n") == "Hello Zoë,\nline two\n" + sys.argv[3] + "\n", repr(alt[0].get_content()[:40])
-assert alt[1].get_content_type() == "text/html" and "<b>Zoë</b>" in alt[1].get_content()
+assert alt[1].get_content_type() == "text/html" and alt[1].get_content().replace("\r\n", "\n") == "<p>Hello <b>Zoe</b></p>\n--=_relay_a--\n--=_relay_m--\n"
 assert parts[1].get_content_type() == "application/pdf" and parts[1].get_filename() == "invoice.pdf"
 assert parts[1].get_content() == open(sys.argv[2], "rb").read(), "attachment bytes differ"
 assert parts[2].get_filename() == "résumé.txt" and parts[2].get_content() == "cv\n"

@@ -265,8 +265,9 @@ static int text_part(struct buf *out, const char *type, const char *s, size_t n)
 		} else if (c == '\r') {
 			if (i + 1 >= n || s[i + 1] != '\n')
 				plain = 0;
-		} else if (c >= 127 || (c < 32 && c != '\t') || ++col > 76) {
-			plain = 0;
+		} else if (c >= 127 || (c < 32 && c != '\t') || ++col > 76 ||
+		           (c == '=' && i + 1 < n && s[i + 1] == '_')) {
+			plain = 0;  /* "=_" only QP's =3D_ keeps apart from a boundary */
 		}
 	}
 	if (buf_printf(out, "Content-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: %s\r\n\r\n",

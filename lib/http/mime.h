@@ -19,8 +19,9 @@
  * text that is not ASCII becomes RFC 2047 encoded words (UTF-8, B);
  * file names RFC 2231. A CR, LF or other control byte in any header
  * value is refused, never mended. The boundaries start with "=_", which
- * neither quoted-printable nor base64 can produce: no part can contain
- * one.
+ * neither quoted-printable nor base64 can produce, and a 7bit part
+ * holding "=_" is sent quoted-printable instead: no part can contain a
+ * boundary.
  *
  * Headers that the JSON sets itself (From, To, Cc, Bcc, Reply-To,
  * Subject, MIME-Version, Content-*) and trace fields may not be in
