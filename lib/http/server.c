@@ -120,7 +120,10 @@ static enum MHD_Result post(struct httpd *h, struct MHD_Connection *c, struct re
 	if (!ct || !((tl == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
 	             (tl == 14 && strncasecmp(ct, "message/rfc822", 14) == 0)))
 		return reply_err(h, c, 415, NULL, "want Content-Type application/json or message/rfc822", 0);
-	if ((wait = rate_take(&h->rate, q->key.name, q->key.u.rate, q->key.u.rate_per, time(NULL))) > 0)
+	pthread_mutex_lock(&h->rate_lock);
+	wait = rate_take(&h->rate, q->key.name, q->key.u.rate, q->key.u.rate_per, time(NULL));
+	pthread_mutex_unlock(&h->rate_lock);
+	if (wait > 0)
 		return reply_err(h, c, 429, NULL, "over the key's rate", wait);
 	client_ip(c, ip, sizeof ip);
 	if (tl == 16) {
@@ -134,8 +137,11 @@ static enum MHD_Result post(struct httpd *h, struct MHD_Connection *c, struct re
 			code = api_post_raw(&h->api, &q->key, ip, from, q->to, q->nto, q->body.p ? q->body.p : "",
 			                    q->body.len, &a);
 	}
-	if (code != 202)
+	if (code != 202) {
+		pthread_mutex_lock(&h->rate_lock);
 		rate_give(&h->rate, q->key.name);
+		pthread_mutex_unlock(&h->rate_lock);
+	}
 	r = reply(h, c, code, "application/json", a.p ? a.p : "", a.len, code == 503 ? API_RETRY_AFTER : 0);
 	buf_free(&a);
 	return r;
@@ -267,7 +273,12 @@ int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, siz
 		s4.sin_port = htons((unsigned short)port);
 		sa = (const struct sockaddr *)(const void *)&s4;
 	}
+	/* libmicrohttpd divides the connection limit among the threads: no
+	 * more threads than connections, so that -c holds in total */
+	unsigned threads = h->conn_max < HTTPD_THREADS ? h->conn_max : HTTPD_THREADS;
+	pthread_mutex_init(&h->rate_lock, NULL);
 	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, h,
+	                          MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                          MHD_OPTION_SOCK_ADDR, sa,
 	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->conn_max,
 	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->timeout,

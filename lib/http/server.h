@@ -1,8 +1,10 @@
 #ifndef RELAY_HTTP_SERVER_H
 #define RELAY_HTTP_SERVER_H
-/* relay-httpd's HTTP side on GNU libmicrohttpd: one internal thread
- * (MHD_USE_INTERNAL_POLLING_THREAD) answers every connection, so the
- * handlers need no locks but status.h's ring. The bounds:
+/* relay-httpd's HTTP side on GNU libmicrohttpd: a pool of HTTPD_THREADS
+ * threads (MHD_OPTION_THREAD_POOL_SIZE), because each POST waits for
+ * relay-queue's fsync: one thread would queue one message at a time.
+ * What they share is locked: the rate windows (rate_lock) and status.h's
+ * ring and counters (its own lock). The bounds:
  *   a request body     maxsize * 4/3 + 64 KiB (base64 inflates an
  *                      attachment by 4/3; JSON around it): a
  *                      Content-Length over it is 413 before any of the
@@ -23,7 +25,12 @@
 #include "http/rate.h"
 #include "http/status.h"
 
+#include <pthread.h>
+
+#define HTTPD_THREADS 8
+
 struct httpd {
+	pthread_mutex_t rate_lock;
 	struct api_ctx api;
 	struct status st;
 	struct rate rate;

@@ -55,9 +55,7 @@ static int queue_from_prom(const char *home, struct status_point *p)
 
 static int queue_now(const char *home, struct status_point *p)
 {
-	static struct qscan q;   /* large; the caller holds no lock on it:
-	                            only the sampler thread and the answer
-	                            thread call, under s->lock */
+	static struct qscan q;   /* large: a static, used under s->lock only */
 	size_t i;
 	memset(p, 0, sizeof *p);
 	if (qscan_run(home, &q) == 0) {
@@ -202,8 +200,7 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 	}
 	rc |= prom_head(o, "relay_httpd_messages_accepted_total", "counter", "Messages queued through the HTTP API");
 	rc |= prom_sample(o, "relay_httpd_messages_accepted_total", (double)s->accepted, NULL);
-	pthread_mutex_unlock(&s->lock);
-	nr = relays(s->home, relay_names, STATUS_RELAYS_MAX);
+	nr = relays(s->home, relay_names, STATUS_RELAYS_MAX);   /* under the lock: a static */
 	if (nr)
 		rc |= prom_head(o, "relay_relay_events_last_hour", "gauge",
 		                "Deliveries, deferrals and bounces per relay in the last hour (state/counters)");
@@ -219,5 +216,6 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 			rc |= prom_sample(o, "relay_relay_events_last_hour", (double)v, kv);
 		}
 	}
+	pthread_mutex_unlock(&s->lock);
 	return rc ? -1 : 0;
 }
