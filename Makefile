@@ -67,6 +67,18 @@ $(BUILD)/bin/relay-queue: cmd/relay-queue.c $(BUILD)/librelay.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(STATIC_QUEUE) -o $@ $< $(BUILD)/librelay.a -lcdb
 
+# ---- issue 13: relay-httpd, the only program on libmicrohttpd and
+# jansson (lib/http/; the static archive keeps them out of the others).
+# lib/http/page.c takes in page.html with .incbin.
+HTTPD_PKGS = libmicrohttpd jansson
+$(BUILD)/obj/lib/http/%.o: CFLAGS += $(shell pkg-config --cflags $(HTTPD_PKGS))
+$(BUILD)/obj/lib/http/page.o: lib/http/page.html
+$(BUILD)/bin/relay-httpd: cmd/relay-httpd.c $(BUILD)/librelay.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/librelay.a \
+	  $(shell pkg-config --libs $(HTTPD_PKGS)) $(LDLIBS) -lpthread
+# ---- end of issue 13 ----
+
 # relay-inject behaves as sendmail, mailq or newaliases when called by
 # that name.
 $(BUILD)/bin/sendmail $(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/relay-inject

@@ -7,12 +7,13 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/apikeys.h" /* issue 13 */
 #include "conf/users.h"
 #include "base/diag.h"
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-config [-d HOME] [check] | relay-config init [-f] DIR | relay-config passwd USER");
+	die(EXIT_PERM, "usage: relay-config [-d HOME] [check] | relay-config init [-f] DIR | relay-config passwd USER | relay-config [-d HOME] apikey NAME [from=...] [class=...] [rate=N/m]");
 }
 
 /* Map a conf_* result to the exit code: config errors are permanent,
@@ -87,6 +88,16 @@ int main(int argc, char **argv)
 		home = getenv("RELAY_HOME");
 	if (!home || !*home)
 		home = "/var/relay";
+	/* ---- issue 13: apikey NAME [FIELD...]: the token, alone on stdout ---- */
+	if (argc >= 2 && strcmp(argv[0], "apikey") == 0) {
+		char tok[CONF_APIKEY_TOKEN_LEN + 1];
+		int r = conf_apikey_new(home, argv[1], argv + 2, (size_t)argc - 2, tok, sizeof tok);
+		if (r != 0)
+			return code(r);
+		printf("%s\n", tok);
+		return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_TEMP;
+	}
+	/* ---- end of issue 13 ---- */
 	if (argc == 0)
 		return code(conf_compile(home, 0));
 	if (argc == 1 && strcmp(argv[0], "check") == 0)

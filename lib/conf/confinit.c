@@ -100,6 +100,12 @@ static const char ex_clients[] =
 "#10.1.2.0/24      relay\n"
 "#192.0.2.0/24     deny\n"
 "#2001:db8::/32    auth\n";
+/* issue 13: relay-httpd's tokens (conf/apikeys.h) */
+static const char ex_apikeys[] =
+"# etc/apikeys: NAME SHA256 [from=PATTERN,...] [class=NAME] [rate=N/m|N/h|N/d]\n"
+"# relay-httpd's bearer tokens; add one with: relay-config apikey NAME [from=...]\n"
+"# (it prints the token once and appends the digest here)\n";
+
 static const char ex_users[] =
 "# etc/users: USER HASH [from=PATTERN,...] [class=NAME] [rate=N/m|N/h|N/d]\n"
 "#   HASH: the line relay-config passwd USER prints (Argon2id).\n"
@@ -174,7 +180,8 @@ static int buckets(const char *dir, const char *sub)
 int conf_init_home(const char *dir, int force)
 {
 	static const char *const ex[T_N] = { ex_pools, ex_routes, ex_auth, ex_tls,
-		ex_dkim, ex_limits, ex_retry, NULL, ex_aliases, ex_clients, ex_users };
+		ex_dkim, ex_limits, ex_retry, NULL, ex_aliases, ex_clients, ex_users,
+		ex_apikeys /* issue 13 */ };
 	char etc[PATH_MAX], p[PATH_MAX], host[256];
 	struct buf settings = BUF_INIT;
 	struct stat st;

@@ -21,6 +21,7 @@
 #include "base/bounds.h"
 #include "base/diag.h"
 #include "base/fileio.h"
+#include "conf/apikeys.h" /* issue 13 */
 #include "conf/cdbw.h"
 #include "conf/clients.h"
 #include "conf/users.h"
@@ -207,6 +208,8 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 		r = conf_format_user(&u, cv);
 		break;
 	}
+	case T_APIKEYS: /* issue 13: relay-httpd's tokens (conf/apikeys.c) */
+		return conf_parse_apikey_line(key, rest, ck, ckcap, cv, err, errcap);
 	}
 	return r < 0 ? -2 : 0;
 }

@@ -1,0 +1,247 @@
+/* POST /v1/messages (http/api.h). */
+#include "http/api.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/diag.h"
+#include "base/json.h"
+#include "bounce/suppress.h"
+#include "http/mime.h"
+#include "intake/addr.h"
+#include "intake/complete.h"
+#include "intake/envelope.h"
+#include "intake/msg.h"
+#include "intake/submit.h"
+#include "queue/admin.h"
+#include "queue/queue.h"
+
+int api_error(struct buf *a, int status, const char *field, const char *text)
+{
+	a->len = 0;
+	if (buf_adds(a, "{\"error\": ") < 0 || json_str(a, text, strlen(text)) < 0 ||
+	    (field && (buf_adds(a, ", \"field\": ") < 0 || json_str(a, field, strlen(field)) < 0)) ||
+	    buf_adds(a, "}\n") < 0)
+		return 500;
+	return status;
+}
+
+/* msg_addrlist's callback: every From: address must be allowed. */
+struct from_check {
+	const struct conf_user *u;
+	char who[ADDR_PATH_MAX + 1];
+};
+
+static int from_one(const char *a, size_t n, void *arg)
+{
+	struct from_check *fc = arg;
+	char bare[ADDR_PATH_MAX + 1];
+	int l = addr_strip(a, n, bare, sizeof bare);
+	if (l < 0 || !conf_user_from_ok(fc->u, bare)) {
+		safe_text(fc->who, sizeof fc->who, a, n);
+		return -1;
+	}
+	return 0;
+}
+
+/* The steps after the envelope and message are known: shared by both
+ * content types. m is the message as built or given. */
+static int finish(const struct api_ctx *c, const struct conf_apikey *key, const char *client,
+                  struct envelope *e, const char *m0, size_t n0, struct buf *a)
+{
+	struct buf m = BUF_INIT, out = BUF_INIT, env = BUF_INIT, v = BUF_INIT;
+	struct msg_headers h = {0};
+	struct complete cp;
+	struct submit s;
+	char err[512], trace[300], cl[80];
+	long k = -1;
+	size_t i;
+	int st, status;
+
+	if (!conf_user_from_ok(&key->u, e->sender)) {
+		snprintf(err, sizeof err, "from: the key %s may not send as <%s>", key->name, e->sender);
+		status = api_error(a, 403, "from", err);
+		goto out;
+	}
+	if ((st = complete_parse(m0, n0, 0, &m, &h, err, sizeof err)) != 0 ||
+	    (st = complete_one_from(m.p, &h, err, sizeof err)) != 0) {
+		status = st == EXIT_TEMP ? api_error(a, 503, NULL, "out of memory") : api_error(a, 400, "message", err);
+		goto out;
+	}
+	while ((k = msg_find(m.p, &h, "From", (size_t)(k + 1))) >= 0) {
+		struct from_check fc = { &key->u, "" };
+		v.len = 0;
+		if (msg_value(m.p, &h.f[k], &v) < 0 || msg_addrlist(v.p ? v.p : "", v.len, from_one, &fc) < 0) {
+			snprintf(err, sizeof err, "From: %s is not an address the key %s may send as",
+			         fc.who[0] ? fc.who : "(unreadable)", key->name);
+			status = api_error(a, 403, "from", err);
+			goto out;
+		}
+	}
+	if (key->u.class[0])
+		e->class = key->u.class;   /* the key's class wins, as a user's does */
+	if ((st = envelope_header(e, m.p, &h, 0, err, sizeof err)) != 0 ||
+	    (st = envelope_class_check(e, err, sizeof err)) != 0) {
+		status = st == EXIT_TEMP ? api_error(a, 503, NULL, "out of memory") : api_error(a, 400, "class", err);
+		goto out;
+	}
+	for (i = 0; i < e->nrcpt; i++) {
+		struct suppress_entry se;
+		int r = suppress_lookup(c->home, e->rcpt[i], &se);
+		if (r < 0) {
+			warn_sys("unable to read the suppression list");
+			status = api_error(a, 503, NULL, "unable to read the suppression list");
+			goto out;
+		}
+		if (r > 0) {
+			snprintf(err, sizeof err, "<%s> is suppressed after a hard bounce (%s)", e->rcpt[i], se.reason);
+			status = api_error(a, 422, "to", err);
+			goto out;
+		}
+	}
+	safe_text(cl, sizeof cl, client, strlen(client));
+	snprintf(trace, sizeof trace, "from [%s]\r\n\tby %s (relay-httpd) with HTTP\r\n\t(key %s)", cl,
+	         c->host, key->name);
+	cp = (struct complete){ .host = c->host, .sender = e->sender, .fullname = NULL, .trace = trace,
+	                        .now = (long long)time(NULL), .maxsize = c->maxsize };
+	if ((st = complete_message(&cp, m.p, m.len, &h, &out, err, sizeof err)) != 0) {
+		status = st == EXIT_TEMP ? api_error(a, 503, NULL, err) : api_error(a, 413, "message", err);
+		goto out;
+	}
+	if (envelope_records(e, &env) < 0) {
+		status = api_error(a, 503, NULL, "out of memory");
+		goto out;
+	}
+	st = submit(&s, out.p, out.len, env.p, env.len, 1);
+	if (st == 0) {
+		a->len = 0;
+		status = buf_adds(a, "{\"id\": ") < 0 || json_str(a, s.id, strlen(s.id)) < 0 ||
+		         buf_adds(a, "}\n") < 0 ? 500 : 202;
+		printf("relay-httpd: queued %s key %s from <%s> rcpts %zu size %zu\n", s.id, key->name,
+		       e->sender, e->nrcpt, out.len);
+		fflush(stdout);
+	} else {
+		submit_describe(&s, err, sizeof err);
+		warn_("%s", err);
+		status = st == EXIT_TEMP ? api_error(a, 503, NULL, "temporary queue failure, try again later")
+		                         : api_error(a, 500, NULL, "the queue refused the message");
+	}
+out:
+	msg_headers_free(&h);
+	buf_free(&m);
+	buf_free(&out);
+	buf_free(&env);
+	buf_free(&v);
+	return status;
+}
+
+int api_post_json(const struct api_ctx *c, const struct conf_apikey *key, const char *client,
+                  const char *body, size_t n, struct buf *a)
+{
+	struct envelope e;
+	struct buf m = BUF_INIT;
+	struct httpmsg_err err;
+	char class[ENVELOPE_CLASS_MAX + 1];
+	int r;
+	envelope_init(&e, c->host);
+	r = httpmsg_build(body, n, &e, class, sizeof class, &m, &err);
+	if (r == -2)
+		r = api_error(a, 503, NULL, "out of memory");
+	else if (r < 0)
+		r = api_error(a, 400, err.field, err.text);
+	else {
+		if (class[0]) {
+			snprintf(e.class_buf, sizeof e.class_buf, "%s", class);
+			e.class = e.class_buf;
+		}
+		r = finish(c, key, client, &e, m.p, m.len, a);
+	}
+	envelope_free(&e);
+	buf_free(&m);
+	return r;
+}
+
+int api_post_raw(const struct api_ctx *c, const struct conf_apikey *key, const char *client,
+                 const char *from, char *const *to, size_t nto, const char *body, size_t n,
+                 struct buf *a)
+{
+	struct envelope e;
+	char err[512], given[ADDR_PATH_MAX + 3], f[32];
+	size_t i;
+	int r = 0;
+	envelope_init(&e, c->host);
+	if (!from || strlen(from) > ADDR_PATH_MAX || (snprintf(given, sizeof given, "<%s>", from),
+	    envelope_sender(&e, given, NULL, err, sizeof err) != 0) || !e.sender[0])
+		r = api_error(a, 400, "from", "from: missing or bad sender address");
+	for (i = 0; !r && i < nto; i++) {
+		snprintf(f, sizeof f, "to[%zu]", i);
+		if (strlen(to[i]) > ADDR_PATH_MAX || !addr_domain(to[i]) ||
+		    (snprintf(given, sizeof given, "<%s>", to[i]), envelope_rcpt_arg(&e, given, err, sizeof err) != 0))
+			r = api_error(a, 400, f, "bad recipient address");
+	}
+	if (!r && e.nrcpt == 0)
+		r = api_error(a, 400, "to", "no recipient (to= in the query)");
+	if (!r)
+		r = finish(c, key, client, &e, body, n, a);
+	envelope_free(&e);
+	return r;
+}
+
+int api_get_message(const struct api_ctx *c, const struct conf_apikey *key, const char *id,
+                    struct buf *a)
+{
+	struct qadmin_entry e;
+	struct qadmin_msg m = QADMIN_MSG_INIT;
+	const char *why = NULL;
+	size_t i;
+	int r = 0, rc = 0, status;
+	memset(&e, 0, sizeof e);
+	if (!queue_id_valid(id))
+		return api_error(a, 404, NULL, "no such message in the queue");
+	snprintf(e.id, sizeof e.id, "%s", id);
+	if (queue_path(e.path, sizeof e.path, "msg", id) < 0)
+		return api_error(a, 404, NULL, "no such message in the queue");
+	r = qadmin_read(&e, &m, &why);
+	if (r == 0 && !why) {   /* not in msg/: perhaps held */
+		e.held = 1;
+		qadmin_msg_done(&m);
+		if (queue_path_flat(e.path, sizeof e.path, "hold", id) < 0)
+			return api_error(a, 404, NULL, "no such message in the queue");
+		r = qadmin_read(&e, &m, &why);
+	}
+	if (r < 0 || (r == 0 && why)) {
+		warn_sys("unable to read the queue entry %s", id);
+		status = api_error(a, 503, NULL, "unable to read the queue");
+	} else if (r == 0 || !conf_user_from_ok(&key->u, m.env.sender)) {
+		status = api_error(a, 404, NULL, "no such message in the queue");
+	} else {
+		a->len = 0;
+		rc |= buf_adds(a, "{\"id\": ");
+		rc |= json_str(a, id, strlen(id));
+		rc |= buf_printf(a, ", \"state\": \"%s\", \"sender\": ", e.held ? "held" : "queued");
+		rc |= json_str(a, m.env.sender, strlen(m.env.sender));
+		rc |= buf_adds(a, ", \"class\": ");
+		rc |= json_str(a, m.env.class ? m.env.class : "default", strlen(m.env.class ? m.env.class : "default"));
+		rc |= buf_printf(a, ", \"arrival\": %lld, \"attempts\": %d, \"next_attempt\": %lld, \"recipients\": [",
+		                 (long long)m.env.arrival, m.info.attempts, m.info.next);
+		for (i = 0; i < m.env.nrcpt; i++) {
+			const struct queue_fail *f = m.info.fail && i < m.info.nfail ? &m.info.fail[i] : NULL;
+			rc |= buf_adds(a, i ? ", {\"address\": " : "{\"address\": ");
+			rc |= json_str(a, m.env.rcpt[i], strlen(m.env.rcpt[i]));
+			rc |= buf_printf(a, ", \"state\": \"%s\"", qadmin_status(m.info.state ? m.info.state[i] : 0,
+			                                                      m.info.attempts));
+			if (f && f->text) {
+				char t[600];
+				snprintf(t, sizeof t, "%s%s%s", f->enh, f->enh[0] ? " " : "", f->text);
+				rc |= buf_adds(a, ", \"last_reply\": ");
+				rc |= json_str(a, t, strlen(t));
+			}
+			rc |= buf_addc(a, '}');
+		}
+		rc |= buf_adds(a, "]}\n");
+		status = rc ? api_error(a, 503, NULL, "out of memory") : 200;
+	}
+	qadmin_msg_free(&m);
+	return status;
+}

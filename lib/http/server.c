@@ -1,0 +1,304 @@
+/* relay-httpd's routes on libmicrohttpd (http/server.h). */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/diag.h"
+#include "conf/apikeys.h"
+#include "conf/conf.h"
+#include "http/page.h"
+
+#define TO_MAX 1000   /* to= in a message/rfc822 query */
+
+struct req {
+	struct buf body;
+	int too_big;
+	int answered;
+	struct conf_apikey key;
+	char **to;
+	size_t nto;
+};
+
+static enum MHD_Result reply(struct httpd *h, struct MHD_Connection *c, int code, const char *type,
+                             const char *p, size_t n, long retry)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+	char ra[32];
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (retry > 0) {
+		snprintf(ra, sizeof ra, "%ld", retry);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+	if (code == 401)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"relay\"");
+	ret = MHD_queue_response(c, (unsigned)code, r);
+	MHD_destroy_response(r);
+	status_count(&h->st, code);
+	return ret;
+}
+
+static enum MHD_Result reply_err(struct httpd *h, struct MHD_Connection *c, int code,
+                                 const char *field, const char *text, long retry)
+{
+	struct buf a = BUF_INIT;
+	enum MHD_Result r;
+	code = api_error(&a, code, field, text);
+	r = reply(h, c, code, "application/json", a.p ? a.p : "", a.len, retry);
+	buf_free(&a);
+	return r;
+}
+
+/* The token of "Authorization: Bearer TOKEN": 1 found (key), 0 no or a
+ * wrong token, -1 the table could not be read. */
+static int auth(struct httpd *h, struct MHD_Connection *c, struct conf_apikey *key)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	struct conf t;
+	int r;
+	if (!v || strncasecmp(v, "Bearer ", 7) != 0)
+		return 0;
+	for (v += 7; *v == ' '; v++)
+		;
+	if (conf_open(&t, h->api.home, "apikeys") < 0)
+		return -1;
+	r = conf_apikey_lookup(&t, v, strlen(v), key);
+	conf_close(&t);
+	return r;
+}
+
+static enum MHD_Result to_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+	struct req *q = cls;
+	char **n;
+	if (strcmp(k, "to") != 0 || !v)
+		return MHD_YES;
+	if (q->nto >= TO_MAX || !(n = realloc(q->to, (q->nto + 1) * sizeof *n)) || !(n[q->nto] = strdup(v))) {
+		q->nto = TO_MAX + 1;
+		return MHD_NO;
+	}
+	q->to = n;
+	q->nto++;
+	return MHD_YES;
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, cap, "unknown");
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)cap);
+	}
+}
+
+/* The whole body is in: check the type and hand it to api.c. */
+static enum MHD_Result post(struct httpd *h, struct MHD_Connection *c, struct req *q)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	struct buf a = BUF_INIT;
+	char ip[64];
+	long wait;
+	int code;
+	enum MHD_Result r;
+	size_t tl = ct ? strcspn(ct, ";") : 0;
+	while (tl && ct[tl - 1] == ' ')
+		tl--;
+	if (!ct || !((tl == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+	             (tl == 14 && strncasecmp(ct, "message/rfc822", 14) == 0)))
+		return reply_err(h, c, 415, NULL, "want Content-Type application/json or message/rfc822", 0);
+	pthread_mutex_lock(&h->rate_lock);
+	wait = rate_take(&h->rate, q->key.name, q->key.u.rate, q->key.u.rate_per, time(NULL));
+	pthread_mutex_unlock(&h->rate_lock);
+	if (wait > 0)
+		return reply_err(h, c, 429, NULL, "over the key's rate", wait);
+	client_ip(c, ip, sizeof ip);
+	if (tl == 16) {
+		code = api_post_json(&h->api, &q->key, ip, q->body.p ? q->body.p : "", q->body.len, &a);
+	} else {
+		const char *from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, to_arg, q);
+		if (q->nto > TO_MAX)
+			code = api_error(&a, 400, "to", "too many to= (at most 1000)");
+		else
+			code = api_post_raw(&h->api, &q->key, ip, from, q->to, q->nto, q->body.p ? q->body.p : "",
+			                    q->body.len, &a);
+	}
+	if (code != 202) {
+		pthread_mutex_lock(&h->rate_lock);
+		rate_give(&h->rate, q->key.name);
+		pthread_mutex_unlock(&h->rate_lock);
+	}
+	r = reply(h, c, code, "application/json", a.p ? a.p : "", a.len, code == 503 ? API_RETRY_AFTER : 0);
+	buf_free(&a);
+	return r;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                               const char *version, const char *data, size_t *size, void **con_cls)
+{
+	struct httpd *h = cls;
+	struct req *q = *con_cls;
+	struct buf b = BUF_INIT;
+	enum MHD_Result r;
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (strcmp(url, "/v1/messages") == 0 && strcmp(method, "POST") == 0) {
+		if (!q) {
+			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+			int a;
+			if (!(q = calloc(1, sizeof *q)))
+				return MHD_NO;
+			*con_cls = q;
+			/* before the body: the token, then the announced size */
+			a = auth(h, c, &q->key);
+			q->answered = 1;
+			if (a < 0) {
+				warn_sys("unable to read etc/apikeys.cdb");
+				return reply_err(h, c, 503, NULL, "unable to read the key table", API_RETRY_AFTER);
+			}
+			if (a == 0)
+				return reply_err(h, c, 401, NULL, "missing or wrong bearer token", 0);
+			if (cl && strtoull(cl, NULL, 10) > h->body_max)
+				return reply_err(h, c, 413, "message", "the body is over the size limit", 0);
+			q->answered = 0;
+			return MHD_YES;
+		}
+		if (q->answered) {   /* an early answer: drop what still comes */
+			*size = 0;
+			return MHD_YES;
+		}
+		if (*size) {
+			if (q->too_big || q->body.len + *size > h->body_max) {
+				q->too_big = 1;
+				buf_free(&q->body);
+				q->answered = 1;
+				*size = 0;
+				return reply_err(h, c, 413, "message", "the body is over the size limit", 0);
+			}
+			if (buf_add(&q->body, data, *size) < 0)
+				return MHD_NO;
+			*size = 0;
+			return MHD_YES;
+		}
+		q->answered = 1;
+		return post(h, c, q);
+	}
+	if (get && strncmp(url, "/v1/messages/", 13) == 0) {
+		struct conf_apikey key;
+		int a = auth(h, c, &key), code;
+		if (a < 0)
+			return reply_err(h, c, 503, NULL, "unable to read the key table", API_RETRY_AFTER);
+		if (a == 0)
+			return reply_err(h, c, 401, NULL, "missing or wrong bearer token", 0);
+		code = api_get_message(&h->api, &key, url + 13, &b);
+		r = reply(h, c, code, "application/json", b.p ? b.p : "", b.len, code == 503 ? API_RETRY_AFTER : 0);
+		buf_free(&b);
+		return r;
+	}
+	if (!get || strcmp(url, "/v1/messages") == 0) {
+		*size = 0;   /* refused at once; a body is not read */
+		return reply_err(h, c, strcmp(url, "/v1/messages") == 0 ? 405 : 404, NULL,
+		                 "no such method or route", 0);
+	}
+	if (strcmp(url, "/") == 0)
+		return reply(h, c, 200, "text/html; charset=utf-8", http_page, (size_t)(http_page_end - http_page), 0);
+	if (strcmp(url, "/healthz") == 0)
+		return reply(h, c, 200, "text/plain", "ok\n", 3, 0);
+	if (strcmp(url, "/v1/status") == 0 || strcmp(url, "/metrics") == 0) {
+		int m = url[1] == 'm';
+		if ((m ? status_metrics(&h->st, time(NULL), &b) : status_json(&h->st, time(NULL), &b)) < 0) {
+			buf_free(&b);
+			warn_sys("unable to read the state for %s", url);
+			return reply_err(h, c, 500, NULL, "unable to read the state", 0);
+		}
+		r = reply(h, c, 200, m ? "text/plain; version=0.0.4; charset=utf-8" : "application/json",
+		          b.p ? b.p : "", b.len, 0);
+		buf_free(&b);
+		return r;
+	}
+	return reply_err(h, c, 404, NULL, "no such route", 0);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
+{
+	struct req *q = *con_cls;
+	size_t i;
+	if (!q)
+		return;
+	buf_free(&q->body);
+	for (i = 0; i < q->nto && i < TO_MAX; i++)
+		free(q->to[i]);
+	free(q->to);
+	free(q);
+	*con_cls = NULL;
+}
+
+int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, size_t errcap)
+{
+	struct sockaddr_in6 s6;
+	struct sockaddr_in s4;
+	const struct sockaddr *sa;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	char a[64];
+	size_t n = strlen(addr);
+	memset(&s6, 0, sizeof s6);
+	memset(&s4, 0, sizeof s4);
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']' && n - 2 < sizeof a) {
+		memcpy(a, addr + 1, n - 2);
+		a[n - 2] = 0;
+		if (inet_pton(AF_INET6, a, &s6.sin6_addr) != 1)
+			goto bad;
+		s6.sin6_family = AF_INET6;
+		s6.sin6_port = htons((unsigned short)port);
+		sa = (const struct sockaddr *)(const void *)&s6;
+		flags |= MHD_USE_IPv6;
+	} else {
+		if (inet_pton(AF_INET, addr, &s4.sin_addr) != 1)
+			goto bad;
+		s4.sin_family = AF_INET;
+		s4.sin_port = htons((unsigned short)port);
+		sa = (const struct sockaddr *)(const void *)&s4;
+	}
+	/* libmicrohttpd divides the connection limit among the threads: no
+	 * more threads than connections, so that -c holds in total */
+	unsigned threads = h->conn_max < HTTPD_THREADS ? h->conn_max : HTTPD_THREADS;
+	pthread_mutex_init(&h->rate_lock, NULL);
+	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, h,
+	                          MHD_OPTION_THREAD_POOL_SIZE, threads,
+	                          MHD_OPTION_SOCK_ADDR, sa,
+	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->conn_max,
+	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->timeout,
+	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+	                          MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	                          MHD_OPTION_END);
+	if (!h->mhd) {
+		snprintf(err, errcap, "unable to listen on %s:%u", addr, port);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errcap, "bad listen address %s (want an IPv4 address or [IPv6])", addr);
+	errno = EINVAL;
+	return -1;
+}
+
+void httpd_stop(struct httpd *h)
+{
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	h->mhd = NULL;
+}

@@ -1,0 +1,45 @@
+#ifndef RELAY_HTTP_SERVER_H
+#define RELAY_HTTP_SERVER_H
+/* relay-httpd's HTTP side on GNU libmicrohttpd: a pool of HTTPD_THREADS
+ * threads (MHD_OPTION_THREAD_POOL_SIZE), because each POST waits for
+ * relay-queue's fsync: one thread would queue one message at a time.
+ * What they share is locked: the rate windows (rate_lock) and status.h's
+ * ring and counters (its own lock). The bounds:
+ *   a request body     maxsize * 4/3 + 64 KiB (base64 inflates an
+ *                      attachment by 4/3; JSON around it): a
+ *                      Content-Length over it is 413 before any of the
+ *                      body is read, a chunked body is cut at it
+ *   request headers    MHD_OPTION_CONNECTION_MEMORY_LIMIT (32 KiB): MHD
+ *                      answers 431 past it
+ *   connections        -c (default 64) at once, MHD refuses more
+ *   idle time          MHD_OPTION_CONNECTION_TIMEOUT (-t, default 30 s):
+ *                      a slow client (slowloris) is closed after it
+ *   JSON               depth 16, jansson's UTF-8 check (mime.h)
+ *
+ * Routes: POST /v1/messages and GET /v1/messages/ID (token), GET /v1/status,
+ * GET /metrics, GET /
+ * (the page), GET /healthz. The read-only routes need no token: keep
+ * relay-httpd on loopback or behind a proxy that decides who may look. */
+#include <stddef.h>
+#include "http/api.h"
+#include "http/rate.h"
+#include "http/status.h"
+
+#include <pthread.h>
+
+#define HTTPD_THREADS 8
+
+struct httpd {
+	pthread_mutex_t rate_lock;
+	struct api_ctx api;
+	struct status st;
+	struct rate rate;
+	size_t body_max;
+	unsigned conn_max, timeout;
+	void *mhd;               /* struct MHD_Daemon */
+};
+
+/* Listen on addr:port (IPv4 or [IPv6]); 0, or -1 (errno, reason in err). */
+int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, size_t errcap);
+void httpd_stop(struct httpd *h);
+#endif

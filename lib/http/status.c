@@ -1,0 +1,221 @@
+/* GET /v1/status and /metrics (http/status.h). */
+#include "http/status.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/fileio.h"
+#include "base/json.h"
+#include "health/counters.h"
+#include "health/health.h"
+#include "health/prom.h"
+#include "queue/qscan.h"
+
+#define METRICS_FILE HEALTH_DIR "/metrics.prom"
+#define METRICS_MAX  (4UL * 1024 * 1024)
+
+void status_init(struct status *s, const char *home)
+{
+	memset(s, 0, sizeof *s);
+	s->home = home;
+	pthread_mutex_init(&s->lock, NULL);
+}
+
+/* relay_queue_messages{state="S",class="C"} V lines of metrics.prom. */
+static int queue_from_prom(const char *home, struct status_point *p)
+{
+	char path[4096];
+	struct buf b = BUF_INIT;
+	const char *l, *e;
+	snprintf(path, sizeof path, "%s/" METRICS_FILE, home);
+	if (read_file(path, &b, METRICS_MAX) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	for (l = b.p; l && l < b.p + b.len; l = e ? e + 1 : NULL) {
+		const char *st, *sp;
+		double v;
+		e = memchr(l, '\n', (size_t)(b.p + b.len - l));
+		if (strncmp(l, "relay_queue_messages{", 21) != 0 || !(st = strstr(l, "state=\"")) ||
+		    (e && st > e) || !(sp = strrchr(l, '}')) || (e && sp > e) || sscanf(sp + 1, "%lf", &v) != 1)
+			continue;
+		st += 7;
+		if (strncmp(st, "queued\"", 7) == 0)
+			p->queued += (unsigned long)v;
+		else if (strncmp(st, "deferred\"", 9) == 0)
+			p->deferred += (unsigned long)v;
+		else if (strncmp(st, "held\"", 5) == 0)
+			p->held += (unsigned long)v;
+	}
+	buf_free(&b);
+	return 0;
+}
+
+static int queue_now(const char *home, struct status_point *p)
+{
+	static struct qscan q;   /* large: a static, used under s->lock only */
+	size_t i;
+	memset(p, 0, sizeof *p);
+	if (qscan_run(home, &q) == 0) {
+		for (i = 0; i < q.n; i++) {
+			p->queued += q.c[i].queued;
+			p->deferred += q.c[i].deferred;
+			p->held += q.c[i].held;
+		}
+		return 0;
+	}
+	return queue_from_prom(home, p);
+}
+
+int status_sample(struct status *s, time_t now)
+{
+	struct status_point p;
+	int r;
+	pthread_mutex_lock(&s->lock);
+	r = queue_now(s->home, &p);
+	if (r == 0) {
+		p.t = now;
+		s->ring[s->head] = p;
+		s->head = (s->head + 1) % STATUS_HISTORY;
+		if (s->n < STATUS_HISTORY)
+			s->n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+void status_count(struct status *s, int code)
+{
+	pthread_mutex_lock(&s->lock);
+	s->requests++;
+	if (code >= 100 && code < 600)
+		s->by_code[code / 100]++;
+	if (code == 202)
+		s->accepted++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The relays that have counters: names of state/counters/relay/. */
+static size_t relays(const char *home, char names[][COUNTERS_NAME_MAX + 1], size_t cap)
+{
+	char path[4096];
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+	snprintf(path, sizeof path, "%s/state/counters/relay", home);
+	if (!(d = opendir(path)))
+		return 0;
+	while ((de = readdir(d)) && n < cap)
+		if (counters_name_ok("relay", de->d_name))
+			snprintf(names[n++], COUNTERS_NAME_MAX + 1, "%s", de->d_name);
+	closedir(d);
+	return n;
+}
+
+static char relay_names[STATUS_RELAYS_MAX][COUNTERS_NAME_MAX + 1];
+
+int status_json(struct status *s, time_t now, struct buf *o)
+{
+	struct health_state h = HEALTH_STATE_INIT;
+	struct status_point p;
+	size_t i, nr;
+	int rc = 0, hr;
+	long m;
+
+	pthread_mutex_lock(&s->lock);
+	o->len = 0;
+	if (queue_now(s->home, &p) < 0)
+		memset(&p, 0, sizeof p);
+	rc |= buf_printf(o, "{\"time\": %lld, \"queue\": {\"queued\": %lu, \"deferred\": %lu, \"held\": %lu},\n",
+	                 (long long)now, p.queued, p.deferred, p.held);
+	rc |= buf_adds(o, " \"history\": [");
+	for (i = 0; i < s->n; i++) {
+		const struct status_point *q = &s->ring[(s->head + STATUS_HISTORY - s->n + i) % STATUS_HISTORY];
+		rc |= buf_printf(o, "%s[%lld, %lu, %lu, %lu]", i ? ", " : "", (long long)q->t, q->queued,
+		                 q->deferred, q->held);
+	}
+	rc |= buf_printf(o, "],\n \"api\": {\"requests\": %llu, \"accepted\": %llu},\n", s->requests, s->accepted);
+	hr = health_read(s->home, &h);
+	rc |= buf_printf(o, " \"health\": {\"when\": %lld, \"fresh\": %s, \"members\": [",
+	                 (long long)(hr > 0 ? h.when : 0), hr > 0 && health_fresh(&h, now) ? "true" : "false");
+	for (i = 0; hr > 0 && i < h.n; i++) {
+		const struct health_entry *e = &h.e[i];
+		rc |= buf_adds(o, i ? ",\n  {\"pool\": " : "\n  {\"pool\": ");
+		rc |= json_str(o, e->pool, strlen(e->pool));
+		rc |= buf_adds(o, ", \"member\": ");
+		rc |= json_str(o, e->member, strlen(e->member));
+		rc |= buf_printf(o, ", \"state\": \"%s\", \"since\": %lld, \"reason\": ", health_state_name(e->state),
+		                 (long long)e->since);
+		rc |= json_str(o, e->reason, strlen(e->reason));
+		rc |= buf_addc(o, '}');
+	}
+	health_free(&h);
+	rc |= buf_adds(o, "]},\n \"relays\": [");
+	nr = relays(s->home, relay_names, STATUS_RELAYS_MAX);
+	for (i = 0; i < nr; i++) {
+		struct counts c;
+		rc |= buf_adds(o, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+		rc |= json_str(o, relay_names[i], strlen(relay_names[i]));
+		if (counters_window_at(s->home, "relay", relay_names[i], 3600, now, &c) < 0)
+			memset(&c, 0, sizeof c);
+		rc |= buf_printf(o, ", \"last_hour\": {\"delivered\": %llu, \"deferred\": %llu, \"bounced\": %llu}, "
+		                 "\"per_minute\": [", c.delivered, c.deferred, c.bounced);
+		/* oldest first: [minute_epoch, delivered, deferred, bounced] */
+		for (m = COUNTERS_BUCKETS - 1; m >= 0; m--) {
+			time_t t = now - m * 60;
+			if (counters_window_at(s->home, "relay", relay_names[i], 60, t, &c) < 0)
+				memset(&c, 0, sizeof c);
+			rc |= buf_printf(o, "%s[%lld, %llu, %llu, %llu]", m == COUNTERS_BUCKETS - 1 ? "" : ", ",
+			                 (long long)(t / 60 * 60), c.delivered, c.deferred, c.bounced);
+		}
+		rc |= buf_adds(o, "]}");
+	}
+	rc |= buf_adds(o, "]}\n");
+	pthread_mutex_unlock(&s->lock);
+	return rc ? -1 : 0;
+}
+
+int status_metrics(struct status *s, time_t now, struct buf *o)
+{
+	char path[4096], code[8];
+	size_t i, nr;
+	int rc = 0;
+	o->len = 0;
+	snprintf(path, sizeof path, "%s/" METRICS_FILE, s->home);
+	if (read_file(path, o, METRICS_MAX) < 0) {
+		o->len = 0;
+		if (errno != ENOENT)
+			return -1;
+	}
+	if (o->len && o->p[o->len - 1] != '\n')
+		rc |= buf_addc(o, '\n');
+	pthread_mutex_lock(&s->lock);
+	rc |= prom_head(o, "relay_httpd_requests_total", "counter", "HTTP requests answered, by status class");
+	for (i = 1; i < 6; i++) {
+		const char *kv[] = { "code", code, NULL };
+		snprintf(code, sizeof code, "%zuxx", i);
+		rc |= prom_sample(o, "relay_httpd_requests_total", (double)s->by_code[i], kv);
+	}
+	rc |= prom_head(o, "relay_httpd_messages_accepted_total", "counter", "Messages queued through the HTTP API");
+	rc |= prom_sample(o, "relay_httpd_messages_accepted_total", (double)s->accepted, NULL);
+	nr = relays(s->home, relay_names, STATUS_RELAYS_MAX);   /* under the lock: a static */
+	if (nr)
+		rc |= prom_head(o, "relay_relay_events_last_hour", "gauge",
+		                "Deliveries, deferrals and bounces per relay in the last hour (state/counters)");
+	for (i = 0; i < nr; i++) {
+		struct counts c;
+		static const char *const ty[3] = { "delivered", "deferred", "bounced" };
+		int k;
+		if (counters_window_at(s->home, "relay", relay_names[i], 3600, now, &c) < 0)
+			continue;
+		for (k = 0; k < 3; k++) {
+			const char *kv[] = { "relay", relay_names[i], "type", ty[k], NULL };
+			unsigned long long v = k == 0 ? c.delivered : k == 1 ? c.deferred : c.bounced;
+			rc |= prom_sample(o, "relay_relay_events_last_hour", (double)v, kv);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc ? -1 : 0;
+}
