@@ -67,7 +67,7 @@ static const char ex_limits[] =
 "#gmail.com              concurrency=5\n";
 
 static const char ex_retry[] =
-"# etc/retry: CLASS [schedule=D,D,...] [lifetime=D]     D: 30s 5m 2h 5d 1w\n"
+"# etc/retry: CLASS [schedule=D,D,...] [lifetime=D] [priority=N] [reserve=N|N%]   D: 30s 5m 2h 5d 1w\n"
 "#   The last interval repeats until the lifetime ends. What is left out\n"
 "#   comes from the built-in schedule (relay-config(8)):\n"
 "#\n"

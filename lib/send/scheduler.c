@@ -28,9 +28,11 @@
 
 #include "base/diag.h"
 #include "base/evlog.h"
+#include "base/evspool.h"
 #include "base/fileio.h"
 #include "send/children.h"
 #include "send/deliver.h"
+#include "send/lanes.h"
 #include "send/qindex.h"
 #include "send/record.h"
 #include "send/sendconf.h"
@@ -332,6 +334,12 @@ static void wait_events(struct sched *s, double now)
 		if (timeout < 0 || hk < timeout)
 			timeout = hk < 0 ? 0 : hk;
 	}
+	/* events: unsynced spool records are synced within EVSPOOL_SYNC_MS */
+	{
+		long ev = evspool_due_ms();
+		if (ev >= 0 && (timeout < 0 || ev < timeout))
+			timeout = (int)ev;
+	}
 	if (poll(pf, (nfds_t)np, timeout) > 0) {
 		if (pf[k++].revents) {
 			char b[64];
@@ -376,6 +384,7 @@ static void start(struct sched *s, const struct sched_opts *o)
 	s->dl.kids = &s->kids;
 	s->dl.rec = &s->rec;
 	sendconf_load(&s->conf);
+	lanes_attach(&s->index, &s->conf);   /* lanes: a new message's priority from its class, before scan_queue */
 	children_init(&s->kids, o, s->home, sendconf_workers(&s->conf, o->workers));
 	if (o->drop)
 		children_use_forker(&s->kids, &fk);
