@@ -72,7 +72,7 @@ static int limits_out(struct sendconf *c, char keys[2][SHAPE_KEY_MAX], size_t nk
 }
 
 static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const char *domain,
-                      int json, int first, struct buf *out, char *err, size_t errcap)
+                      const char *sender, int json, int first, struct buf *out, char *err, size_t errcap)
 {
 	const struct conf_member *cm = &p->cfg.m[mi];
 	struct conf_member_policy pol;
@@ -83,8 +83,9 @@ static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const
 	size_t nk;
 	int r = 0;
 	pool_member_name(cm, domain, name, sizeof name);
-	if (conf_member_policy(c->home, &c->tls, &c->auth, cm->mx ? domain : name, cm->mx ? 25 : cm->port,
-	                       cm->mx, &pol, err, errcap) < 0)
+	/* the lookup of relay-send's dispatch: etc/auth by the sender first */
+	if (conf_member_policy_from(c->home, &c->tls, &c->auth, cm->mx ? domain : name,
+	                            cm->mx ? 25 : cm->port, cm->mx, sender, &pol, err, errcap) < 0)
 		return -1;
 	nk = shaping_keys(c, cm, domain, now, keys);
 	if (!cm->mx && health_member_down(&c->health, p->name, name, wall) > 0)
@@ -102,6 +103,8 @@ static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const
 		r |= jstr(out, conf_tls_mode_name(pol.tls.mode));
 		r |= buf_printf(out, ",\"smtps\":%s,\"auth_user\":", pol.tls.smtps ? "true" : "false");
 		r |= pol.have_auth ? jstr(out, pol.auth.user) : buf_adds(out, "null");
+		r |= buf_adds(out, ",\"auth_key\":");
+		r |= pol.have_auth ? jstr(out, pol.auth_key) : buf_adds(out, "null");
 		r |= buf_adds(out, ",\"state\":");
 		r |= jstr(out, state);
 		r |= buf_adds(out, ",\"why\":");
@@ -112,9 +115,11 @@ static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const
 				r |= jstr(out, keys[i] + 5);
 			}
 	} else {
-		r |= buf_printf(out, "  %zu. %s  tls=%s%s  auth=%s  %s%s%s%s\n", mi + 1, name,
+		int by_sender = pol.have_auth && !strncmp(pol.auth_key, "from:", 5);
+		r |= buf_printf(out, "  %zu. %s  tls=%s%s  auth=%s%s%s%s  %s%s%s%s\n", mi + 1, name,
 		                conf_tls_mode_name(pol.tls.mode), pol.tls.smtps ? " smtps" : "",
-		                pol.have_auth ? pol.auth.user : "-", state, *why ? " (" : "", why, *why ? ")" : "");
+		                pol.have_auth ? pol.auth.user : "-", by_sender ? " (" : "",
+		                by_sender ? pol.auth_key : "", by_sender ? ")" : "", state, *why ? " (" : "", why, *why ? ")" : "");
 		if (nk == 2)
 			r |= buf_printf(out, "       site %s\n", keys[1] + 5);
 	}
@@ -171,7 +176,7 @@ static int rcpt_out(struct sendconf *c, const char *class, const char *sender, c
 		                p->name, conf_strategy_name(p->cfg.strategy));
 	}
 	for (i = 0; i < p->cfg.n; i++)
-		if (member_out(c, p, i, ldom, json, i == 0, out, err, errcap) < 0)
+		if (member_out(c, p, i, ldom, sender, json, i == 0, out, err, errcap) < 0)
 			goto fail;
 	if (json)
 		r |= buf_adds(out, "]}");
