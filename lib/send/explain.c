@@ -8,9 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/diag.h"
 #include "base/json.h"
 #include "conf/member.h"
+#include "conf/settings.h"
 #include "intake/addr.h"
+#include "intake/aliases.h"
+#include "intake/envelope.h"
 #include "send/qindex.h"
 #include "send/shaping.h"
 
@@ -276,4 +280,103 @@ int explain_shaping(const char *home, int json, struct buf *out, char *err, size
 	if (r)
 		snprintf(err, errcap, "out of memory");
 	return r ? -1 : 0;
+}
+
+/* ---- relay-inject -bv */
+
+int explain_bv_asked(int argc, char **argv)
+{
+	int i;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-bv"))
+			return 1;
+	return 0;
+}
+
+/* relay-inject's options that matter to -bv; the harmless ones are
+ * ignored as relay-inject ignores them. 0 or EXIT_PERM (why in err). */
+static int bv_args(int argc, char **argv, int *first, const char **sender, const char **class,
+                   int *no_alias, int *json, char *err, size_t errcap)
+{
+	int i;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i], *p;
+		if (!strcmp(a, "--")) { i++; break; }
+		if (!strcmp(a, "--json")) { *json = 1; continue; }
+		if (!strcmp(a, "-bv") || !strcmp(a, "-bm")) continue;
+		if (a[1] == 'b' || a[1] == 'q' || a[1] == 'I') {
+			snprintf(err, errcap, "option %s cannot go with -bv", a);
+			return EXIT_PERM;
+		}
+		if (a[1] == 'o')   /* -oi, -oem, ...: nothing to a verify */
+			continue;
+		for (p = a + 1; *p; p++) {
+			const char **arg = NULL, *ignored;
+			switch (*p) {
+			case 'i': case 'v': case 'm': case 'U': case 'G': break;
+			case 'n': *no_alias = 1; break;
+			case 't':
+				snprintf(err, errcap, "-t cannot go with -bv (it reads no message): name the recipients");
+				return EXIT_PERM;
+			case 'f': case 'r': arg = sender; break;
+			case 'C': arg = class; break;
+			case 'F': case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O':
+				arg = &ignored; break;
+			default:
+				snprintf(err, errcap, "unknown option -%c", *p);
+				return EXIT_PERM;
+			}
+			if (!arg)
+				continue;
+			if (p[1]) *arg = p + 1;
+			else if (i + 1 < argc) *arg = argv[++i];
+			else {
+				snprintf(err, errcap, "option -%c needs an argument", *p);
+				return EXIT_PERM;
+			}
+			break;
+		}
+	}
+	*first = i;
+	return 0;
+}
+
+int explain_bv(const char *home, const char *user, int argc, char **argv)
+{
+	const char *sender = NULL, *class = NULL;
+	int first, no_alias = 0, json = 0, rc;
+	char err[512];
+	struct buf host = BUF_INIT, out = BUF_INIT;
+	struct envelope e;
+	rc = bv_args(argc, argv, &first, &sender, &class, &no_alias, &json, err, sizeof err);
+	if (rc)
+		die(rc, "%s", err);
+	if (first == argc)
+		die(EXIT_PERM, "usage: relay-inject -bv [-f sender] [-C class] [-n] [--json] rcpt ...");
+	/* relay-inject's envelope: the same calls, in the same order */
+	rc = conf_setting_value(home, "hostname", &host);
+	if (rc < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+	if (rc == 0 || host.len > 255)
+		die(EXIT_TEMP, "setting hostname: no usable host name");
+	envelope_init(&e, host.p);
+	if ((rc = envelope_sender(&e, sender, user, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	for (; first < argc; first++)
+		if ((rc = envelope_rcpt_arg(&e, argv[first], err, sizeof err)) != 0)
+			die(rc, "%s", err);
+	e.class = class;
+	if (!no_alias && (rc = aliases_expand(home, &e, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	if (e.nrcpt == 0)
+		die(EXIT_PERM, "refused: no recipients");
+	if ((rc = envelope_class_check(&e, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	if (explain(home, e.class, e.sender, e.rcpt, e.nrcpt, json, &out, err, sizeof err) < 0)
+		die(EXIT_TEMP, "%s", err);
+	fwrite(out.p ? out.p : "", 1, out.len, stdout);
+	buf_free(&out);
+	buf_free(&host);
+	envelope_free(&e);
+	return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
 }

@@ -21,4 +21,13 @@ int explain(const char *home, const char *class, const char *sender, char *const
  * what is left of its quota and where its warm-up ramp stands today. */
 int explain_shaping(const char *home, int json, struct buf *out, char *err, size_t errcap);
 
+/* relay-inject -bv (sendmail's "verify"): argv as relay-inject's; 1 if
+ * it holds -bv among its options. */
+int explain_bv_asked(int argc, char **argv);
+/* The envelope relay-inject would make of argv (-f/-r sender, or
+ * user@hostname; the recipients through etc/aliases unless -n; -C
+ * class), explained as relay-qctl explain does (--json too) on stdout;
+ * nothing is read from stdin, nothing queued. Returns the exit code: 0,
+ * 100 (a bad option or address), 111 (a table that cannot be read). */
+int explain_bv(const char *home, const char *user, int argc, char **argv);
 #endif
