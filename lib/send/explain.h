@@ -7,8 +7,9 @@
  * site) with what is left of quotas and ramps today (state/shaping), and
  * whether relay-health marks the member down. It reads etc/ and state/
  * with relay-send's own code (send/sendconf.h, send/shaping.h), so the
- * answer is relay-send's. Not seen from outside relay-send: its
- * in-memory cooling and throttles (event=throttle in its log). */
+ * answer is relay-send's: throttles and MX cooling too, as far as
+ * state/shaping has them (written at most once a second). Not seen:
+ * the cooling of relay members (event=failover in its log). */
 #include <stddef.h>
 #include "base/buf.h"
 

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/evlog.h"
 #include "net/dns.h"
+#include "send/qindex.h"
 #include "send/shaping.h"
 
 /* Everything below builds a new configuration aside and reports a
@@ -240,7 +242,7 @@ void sendconf_load(struct sendconf *c)
 void sendconf_free(struct sendconf *c)
 {
 	/* traffic shaping: the last counts, then the state */
-	if (c->shape_loaded && c->shape.dirty && shape_save(&c->shape, c->home) < 0)
+	if (c->shape_loaded && c->shape.dirty && shape_save(&c->shape, c->home, qindex_clock(), time(NULL)) < 0)
 		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
 	shape_free(&c->shape);
 	c->shape_loaded = 0;

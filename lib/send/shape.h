@@ -148,10 +148,20 @@ const char *shape_throttle_name(int action);
  * Seconds (at most a day), or 0 when the text has none. */
 unsigned long shape_retry_hint(const char *text);
 
-/* state/shaping: one line per destination with counts, "KEY QPERIOD
- * QCOUNT RDAY RCOUNT". save writes it atomically (base/fileio); restore
- * reads it at start-up (absent: nothing counted yet). 0 or -1 (errno). */
-int shape_save(struct shape *s, const char *home);
-int shape_restore(struct shape *s, const char *home);
+/* state/shaping: one line per destination with something to remember,
+ *   KEY QPERIOD QCOUNT RDAY RCOUNT ACTION UNTIL CONC COOL PENALTY
+ * (the quota and ramp counts; the throttle: ACTION none, suspend, halve
+ * or concurrency, until the Unix time UNTIL, CONC its lowered cap; the
+ * cooling of an MX destination until the Unix time COOL, its PENALTY).
+ * A throttle or cooling that is over is not written, nor read back; a
+ * line of five fields (the counts alone) is read too.
+ * save writes it atomically (base/fileio) with mono/wall the clocks now;
+ * 0 or -1 (errno). restore reads it at start-up (absent: nothing counted
+ * yet): 0, or -1 (errno: unreadable); *bad (if bad) counts the lines
+ * that do not parse, or past SHAPE_DESTS_MAX, which are skipped (a
+ * corrupt file starts from nothing, never a crash). */
+#define SHAPE_REMAIN_MAX ((double)CONF_DURATION_MAX)  /* a longer throttle is corrupt */
+int shape_save(struct shape *s, const char *home, double mono, time_t wall);
+int shape_restore(struct shape *s, const char *home, double mono, time_t wall, unsigned long *bad);
 
 #endif

@@ -27,8 +27,12 @@ void shaping_load(struct sendconf *c)
 	int r;
 	if (!c->shape_loaded) {
 		shape_init(&c->shape);
-		if (shape_restore(&c->shape, c->home) < 0)
+		unsigned long bad = 0;
+		if (shape_restore(&c->shape, c->home, qindex_clock(), time(NULL), &bad) < 0)
 			warn_sys("unable to read %s/%s; quotas and ramps count from 0", c->home, SHAPE_FILE);
+		else if (bad)
+			warn_("%s/%s: %lu line(s) that do not parse, ignored (their counts, throttles "
+			      "and cooling start from nothing)", c->home, SHAPE_FILE, bad);
 		c->shape_loaded = 1;
 	}
 	shape_config_clear(&c->shape);
@@ -276,6 +280,6 @@ void shaping_tick(struct sendconf *c)
 	if (now - c->shape_saved < SAVE_EVERY_S)
 		return;
 	c->shape_saved = now;
-	if (shape_save(&c->shape, c->home) < 0)
+	if (shape_save(&c->shape, c->home, qindex_clock(), now) < 0)
 		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
 }
