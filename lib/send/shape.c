@@ -597,11 +597,36 @@ static int restore_line(struct shape *s, const char *line, double mono, time_t w
 	return 0;
 }
 
+unsigned long shape_restore_text(struct shape *s, const char *p, size_t n, double mono, time_t wall)
+{
+	size_t off, lines = 0;
+	unsigned long nbad = 0;
+	if (mono > s->mono)
+		s->mono = mono;
+	for (off = 0; off < n;) {
+		const char *line = p + off, *nl = memchr(line, '\n', n - off);
+		size_t len = nl ? (size_t)(nl - line) : n - off;
+		char one[SHAPE_KEY_MAX + 200];
+		off += len + 1;
+		if (len == 0)
+			continue;
+		/* a line with a NUL, or too long for any key, or past the bound */
+		if (memchr(line, 0, len) || len >= sizeof one || ++lines > SHAPE_DESTS_MAX) {
+			nbad++;
+			continue;
+		}
+		memcpy(one, line, len);
+		one[len] = 0;
+		if (restore_line(s, one, mono, wall) < 0)
+			nbad++;
+	}
+	return nbad;
+}
+
 int shape_restore(struct shape *s, const char *home, double mono, time_t wall, unsigned long *bad)
 {
 	struct buf b = BUF_INIT, path = BUF_INIT;
-	size_t off, lines = 0;
-	unsigned long nbad = 0;
+	unsigned long nbad;
 	if (bad)
 		*bad = 0;
 	if (buf_printf(&path, "%s/%s", home, SHAPE_FILE) < 0) {
@@ -616,25 +641,7 @@ int shape_restore(struct shape *s, const char *home, double mono, time_t wall, u
 		return e == ENOENT ? 0 : -1;
 	}
 	buf_free(&path);
-	if (mono > s->mono)
-		s->mono = mono;
-	for (off = 0; off < b.len;) {
-		const char *line = b.p + off, *nl = memchr(line, '\n', b.len - off);
-		size_t len = nl ? (size_t)(nl - line) : b.len - off;
-		off += len + 1;
-		if (len == 0)
-			continue;
-		/* a line with a NUL, or too long for any key, or past the bound */
-		char one[SHAPE_KEY_MAX + 200];
-		if (memchr(line, 0, len) || len >= sizeof one || ++lines > SHAPE_DESTS_MAX) {
-			nbad++;
-			continue;
-		}
-		memcpy(one, line, len);
-		one[len] = 0;
-		if (restore_line(s, one, mono, wall) < 0)
-			nbad++;
-	}
+	nbad = shape_restore_text(s, b.p ? b.p : "", b.len, mono, wall);
 	buf_free(&b);
 	if (bad)
 		*bad = nbad;

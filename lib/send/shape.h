@@ -6,8 +6,9 @@
  * it with a simulated clock).
  *
  * A destination is named by a key:
- *   "host:port"     a relay member (quota=, ramp=, suspension; its
- *                   concurrency= and rate= are the pool's, send/pool.h)
+ *   "host:port"     a relay member: every limit, one state however
+ *                   many pools the relay is a member of (one session
+ *                   count, one token bucket, one quota)
  *   "domain"        a recipient domain delivered by MX
  *   "site:NAME"     the MX hosts matching a site's mx= globs: every domain
  *                   hosted there shares its limits (etc/limits key NAME
@@ -163,5 +164,7 @@ unsigned long shape_retry_hint(const char *text);
 #define SHAPE_REMAIN_MAX ((double)CONF_DURATION_MAX)  /* a longer throttle is corrupt */
 int shape_save(struct shape *s, const char *home, double mono, time_t wall);
 int shape_restore(struct shape *s, const char *home, double mono, time_t wall, unsigned long *bad);
+/* restore's parser over n bytes of text: the count of bad lines. */
+unsigned long shape_restore_text(struct shape *s, const char *p, size_t n, double mono, time_t wall);
 
 #endif
