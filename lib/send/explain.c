@@ -209,6 +209,7 @@ int explain(const char *home, const char *class, const char *sender, char *const
 		return -1;
 	}
 	c->home = home;
+	c->site_sync = 1;   /* a command: its site lookups may wait */
 	sendconf_load(c);
 	/* relay-health's marks, read here (sendconf_health_refresh would log
 	 * member_down events into the output) */
@@ -244,6 +245,7 @@ int explain_shaping(const char *home, int json, struct buf *out, char *err, size
 		return -1;
 	}
 	c->home = home;
+	c->site_sync = 1;   /* a command: its site lookups may wait */
 	sendconf_load(c);
 	if (c->shape.n && !(v = malloc(c->shape.n * sizeof *v)))
 		r = -1;

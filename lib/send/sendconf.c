@@ -238,6 +238,8 @@ void sendconf_free(struct sendconf *c)
 	/* traffic shaping: the last counts, then the state */
 	if (c->shape_loaded && c->shape.dirty && shape_save(&c->shape, c->home, qindex_clock(), time(NULL)) < 0)
 		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
+	if (c->shape_loaded)
+		sitedns_stop(&c->sitedns);
 	shape_free(&c->shape);
 	c->shape_loaded = 0;
 	if (c->shape_dns)

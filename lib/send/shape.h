@@ -68,6 +68,8 @@ struct shape_dest {
 	double hits_since;        /* ... since this time (the rule's window) */
 	int site;                 /* a domain's site: -2 not known yet, -1 none, else index */
 	double site_at;           /* when the domain's site was found */
+	double site_asked;        /* a lookup asked then, not answered yet (0: none) */
+	char used_site[CONF_NAME_MAX + 1]; /* the site its open sessions count against */
 	struct shape_dest *next;  /* hash chain */
 };
 

@@ -275,6 +275,17 @@ static void t_spill(void)
 	shape_free(&s);
 }
 
+/* A home made by a state test, gone. */
+static void rm_home(const char *dir)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/state/shaping", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/state", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 static void t_state(void)
 {
 	struct shape s;
@@ -302,11 +313,7 @@ static void t_state(void)
 	CHECK(shape_ramp_left(shape_find(&s, k[0]), D0 + DAY) == 50);   /* the next day */
 	CHECK(shape_quota_left(shape_find(&s, k[0]), D0 + DAY) == 10);
 	shape_free(&s);
-	snprintf(path, sizeof path, "%s/state/shaping", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/state", dir);
-	rmdir(path);
-	rmdir(dir);
+	rm_home(dir);
 }
 
 /* issue 12: throttles and MX cooling survive a restart (state/shaping);
@@ -420,11 +427,7 @@ static void t_state_throttles(void)
 		CHECK(s.n == SHAPE_DESTS_MAX);
 		shape_free(&s);
 	}
-	snprintf(path, sizeof path, "%s/state/shaping", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/state", dir);
-	rmdir(path);
-	rmdir(dir);
+	rm_home(dir);
 }
 
 static void t_bounded(void)
