@@ -28,6 +28,7 @@
 #include "intake/submit.h"
 #include "queue/admin.h"
 #include "queue/queue.h"
+#include "send/explain.h"   /* shape2 (issue 12): -bv */
 
 /* What the call asks for: by -b mode, -q, or the name it was run by
  * (sendmail, mailq, newaliases: doc/relay-inject.8). */
@@ -225,6 +226,12 @@ int main(int argc, char **argv)
 		o.mode = M_LIST;
 	else if (strcmp(progname, "newaliases") == 0)
 		o.mode = M_ALIASES;
+	/* shape2 (issue 12): -bv is relay-qctl explain for the envelope
+	 * relay-inject would make (lib/send/explain.c); nothing queued */
+	if (explain_bv_asked(argc, argv)) {
+		pw = getpwuid(getuid());
+		return explain_bv(home, pw && pw->pw_name ? pw->pw_name : "nobody", argc, argv);
+	}
 	i = parse_args(argc, argv, &o);
 	if (o.mode != M_SUBMIT && i < argc)
 		die(EXIT_PERM, "no recipients with -bs, -bp, -bi or -q (or as mailq or newaliases)");

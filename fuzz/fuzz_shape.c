@@ -2,7 +2,9 @@
  * hint in a remote reply's text (send/shape.h shape_retry_hint), an
  * etc/limits value (conf_parse_limits, whose canonical form must parse
  * again to the same form) and an etc/classify rule with a throttle
- * (classify_parse_line). Built by scripts/fuzz-shape. */
+ * (classify_parse_line), and state/shaping as relay-send reads it back
+ * (shape_restore_text: bounded, no crash, only future throttles kept).
+ * Built by scripts/fuzz-shape. */
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "bounce/classify.h"
@@ -33,6 +35,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (classify_parse_line(s, &r, err, sizeof err) == 1 && r.thr.action &&
 	    (r.thr.after == 0 || r.thr.dur == 0 || r.thr.window == 0))
 		abort();
+	{
+		static struct shape st;   /* 32 KiB of buckets: not on the stack */
+		size_t i;
+		shape_init(&st);
+		shape_restore_text(&st, (const char *)d, n, 1000, 2000000000);
+		if (st.n > SHAPE_DESTS_MAX)
+			abort();
+		for (i = 0; i < SHAPE_BUCKETS; i++) {
+			const struct shape_dest *x;
+			for (x = st.tab[i]; x; x = x->next)
+				if ((x->throttle != THROTTLE_NONE && x->throttle_until <= 1000) ||
+				    x->throttle_until > 1000 + SHAPE_REMAIN_MAX || x->cool_until > 1000 + 3600)
+					abort();
+		}
+		shape_free(&st);
+	}
 	buf_free(&a);
 	buf_free(&b);
 	free(s);

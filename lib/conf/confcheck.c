@@ -189,6 +189,13 @@ int conf_cross_checks(struct run *run)
 		struct table *t = &run->t[hosted[i]];
 		for (j = 0; j < t->n; j++) {
 			const char *key = t->r[j].key;
+			if (hosted[i] == T_AUTH && strncmp(key, "from:", 5) == 0) {
+				/* a sender's account: any relay, or the one after '/' */
+				const char *sl = strchr(strrchr(key, '@'), '/');
+				if (!sl)
+					continue;
+				key = sl + 1;
+			}
 			if (!strchr(key, ':') || (key[0] == '[' && !strstr(key, "]:")))
 				continue; /* a recipient domain, not a relay */
 			k.len = 0;

@@ -24,6 +24,7 @@
 #include "conf/apikeys.h" /* issue 13 */
 #include "conf/cdbw.h"
 #include "conf/clients.h"
+#include "conf/member.h"
 #include "conf/users.h"
 #include "conf/webhooks.h"   /* events */
 
@@ -110,7 +111,6 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
                       const char *rest, char *ck, size_t ckcap, struct buf *cv,
                       char *err, size_t errcap)
 {
-	unsigned port;
 	char h[CONF_HOST_MAX + 1];
 	int r = 0;
 	switch (ti) {
@@ -131,9 +131,9 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 		break;
 	case T_AUTH: {
 		struct conf_auth a;
-		if (conf_parse_hostport(key, 1, h, sizeof h, &port, err, errcap) < 0)
+		/* issue 12: host:port, or from:SENDER[/host:port] (conf/member.h) */
+		if (conf_parse_auth_key(key, ck, ckcap, err, errcap) < 0)
 			return -1;
-		snprintf(ck, ckcap, "%s:%u", h, port);
 		if (conf_parse_auth(rest, &a, err, errcap) < 0)
 			return -1;
 		cv->len = 0;

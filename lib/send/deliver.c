@@ -409,8 +409,10 @@ void deliver_dispatch(struct deliver *d)
 		pool_member_name(cm, t->domain, key, sizeof key);
 		/* TLS and AUTH policy: by host:port for relays, by domain for MX */
 		tkey = cm->mx ? t->domain : key;
-		if (conf_member_policy(d->home, &d->conf->tls, &d->conf->auth, tkey, cm->mx ? 25 : cm->port,
-		                       cm->mx, &pol, err, sizeof err) < 0) {
+		/* shape2 (issue 12): etc/auth by the message's sender first */
+		if (conf_member_policy_from(d->home, &d->conf->tls, &d->conf->auth, tkey,
+		                            cm->mx ? 25 : cm->port, cm->mx, t->a->e.sender,
+		                            &pol, err, sizeof err) < 0) {
 			/* never a weaker default: wait until the table reads again */
 			warn_("%s: %s", tkey, err);
 			task_defer(d, task_take(d, pp), "unable to read the TLS or AUTH policy");

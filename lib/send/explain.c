@@ -8,9 +8,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/diag.h"
 #include "base/json.h"
 #include "conf/member.h"
+#include "conf/settings.h"
 #include "intake/addr.h"
+#include "intake/aliases.h"
+#include "intake/envelope.h"
 #include "send/qindex.h"
 #include "send/shaping.h"
 
@@ -72,7 +76,7 @@ static int limits_out(struct sendconf *c, char keys[2][SHAPE_KEY_MAX], size_t nk
 }
 
 static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const char *domain,
-                      int json, int first, struct buf *out, char *err, size_t errcap)
+                      const char *sender, int json, int first, struct buf *out, char *err, size_t errcap)
 {
 	const struct conf_member *cm = &p->cfg.m[mi];
 	struct conf_member_policy pol;
@@ -83,8 +87,9 @@ static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const
 	size_t nk;
 	int r = 0;
 	pool_member_name(cm, domain, name, sizeof name);
-	if (conf_member_policy(c->home, &c->tls, &c->auth, cm->mx ? domain : name, cm->mx ? 25 : cm->port,
-	                       cm->mx, &pol, err, errcap) < 0)
+	/* the lookup of relay-send's dispatch: etc/auth by the sender first */
+	if (conf_member_policy_from(c->home, &c->tls, &c->auth, cm->mx ? domain : name,
+	                            cm->mx ? 25 : cm->port, cm->mx, sender, &pol, err, errcap) < 0)
 		return -1;
 	nk = shaping_keys(c, cm, domain, now, keys);
 	if (!cm->mx && health_member_down(&c->health, p->name, name, wall) > 0)
@@ -102,6 +107,8 @@ static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const
 		r |= jstr(out, conf_tls_mode_name(pol.tls.mode));
 		r |= buf_printf(out, ",\"smtps\":%s,\"auth_user\":", pol.tls.smtps ? "true" : "false");
 		r |= pol.have_auth ? jstr(out, pol.auth.user) : buf_adds(out, "null");
+		r |= buf_adds(out, ",\"auth_key\":");
+		r |= pol.have_auth ? jstr(out, pol.auth_key) : buf_adds(out, "null");
 		r |= buf_adds(out, ",\"state\":");
 		r |= jstr(out, state);
 		r |= buf_adds(out, ",\"why\":");
@@ -112,9 +119,11 @@ static int member_out(struct sendconf *c, struct pool_state *p, size_t mi, const
 				r |= jstr(out, keys[i] + 5);
 			}
 	} else {
-		r |= buf_printf(out, "  %zu. %s  tls=%s%s  auth=%s  %s%s%s%s\n", mi + 1, name,
+		int by_sender = pol.have_auth && !strncmp(pol.auth_key, "from:", 5);
+		r |= buf_printf(out, "  %zu. %s  tls=%s%s  auth=%s%s%s%s  %s%s%s%s\n", mi + 1, name,
 		                conf_tls_mode_name(pol.tls.mode), pol.tls.smtps ? " smtps" : "",
-		                pol.have_auth ? pol.auth.user : "-", state, *why ? " (" : "", why, *why ? ")" : "");
+		                pol.have_auth ? pol.auth.user : "-", by_sender ? " (" : "",
+		                by_sender ? pol.auth_key : "", by_sender ? ")" : "", state, *why ? " (" : "", why, *why ? ")" : "");
 		if (nk == 2)
 			r |= buf_printf(out, "       site %s\n", keys[1] + 5);
 	}
@@ -171,7 +180,7 @@ static int rcpt_out(struct sendconf *c, const char *class, const char *sender, c
 		                p->name, conf_strategy_name(p->cfg.strategy));
 	}
 	for (i = 0; i < p->cfg.n; i++)
-		if (member_out(c, p, i, ldom, json, i == 0, out, err, errcap) < 0)
+		if (member_out(c, p, i, ldom, sender, json, i == 0, out, err, errcap) < 0)
 			goto fail;
 	if (json)
 		r |= buf_adds(out, "]}");
@@ -200,6 +209,7 @@ int explain(const char *home, const char *class, const char *sender, char *const
 		return -1;
 	}
 	c->home = home;
+	c->site_sync = 1;   /* a command: its site lookups may wait */
 	sendconf_load(c);
 	/* relay-health's marks, read here (sendconf_health_refresh would log
 	 * member_down events into the output) */
@@ -235,6 +245,7 @@ int explain_shaping(const char *home, int json, struct buf *out, char *err, size
 		return -1;
 	}
 	c->home = home;
+	c->site_sync = 1;   /* a command: its site lookups may wait */
 	sendconf_load(c);
 	if (c->shape.n && !(v = malloc(c->shape.n * sizeof *v)))
 		r = -1;
@@ -271,4 +282,103 @@ int explain_shaping(const char *home, int json, struct buf *out, char *err, size
 	if (r)
 		snprintf(err, errcap, "out of memory");
 	return r ? -1 : 0;
+}
+
+/* ---- relay-inject -bv */
+
+int explain_bv_asked(int argc, char **argv)
+{
+	int i;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-bv"))
+			return 1;
+	return 0;
+}
+
+/* relay-inject's options that matter to -bv; the harmless ones are
+ * ignored as relay-inject ignores them. 0 or EXIT_PERM (why in err). */
+static int bv_args(int argc, char **argv, int *first, const char **sender, const char **class,
+                   int *no_alias, int *json, char *err, size_t errcap)
+{
+	int i;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i], *p;
+		if (!strcmp(a, "--")) { i++; break; }
+		if (!strcmp(a, "--json")) { *json = 1; continue; }
+		if (!strcmp(a, "-bv") || !strcmp(a, "-bm")) continue;
+		if (a[1] == 'b' || a[1] == 'q' || a[1] == 'I') {
+			snprintf(err, errcap, "option %s cannot go with -bv", a);
+			return EXIT_PERM;
+		}
+		if (a[1] == 'o')   /* -oi, -oem, ...: nothing to a verify */
+			continue;
+		for (p = a + 1; *p; p++) {
+			const char **arg = NULL, *ignored;
+			switch (*p) {
+			case 'i': case 'v': case 'm': case 'U': case 'G': break;
+			case 'n': *no_alias = 1; break;
+			case 't':
+				snprintf(err, errcap, "-t cannot go with -bv (it reads no message): name the recipients");
+				return EXIT_PERM;
+			case 'f': case 'r': arg = sender; break;
+			case 'C': arg = class; break;
+			case 'F': case 'B': case 'N': case 'R': case 'V': case 'h': case 'L': case 'O':
+				arg = &ignored; break;
+			default:
+				snprintf(err, errcap, "unknown option -%c", *p);
+				return EXIT_PERM;
+			}
+			if (!arg)
+				continue;
+			if (p[1]) *arg = p + 1;
+			else if (i + 1 < argc) *arg = argv[++i];
+			else {
+				snprintf(err, errcap, "option -%c needs an argument", *p);
+				return EXIT_PERM;
+			}
+			break;
+		}
+	}
+	*first = i;
+	return 0;
+}
+
+int explain_bv(const char *home, const char *user, int argc, char **argv)
+{
+	const char *sender = NULL, *class = NULL;
+	int first, no_alias = 0, json = 0, rc;
+	char err[512];
+	struct buf host = BUF_INIT, out = BUF_INIT;
+	struct envelope e;
+	rc = bv_args(argc, argv, &first, &sender, &class, &no_alias, &json, err, sizeof err);
+	if (rc)
+		die(rc, "%s", err);
+	if (first == argc)
+		die(EXIT_PERM, "usage: relay-inject -bv [-f sender] [-C class] [-n] [--json] rcpt ...");
+	/* relay-inject's envelope: the same calls, in the same order */
+	rc = conf_setting_value(home, "hostname", &host);
+	if (rc < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+	if (rc == 0 || host.len > 255)
+		die(EXIT_TEMP, "setting hostname: no usable host name");
+	envelope_init(&e, host.p);
+	if ((rc = envelope_sender(&e, sender, user, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	for (; first < argc; first++)
+		if ((rc = envelope_rcpt_arg(&e, argv[first], err, sizeof err)) != 0)
+			die(rc, "%s", err);
+	e.class = class;
+	if (!no_alias && (rc = aliases_expand(home, &e, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	if (e.nrcpt == 0)
+		die(EXIT_PERM, "refused: no recipients");
+	if ((rc = envelope_class_check(&e, err, sizeof err)) != 0)
+		die(rc, "%s", err);
+	if (explain(home, e.class, e.sender, e.rcpt, e.nrcpt, json, &out, err, sizeof err) < 0)
+		die(EXIT_TEMP, "%s", err);
+	fwrite(out.p ? out.p : "", 1, out.len, stdout);
+	buf_free(&out);
+	buf_free(&host);
+	envelope_free(&e);
+	return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
 }

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/evlog.h"
 #include "net/dns.h"
+#include "send/qindex.h"
 #include "send/shaping.h"
 
 /* Everything below builds a new configuration aside and reports a
@@ -55,28 +57,26 @@ static int number(const char *home, const char *key, unsigned long *out, char *e
 	return 0;
 }
 
-/* A member's etc/limits entry. A table that cannot be read is an error
- * (never "not limited"); a value that does not parse is warned about
- * and means no limit, as relay-config would not have written it. */
-static int limits_for(struct sendconf *c, struct member_state *ms, const struct conf_member *cm,
-                      char *err, size_t cap)
+/* A member's own limits: none. A relay's concurrency= and rate= are kept
+ * once per destination "host:port" in c->shape (shaping_load), so a
+ * relay that is a member of two pools has one session count and one
+ * token bucket (issue 12); pool.h's per-member limit stays 0. */
+static void limits_for(struct member_state *ms)
 {
-	struct buf k = BUF_INIT, v = BUF_INIT;
-	struct conf_limits l;
-	char perr[256];
-	int r, e;
 	ms->limit = 0;
 	shape_bucket_set(&ms->bucket, 0, 0);
-	if (cm->mx)
-		return 0;
-	buf_printf(&k, "%s:%u", cm->host, cm->port);
-	r = conf_get(&c->limits, k.p, &v);
+}
+
+/* etc/limits reads to the end: a reload that cannot read it fails and
+ * keeps the old tables (shaping_load, after the swap, would die). */
+static int limits_read(struct sendconf *n, char *err, size_t cap)
+{
+	struct buf k = BUF_INIT, v = BUF_INIT;
+	int r, e;
+	conf_rewind(&n->limits);
+	while ((r = conf_each(&n->limits, &k, &v)) == 1)
+		;
 	e = errno;
-	if (r == 1 && conf_parse_limits(v.p, &l, perr, sizeof perr) == 0) {
-		ms->limit = l.concurrency;
-		shape_bucket_set(&ms->bucket, l.rate, (double)l.rate_per);   /* shape.h's bucket */
-	} else if (r == 1)
-		warn_("etc/limits.cdb: %s: %s; not limited", k.p, perr);
 	buf_free(&k);
 	buf_free(&v);
 	if (r < 0)
@@ -92,7 +92,7 @@ static int load_pools(struct sendconf *n, const struct sendconf *old, char *err,
 	struct buf k = BUF_INIT, v = BUF_INIT;
 	size_t i, j;
 	char perr[256];
-	int r, e, bad = 0;
+	int r, e;
 
 	if (table(&pools, n->home, "pools", err, cap) < 0)
 		return -1;
@@ -122,19 +122,14 @@ static int load_pools(struct sendconf *n, const struct sendconf *old, char *err,
 					    !strcmp(cp.m[a].host, op->cfg.m[b].host))
 						p->ms[a] = op->ms[b];
 		}
-		for (i = 0; i < cp.n && !bad; i++)
-			if (limits_for(n, &p->ms[i], &cp.m[i], err, cap) < 0)
-				bad = 1;
-		if (bad)
-			break;
+		for (i = 0; i < cp.n; i++)
+			limits_for(&p->ms[i]);
 		n->npools++;
 	}
 	e = errno;
 	conf_close(&pools);
 	buf_free(&k);
 	buf_free(&v);
-	if (bad)
-		return -1;
 	if (r < 0)
 		return fail(err, cap, "unable to read etc/%s.cdb: %s", "pools", e);
 	return 0;
@@ -196,6 +191,7 @@ int sendconf_reload(struct sendconf *c, char *err, size_t cap)
 	    table(&n->tls, n->home, "tls", err, cap) < 0 ||
 	    table(&n->auth, n->home, "auth", err, cap) < 0 ||
 	    table(&n->limits, n->home, "limits", err, cap) < 0 ||
+	    limits_read(n, err, cap) < 0 ||
 	    table(&n->retry, n->home, "retry", err, cap) < 0 ||
 	    load_pools(n, c, err, cap) < 0 || load_settings(n, err, cap) < 0) {
 		close_tables(n);
@@ -240,8 +236,10 @@ void sendconf_load(struct sendconf *c)
 void sendconf_free(struct sendconf *c)
 {
 	/* traffic shaping: the last counts, then the state */
-	if (c->shape_loaded && c->shape.dirty && shape_save(&c->shape, c->home) < 0)
+	if (c->shape_loaded && c->shape.dirty && shape_save(&c->shape, c->home, qindex_clock(), time(NULL)) < 0)
 		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
+	if (c->shape_loaded)
+		sitedns_stop(&c->sitedns);
 	shape_free(&c->shape);
 	c->shape_loaded = 0;
 	if (c->shape_dns)

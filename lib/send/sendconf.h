@@ -18,6 +18,7 @@
 #include "health/health.h"
 #include "send/pool.h"
 #include "send/shape.h"
+#include "send/sitedns.h"
 
 struct dns_ctx;
 
@@ -45,7 +46,9 @@ struct sendconf {
 	struct shape shape;
 	int shape_loaded;
 	time_t shape_saved;
-	struct dns_ctx *shape_dns;  /* sites: a domain's MX hosts */
+	struct dns_ctx *shape_dns;  /* sites: a domain's MX hosts (site_sync) */
+	struct sitedns sitedns;     /* sites: the lookups off the loop */
+	int site_sync;              /* 1: look up in this process (explain) */
 };
 
 /* Read (or re-read) etc/ into c; c->home must be set and c zeroed the

@@ -6,8 +6,9 @@
  * it with a simulated clock).
  *
  * A destination is named by a key:
- *   "host:port"     a relay member (quota=, ramp=, suspension; its
- *                   concurrency= and rate= are the pool's, send/pool.h)
+ *   "host:port"     a relay member: every limit, one state however
+ *                   many pools the relay is a member of (one session
+ *                   count, one token bucket, one quota)
  *   "domain"        a recipient domain delivered by MX
  *   "site:NAME"     the MX hosts matching a site's mx= globs: every domain
  *                   hosted there shares its limits (etc/limits key NAME
@@ -67,6 +68,8 @@ struct shape_dest {
 	double hits_since;        /* ... since this time (the rule's window) */
 	int site;                 /* a domain's site: -2 not known yet, -1 none, else index */
 	double site_at;           /* when the domain's site was found */
+	double site_asked;        /* a lookup asked then, not answered yet (0: none) */
+	char used_site[CONF_NAME_MAX + 1]; /* the site its open sessions count against */
 	struct shape_dest *next;  /* hash chain */
 };
 
@@ -148,10 +151,22 @@ const char *shape_throttle_name(int action);
  * Seconds (at most a day), or 0 when the text has none. */
 unsigned long shape_retry_hint(const char *text);
 
-/* state/shaping: one line per destination with counts, "KEY QPERIOD
- * QCOUNT RDAY RCOUNT". save writes it atomically (base/fileio); restore
- * reads it at start-up (absent: nothing counted yet). 0 or -1 (errno). */
-int shape_save(struct shape *s, const char *home);
-int shape_restore(struct shape *s, const char *home);
+/* state/shaping: one line per destination with something to remember,
+ *   KEY QPERIOD QCOUNT RDAY RCOUNT ACTION UNTIL CONC COOL PENALTY
+ * (the quota and ramp counts; the throttle: ACTION none, suspend, halve
+ * or concurrency, until the Unix time UNTIL, CONC its lowered cap; the
+ * cooling of an MX destination until the Unix time COOL, its PENALTY).
+ * A throttle or cooling that is over is not written, nor read back; a
+ * line of five fields (the counts alone) is read too.
+ * save writes it atomically (base/fileio) with mono/wall the clocks now;
+ * 0 or -1 (errno). restore reads it at start-up (absent: nothing counted
+ * yet): 0, or -1 (errno: unreadable); *bad (if bad) counts the lines
+ * that do not parse, or past SHAPE_DESTS_MAX, which are skipped (a
+ * corrupt file starts from nothing, never a crash). */
+#define SHAPE_REMAIN_MAX ((double)CONF_DURATION_MAX)  /* a longer throttle is corrupt */
+int shape_save(struct shape *s, const char *home, double mono, time_t wall);
+int shape_restore(struct shape *s, const char *home, double mono, time_t wall, unsigned long *bad);
+/* restore's parser over n bytes of text: the count of bad lines. */
+unsigned long shape_restore_text(struct shape *s, const char *p, size_t n, double mono, time_t wall);
 
 #endif

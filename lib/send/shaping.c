@@ -26,9 +26,14 @@ void shaping_load(struct sendconf *c)
 	char err[256];
 	int r;
 	if (!c->shape_loaded) {
+		unsigned long bad = 0;
 		shape_init(&c->shape);
-		if (shape_restore(&c->shape, c->home) < 0)
+		sitedns_init(&c->sitedns);
+		if (shape_restore(&c->shape, c->home, qindex_clock(), time(NULL), &bad) < 0)
 			warn_sys("unable to read %s/%s; quotas and ramps count from 0", c->home, SHAPE_FILE);
+		else if (bad)
+			warn_("%s/%s: %lu line(s) that do not parse, ignored (their counts, throttles "
+			      "and cooling start from nothing)", c->home, SHAPE_FILE, bad);
 		c->shape_loaded = 1;
 	}
 	shape_config_clear(&c->shape);
@@ -48,13 +53,48 @@ void shaping_load(struct sendconf *c)
 	buf_free(&v);
 }
 
+#define SITE_ASK_AGAIN_S 10.0 /* a question not answered by then is asked again */
+
+/* The site of one MX host list (index), or -1. */
+static int site_of(const struct shape *s, char **hosts, size_t n)
+{
+	size_t i;
+	int site = -1;
+	for (i = 0; i < n && site < 0; i++)
+		site = shape_site_match(s, hosts[i]);
+	return site;
+}
+
+static void site_answer(void *ctx, const char *domain, char **hosts, size_t n)
+{
+	struct sendconf *c = ctx;
+	struct shape_dest *d = shape_find(&c->shape, domain);
+	if (!d)
+		return;   /* dropped meanwhile: asked again when it is needed */
+	d->site = site_of(&c->shape, hosts, n);
+	d->site_at = qindex_clock();
+	d->site_asked = 0;
+}
+
+/* The answers of the site lookups that came in (never blocks). */
+static void sites_poll(struct sendconf *c)
+{
+	if (c->shape_loaded && c->sitedns.fd >= 0)
+		sitedns_read(&c->sitedns, site_answer, c);
+}
+
 /* The site of domain from its MX hosts (cached SITE_TTL_S; a lookup that
- * fails counts as no site until the next one). */
-static int domain_site(struct sendconf *c, const char *domain, double now)
+ * fails counts as no site until the next one). relay-send asks its site
+ * lookups' child (sitedns.h) and never waits in the loop: *pending is set
+ * while a domain's first answer is out (its MX members wait, BUSY); an
+ * expired answer is used while the new one is out. explain (site_sync)
+ * looks up here. */
+static int domain_site(struct sendconf *c, const char *domain, double now, int *pending)
 {
 	struct shape_dest *d;
 	struct mx_list mx;
 	char err[256];
+	char *hosts[DNS_MX_MAX];
 	size_t i;
 	if (c->shape.nsites == 0)
 		return -1;
@@ -62,20 +102,39 @@ static int domain_site(struct sendconf *c, const char *domain, double now)
 		return -1;
 	if (d->site != -2 && d->site_at + SITE_TTL_S > now)
 		return d->site;
+	if (!c->site_sync) {
+		sites_poll(c);
+		if (d->site != -2 && d->site_at + SITE_TTL_S > now)
+			return d->site;
+		if (!d->site_asked || d->site_asked + SITE_ASK_AGAIN_S <= now) {
+			if (sitedns_ask(&c->sitedns, c->dns_config, domain) == 0)
+				d->site_asked = now;
+			else if (d->site == -2) {
+				d->site = -1;      /* no lookup possible: no site this hour */
+				d->site_at = now;
+			}
+		}
+		if (d->site == -2 && pending)
+			*pending = 1;
+		return d->site == -2 ? -1 : d->site;
+	}
 	if (!c->shape_dns && !(c->shape_dns = dns_new(c->dns_config[0] ? c->dns_config : NULL, err, sizeof err))) {
 		warn_("site lookup: %s", err);
 		return -1;
 	}
 	d->site = -1;
 	d->site_at = now;
-	if (dns_mx(c->shape_dns, domain, &mx, err, sizeof err) == DNS_OK)
-		for (i = 0; i < mx.n && d->site < 0; i++)
-			d->site = shape_site_match(&c->shape, mx.h[i].name);
+	if (dns_mx(c->shape_dns, domain, &mx, err, sizeof err) == DNS_OK) {
+		for (i = 0; i < mx.n; i++)
+			hosts[i] = mx.h[i].name;
+		d->site = site_of(&c->shape, hosts, mx.n);
+	}
 	return d->site;
 }
 
-size_t shaping_keys(struct sendconf *c, const struct conf_member *cm, const char *domain, double now,
-                    char keys[2][SHAPE_KEY_MAX])
+/* shaping_keys, and whether the domain's site is still being looked up. */
+static size_t keys_of(struct sendconf *c, const struct conf_member *cm, const char *domain, double now,
+                      char keys[2][SHAPE_KEY_MAX], int *pending)
 {
 	int site;
 	if (!cm->mx) {
@@ -85,10 +144,16 @@ size_t shaping_keys(struct sendconf *c, const struct conf_member *cm, const char
 	}
 	snprintf(keys[0], SHAPE_KEY_MAX, "%s", domain);
 	conf_lower(keys[0]);
-	if ((site = domain_site(c, keys[0], now)) < 0)
+	if ((site = domain_site(c, keys[0], now, pending)) < 0)
 		return 1;
 	snprintf(keys[1], SHAPE_KEY_MAX, "site:%s", c->shape.sites[site].name);
 	return 2;
+}
+
+size_t shaping_keys(struct sendconf *c, const struct conf_member *cm, const char *domain, double now,
+                    char keys[2][SHAPE_KEY_MAX])
+{
+	return keys_of(c, cm, domain, now, keys, NULL);
 }
 
 /* The key throttles and cooling act on: the relay, or the domain's site
@@ -112,7 +177,10 @@ static int veto(void *ctx, int i)
 	struct pick_ctx *x = ctx;
 	char keys[2][SHAPE_KEY_MAX];
 	const char *k[2] = { keys[0], keys[1] }, *why = "";
-	size_t n = shaping_keys(x->c, &x->p->cfg.m[i], x->domain, x->now, keys);
+	int pending = 0;
+	size_t n = keys_of(x->c, &x->p->cfg.m[i], x->domain, x->now, keys, &pending);
+	if (pending)
+		return POOL_BUSY;   /* the site's limits are not known yet: soon */
 	switch (shape_check(&x->c->shape, k, n, x->now, x->wall, &why)) {
 	case SHAPE_OK:
 		return POOL_OK;
@@ -152,15 +220,29 @@ void shaping_used(struct sendconf *c, struct pool_state *p, int mi, const char *
 	char keys[2][SHAPE_KEY_MAX];
 	const char *k[2] = { keys[0], keys[1] };
 	size_t n = shaping_keys(c, &p->cfg.m[mi], domain, now, keys);
+	struct shape_dest *d;
 	pool_used(p, mi, now);
 	shape_used(&c->shape, k, n, now, time(NULL));
+	/* the release counts off the same site, whatever a lookup says then */
+	if (p->cfg.m[mi].mx && (d = shape_find(&c->shape, keys[0])))
+		snprintf(d->used_site, sizeof d->used_site, "%.*s", CONF_NAME_MAX, n == 2 ? keys[1] + 5 : "");
 }
 
 void shaping_released(struct sendconf *c, struct pool_state *p, int mi, const char *domain)
 {
 	char keys[2][SHAPE_KEY_MAX];
 	const char *k[2] = { keys[0], keys[1] };
-	size_t n = shaping_keys(c, &p->cfg.m[mi], domain, qindex_clock(), keys);
+	size_t n = 1;
+	if (p->cfg.m[mi].mx) {
+		const struct shape_dest *d;
+		snprintf(keys[0], SHAPE_KEY_MAX, "%s", domain);
+		conf_lower(keys[0]);
+		if ((d = shape_find(&c->shape, keys[0])) && d->used_site[0]) {
+			snprintf(keys[1], SHAPE_KEY_MAX, "site:%s", d->used_site);
+			n = 2;
+		}
+	} else
+		n = shaping_keys(c, &p->cfg.m[mi], domain, qindex_clock(), keys);
 	pool_released(p, mi);
 	shape_released(&c->shape, k, n);
 	shaping_tick(c);
@@ -276,6 +358,6 @@ void shaping_tick(struct sendconf *c)
 	if (now - c->shape_saved < SAVE_EVERY_S)
 		return;
 	c->shape_saved = now;
-	if (shape_save(&c->shape, c->home) < 0)
+	if (shape_save(&c->shape, c->home, qindex_clock(), now) < 0)
 		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
 }

@@ -116,7 +116,10 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 		utf8 |= addr_is_utf8(j->rcpt[i], strlen(j->rcpt[i]));
 
 	if (!j->mx) {
-		snprintf(key, sizeof key, "%s:%u", j->host, j->port);
+		/* shape2 (issue 12): a session is reused only with the same AUTH
+		 * identity (etc/auth by sender: two tenants, one smarthost) */
+		snprintf(key, sizeof key, "%s:%u%s%.256s", j->host, j->port,
+		         j->user && *j->user ? " auth=" : "", j->user ? j->user : "");
 		if (session(w, j, j->host, key, &res->conn) < 0) {
 			res->conn_failed = 1;
 			return;

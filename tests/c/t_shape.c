@@ -275,6 +275,17 @@ static void t_spill(void)
 	shape_free(&s);
 }
 
+/* A home made by a state test, gone. */
+static void rm_home(const char *dir)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s/state/shaping", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/state", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 static void t_state(void)
 {
 	struct shape s;
@@ -286,27 +297,137 @@ static void t_state(void)
 	snprintf(path, sizeof path, "%s/state", dir);
 	CHECK(mkdir(path, 0755) == 0);
 	shape_init(&s);
-	CHECK(shape_restore(&s, dir) == 0);   /* absent: nothing counted */
+	CHECK(shape_restore(&s, dir, 0, D0, NULL) == 0);   /* absent: nothing counted */
 	shape_config_add(&s, k[0], &l);
 	for (i = 0; i < 4; i++)
 		shape_used(&s, k, 1, 0, D0 + 100);
 	CHECK(s.dirty);
-	CHECK(shape_save(&s, dir) == 0 && !s.dirty);
+	CHECK(shape_save(&s, dir, 0, D0) == 0 && !s.dirty);
 	shape_free(&s);
 	/* a restart: the counts are back */
 	shape_init(&s);
-	CHECK(shape_restore(&s, dir) == 0);
+	CHECK(shape_restore(&s, dir, 0, D0, NULL) == 0);
 	shape_config_add(&s, k[0], &l);
 	CHECK(shape_quota_left(shape_find(&s, k[0]), D0 + 200) == 6);
 	CHECK(shape_ramp_left(shape_find(&s, k[0]), D0 + 200) == 1);
 	CHECK(shape_ramp_left(shape_find(&s, k[0]), D0 + DAY) == 50);   /* the next day */
 	CHECK(shape_quota_left(shape_find(&s, k[0]), D0 + DAY) == 10);
 	shape_free(&s);
+	rm_home(dir);
+}
+
+/* issue 12: throttles and MX cooling survive a restart (state/shaping);
+ * expired ones are dropped; a corrupt file is skipped line by line */
+static void put_state(const char *dir, const char *text, size_t len)
+{
+	char path[300];
+	FILE *f;
 	snprintf(path, sizeof path, "%s/state/shaping", dir);
-	unlink(path);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fwrite(text, 1, len, f);
+		fclose(f);
+	}
+}
+
+static void t_state_throttles(void)
+{
+	struct shape s;
+	char dir[] = "/tmp/t_shape.XXXXXX", path[300];
+	struct conf_limits l = L("rate=10/s");
+	const char *ks[] = { "r1:25" }, *kh[] = { "r2:25" }, *kc[] = { "mx.example" }, *kx[] = { "r3:25" };
+	const char *why;
+	unsigned long bad;
+	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof path, "%s/state", dir);
-	rmdir(path);
-	rmdir(dir);
+	CHECK(mkdir(path, 0755) == 0);
+	shape_init(&s);
+	shape_config_add(&s, kh[0], &l);
+	s.dirty = 0;
+	CHECK(shape_throttle_hit(&s, ks[0], THROTTLE_SUSPEND, 1, 60, 600, 0, 100) == 1);   /* until 700 */
+	CHECK(s.dirty);
+	CHECK(shape_throttle_hit(&s, kh[0], THROTTLE_HALVE, 1, 60, 600, 0, 100) == 1);
+	CHECK(shape_throttle_hit(&s, kx[0], THROTTLE_SUSPEND, 1, 60, 50, 0, 100) == 1);    /* until 150 */
+	CHECK(shape_failed(&s, kc[0], 195) == 210);                                        /* 15 s */
+	/* saved at mono 200 = wall D0+100: r3's throttle is over, not written */
+	CHECK(shape_save(&s, dir, 200, D0 + 100) == 0 && !s.dirty);
+	shape_free(&s);
+
+	/* a new relay-send: its monotonic clock starts again, 200 s later */
+	shape_init(&s);
+	CHECK(shape_restore(&s, dir, 5, D0 + 300, &bad) == 0 && bad == 0);
+	shape_config_add(&s, kh[0], &l);
+	CHECK(shape_find(&s, kx[0]) == NULL);
+	CHECK(shape_check(&s, ks, 1, 6, D0 + 301, &why) == SHAPE_SKIP && !strcmp(why, "suspended"));
+	CHECK(shape_check(&s, ks, 1, 304, D0 + 599, &why) == SHAPE_SKIP);
+	CHECK(shape_check(&s, ks, 1, 306, D0 + 601, &why) == SHAPE_OK);   /* expired by itself */
+	CHECK(shape_find(&s, kh[0])->throttle == THROTTLE_HALVE);
+	CHECK(shape_find(&s, kh[0])->bucket.per == 2.0);                   /* still halved */
+	CHECK(shape_check(&s, kh, 1, 306, D0 + 601, &why) == SHAPE_OK);
+	CHECK(shape_find(&s, kh[0])->bucket.per == 1.0);                   /* and back */
+	/* the cooling was over at the restart (D0+115 < D0+300) */
+	CHECK(shape_check(&s, kc, 1, 6, D0 + 301, &why) == SHAPE_OK);
+	shape_free(&s);
+
+	/* cooling restored when still on */
+	shape_init(&s);
+	CHECK(shape_failed(&s, kc[0], 1000) == 1015);
+	CHECK(shape_save(&s, dir, 1000, D0) == 0);
+	shape_free(&s);
+	shape_init(&s);
+	CHECK(shape_restore(&s, dir, 7, D0 + 5, &bad) == 0 && bad == 0);
+	CHECK(shape_check(&s, kc, 1, 8, D0 + 6, &why) == SHAPE_SKIP && !strcmp(why, "cooling"));
+	CHECK(shape_check(&s, kc, 1, 18, D0 + 16, &why) == SHAPE_OK);
+	CHECK(shape_find(&s, kc[0])->penalty == 1);
+	shape_free(&s);
+
+	/* corrupt: a NUL, junk, a throttle 20 years ahead, an unknown action,
+	 * a control character in a key, an overlong line; the good lines stay */
+	{
+		static const char bin[] = "r1:25 0 0 0 0 suspend 99999999999 0 0 0\n"
+		                          "junk\n\x01\x02\xff\n"
+		                          "r4:25 0 0 0 0 explode 2000000000 0 0 0\n"
+		                          "r\x01:25 0 0 0 0 suspend 2000000000 0 0 0\n"
+		                          "a\0b 1 2 3 4\n"
+		                          "r5:25 0 0 0 0 suspend %lld 0 0 0\n"
+		                          "r6:25 1 2 3 4";   /* the old format, no newline */
+		char text[600], lng[2000];
+		int n = snprintf(text, sizeof text, "%s", bin);
+		char tail[200];
+		snprintf(tail, sizeof tail, bin + n + 1, (long long)(D0 + 60));
+		memcpy(text + n, "\0", 1);
+		memcpy(text + n + 1, tail, strlen(tail) + 1);
+		put_state(dir, text, (size_t)n + 1 + strlen(tail));
+		shape_init(&s);
+		CHECK(shape_restore(&s, dir, 0, D0, &bad) == 0);
+		CHECK(bad == 6);
+		CHECK(shape_find(&s, "r1:25") == NULL && shape_find(&s, "r4:25") == NULL);
+		CHECK(shape_find(&s, "r5:25") && shape_find(&s, "r5:25")->throttle == THROTTLE_SUSPEND);
+		CHECK(shape_find(&s, "r6:25") && shape_find(&s, "r6:25")->qcount == 2);
+		shape_free(&s);
+		memset(lng, 'x', sizeof lng - 2);
+		lng[sizeof lng - 2] = '\n';
+		lng[sizeof lng - 1] = 0;
+		put_state(dir, lng, strlen(lng));
+		shape_init(&s);
+		CHECK(shape_restore(&s, dir, 0, D0, &bad) == 0 && bad == 1 && s.n == 0);
+		shape_free(&s);
+	}
+	/* bounded: lines past SHAPE_DESTS_MAX are not read */
+	{
+		struct buf b = BUF_INIT;
+		int i;
+		for (i = 0; i < SHAPE_DESTS_MAX + 10; i++)
+			buf_printf(&b, "d%d.test 0 0 0 0 suspend %lld 0 0 0\n", i, (long long)(D0 + 600));
+		put_state(dir, b.p, b.len);
+		buf_free(&b);
+		shape_init(&s);
+		CHECK(shape_restore(&s, dir, 0, D0, &bad) == 0 && bad == 10);
+		CHECK(s.n == SHAPE_DESTS_MAX);
+		shape_free(&s);
+	}
+	rm_home(dir);
 }
 
 static void t_bounded(void)
@@ -390,6 +511,7 @@ int main(void)
 	t_cooling_and_sites();
 	t_spill();
 	t_state();
+	t_state_throttles();
 	t_bounded();
 	t_classify_throttles();
 	CHECK_DONE();
