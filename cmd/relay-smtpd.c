@@ -22,6 +22,9 @@
 #include "net/smtpd.h"
 #include "queue/queue.h"
 
+#define PROXY_FROM "127.0.0.0/8,::1"   /* also what -p calls loopback */
+#define PROXY_SECS 10u                 /* the header comes at once */
+
 struct wiring {
 	const char *home;
 	struct smtpin in;
@@ -53,34 +56,31 @@ static void path_setting(const char *home, const char *key, struct buf *out)
 	buf_free(&v);
 }
 
-/* -P: the PROXY v1 line HAProxy sends first. 1 and the client's address
- * in ip, 0 none to use (UNKNOWN), -1 the connection is dropped. */
-static int proxy_line(struct smtpd_io *io, char *ip, size_t cap)
+/* -P: the PROXY header (v1 or v2) a balancer sends first, only from
+ * the peers of RELAY_SMTPD_PROXY_FROM (default loopback). 1 and the
+ * client's address in ip (or the peer's for LOCAL/UNKNOWN), 0 the
+ * connection is dropped (logged). */
+static int proxy_header(struct smtpd_io *io, const char *peer, unsigned secs, char *ip, size_t cap)
 {
-	struct smtpd_line l;
-	size_t used;
-	int r;
-	smtpd_line_init(&l);
-	for (;;) {
-		if (io->off < io->len) {
-			r = smtpd_line_feed(&l, io->in + io->off, io->len - io->off, &used);
-			io->off += used;
-			if (r)
-				break;
-			continue;
-		}
-		if (smtpd_io_fill(io) <= 0)
-			return -1;
+	const char *from = getenv("RELAY_SMTPD_PROXY_FROM"), *why = "untrusted peer";
+	struct proxy_hdr h;
+	int r = peer && *peer ? conf_cidr_list_match(from && *from ? from : PROXY_FROM, peer) : 0;
+	if (r < 0 && errno == EINVAL && peer && *peer)
+		why = "RELAY_SMTPD_PROXY_FROM is not a list of prefixes";
+	if (r == 1 && (r = smtpd_io_proxy(io, secs, &h, &why)) > 0) {
+		snprintf(ip, cap, "%s", h.local ? peer : h.src);
+		return 1;
 	}
-	if (l.bad)
-		return -1;
-	return smtpd_proxy_v1(l.p, l.len, ip, cap);
+	if (r == PROXY_LONG)
+		why = "header over the bound (107 octets v1, 528 v2)";
+	fprintf(stderr, "%s: session client=%s end=\"dropped: PROXY: %s\"\n", progname,
+	        peer && *peer ? peer : "unknown", why);
+	return 0;
 }
 
 static int loopback(const char *ip)
 {
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
-	       strncmp(ip, "::ffff:127.", 11) == 0 || strcmp(ip, "local") == 0;
+	return conf_cidr_list_match(PROXY_FROM, ip) == 1;
 }
 
 /* ---- the hooks: net/smtpd.h to intake/smtpin.h ---- */
@@ -161,8 +161,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc || (proxy && (implicit || local)))
-		usage();   /* PROXY before implicit TLS is not built */
+	if (optind != argc || (proxy && local))
+		usage();
 	home = relay_home();
 
 	if (conf_setting_value(home, "hostname", &host) <= 0)
@@ -195,14 +195,11 @@ int main(int argc, char **argv)
 		ip = getenv("TCPREMOTEIP");
 		if (proxy) {
 			smtpd_io_init(&io, 0, 1, (unsigned)timeout, time(NULL) + (time_t)stimeout);
-			r = proxy_line(&io, pip, sizeof pip);
-			if (r < 0) {
-				fprintf(stderr, "%s: session client=%s end=\"dropped: no PROXY line\"\n",
-				        progname, ip && *ip ? ip : "unknown");
+			if (!proxy_header(&io, ip, timeout < PROXY_SECS ? (unsigned)timeout : PROXY_SECS,
+			                  pip, sizeof pip))
 				return 0;
-			}
-			if (r > 0)
-				ip = pip;
+			cf.proxy_peer = ip;
+			ip = pip;
 		}
 		cf.client = ip && *ip ? ip : "unknown";
 		if (conf_open(&clients, home, "clients") < 0)

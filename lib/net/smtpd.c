@@ -507,8 +507,9 @@ void smtpd_run(struct smtpd_session *s, const struct smtpd_conf *cf, struct smtp
 	}
 done:
 	smtpd_io_flush(io);
-	fprintf(stderr, "%s: session client=%s tls=%s cipher=%s user=%s helo=%s messages=%u "
-	        "refused=%u errors=%u end=\"%s\"\n", progname, cf->client, tls_of(s),
+	fprintf(stderr, "%s: session client=%s%s%s tls=%s cipher=%s user=%s helo=%s messages=%u "
+	        "refused=%u errors=%u end=\"%s\"\n", progname, cf->client,
+	        cf->proxy_peer ? " proxy=" : "", cf->proxy_peer ? cf->proxy_peer : "", tls_of(s),
 	        io->ssl ? io->tls_cipher : "-", s->authed ? s->user : "-",
 	        s->helo[0] ? safe(s->helo, hs, sizeof hs) : "-", s->messages, s->refused, s->errors,
 	        s->end);

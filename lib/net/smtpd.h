@@ -41,6 +41,7 @@ struct smtpd_conf {
 	int auth_plain_ok;           /* -p: AUTH without TLS */
 	enum conf_client_action action;
 	const char *client;          /* the client's address, for logs */
+	const char *proxy_peer;      /* -P: the balancer's address, or NULL */
 	const char *local_user;      /* -u USER: authenticated from the start */
 	struct conf *users;          /* etc/users.cdb */
 };

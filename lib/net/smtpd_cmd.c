@@ -2,7 +2,6 @@
  * parameters, and the DATA reader (net/smtpd_cmd.h). */
 #include "net/smtpd_cmd.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,47 +270,6 @@ int smtpd_cmd_parse(char *line, size_t len, struct smtpd_cmd *c, const char **wh
 	default:
 		return 0;
 	}
-}
-
-/* ---- PROXY v1 ---- */
-
-static int port_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-	unsigned long v = 0;
-	if (n == 0 || n > 5 || (n > 1 && s[0] == '0'))
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	return v <= 65535;
-}
-
-int smtpd_proxy_v1(const char *line, size_t len, char *ip, size_t cap)
-{
-	char t[108], *f[7], *save = NULL, *w;
-	unsigned char a[16];
-	int n = 0, af;
-	if (len > 107 || len < 6 || memchr(line, 0, len))   /* the spec's limit: 107 */
-		return -1;
-	memcpy(t, line, len);
-	t[len] = 0;
-	for (w = strtok_r(t, " ", &save); w && n < 7; w = strtok_r(NULL, " ", &save))
-		f[n++] = w;
-	if (n < 2 || strcmp(f[0], "PROXY") != 0)
-		return -1;
-	if (strcmp(f[1], "UNKNOWN") == 0)
-		return 0;
-	if (n != 6 || (strcmp(f[1], "TCP4") && strcmp(f[1], "TCP6")))
-		return -1;
-	af = f[1][3] == '4' ? AF_INET : AF_INET6;
-	if (inet_pton(af, f[2], a) != 1 || inet_pton(af, f[3], a) != 1 || !port_ok(f[4]) ||
-	    !port_ok(f[5]) || strlen(f[2]) >= cap)
-		return -1;
-	strcpy(ip, f[2]);
-	return 1;
 }
 
 /* ---- DATA ---- */

@@ -19,6 +19,7 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
+#include "net/proxy.h"
 
 #define SMTPD_CMD_MAX   2048   /* a command line (RFC 5321 4.5.3.1.4 says
                                   512; AUTH PLAIN and parameters need more) */
@@ -74,11 +75,7 @@ struct smtpd_cmd {
  * after the colon is accepted, the brackets are required). */
 int smtpd_cmd_parse(char *line, size_t len, struct smtpd_cmd *c, const char **why);
 
-/* ---- PROXY protocol v1 (HAProxy), the first line when the listener
- * expects it: "PROXY TCP4|TCP6 SRC DST SPORT DPORT" or "PROXY UNKNOWN
- * ...". 1 and the source address in ip (text), 0 for UNKNOWN (use the
- * connection's own address), -1 malformed. ---- */
-int smtpd_proxy_v1(const char *line, size_t len, char *ip, size_t cap);
+/* PROXY (v1 and v2): net/proxy.h, included here for smtpd_proxy_v1. */
 
 /* ---- DATA ---- */
 
