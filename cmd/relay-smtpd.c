@@ -139,7 +139,7 @@ static void h_reset(void *arg)
 int main(int argc, char **argv)
 {
 	const char *home, *ip, *local = NULL;
-	struct buf host = BUF_INIT, cert = BUF_INIT, key = BUF_INIT;
+	struct buf host = BUF_INIT, cert = BUF_INIT, key = BUF_INIT, state = BUF_INIT;
 	struct conf clients, users;
 	struct smtpd_conf cf = {0};
 	struct smtpd_io io;
@@ -237,6 +237,12 @@ int main(int argc, char **argv)
 		}
 		cf.implicit_tls = 1;
 	}
+	if (!local) {
+		/* rate= and the tarpit, shared by every session */
+		if (buf_adds(&state, home) < 0 || buf_adds(&state, "/state/smtpd") < 0)
+			die(EXIT_TEMP, "out of memory");
+		cf.state_dir = state.p;
+	}
 	w.home = home;
 	smtpin_init(&w.in, home, host.p, maxsize);
 	smtpd_run(&s, &cf, &io, &h);
@@ -246,5 +252,6 @@ int main(int argc, char **argv)
 	buf_free(&host);
 	buf_free(&cert);
 	buf_free(&key);
+	buf_free(&state);
 	return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: slowloris-style clients (timeouts need time: bench/); a per-address tarpit across sessions (the delay grows within one session only); unauthorized pipelining before EHLO (accepted).
+# not tested: slowloris-style clients (timeouts need time: bench/); unauthorized pipelining before EHLO (accepted).
 load helper
 load smtpd_helper
 

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/base64.h"
 #include "base/diag.h"
+#include "net/smtpd_state.h"
 
 enum { ST_START, ST_HELO, ST_MAIL };
 
@@ -32,8 +34,23 @@ static void reply(struct smtpd_session *s, int code, const char *text)
 		s->errors++;
 }
 
+/* A transaction that took one of the user's rate= and queued nothing
+ * gives it back; a failure to do so is logged (the count stays: more
+ * conservative, never less). */
+static void rate_giveback(struct smtpd_session *s)
+{
+	if (!s->rate_held)
+		return;
+	s->rate_held = 0;
+	if (smtpd_rate_take(s->cf->state_dir, s->user, s->account.rate, s->account.rate_per,
+	                    time(NULL), -1, s->rate_when) < 0)
+		warn_sys("unable to give back a message of user %s's rate in %s", s->user,
+		         s->cf->state_dir);
+}
+
 static void reset_txn(struct smtpd_session *s)
 {
+	rate_giveback(s);
 	if (s->state == ST_MAIL)
 		s->state = ST_HELO;
 	s->sender[0] = 0;
@@ -208,17 +225,27 @@ static void auth(struct smtpd_session *s, const struct smtpd_cmd *c)
 		goto out;
 	}
 	if (v == 0) {
-		unsigned d = cf->auth_delay;
-		s->auth_fails++;
+		unsigned d = cf->auth_delay, k, n;
+		int tn = 0;
+		n = ++s->auth_fails;
+		/* the tarpit: the address's failures across sessions; without
+		 * its state, this session's count (logged) */
+		if (cf->state_dir && (tn = smtpd_tarpit_fail(cf->state_dir, cf->client, time(NULL))) < 0)
+			warn_sys("unable to update %s/tarpit: the delay counts this session only",
+			         cf->state_dir);
+		if (tn > 0 && (unsigned)tn > n)
+			n = (unsigned)tn;
+		for (k = 1; k < n && d < 30; k++)
+			d *= 2;
+		if (d > 30)
+			d = 30;
+		fprintf(stderr, "%s: auth failed client=%s user=%s mechanism=%s failures=%u "
+		        "tarpit=%d delay=%us\n", progname, cf->client, safe(user, su, sizeof su), mech,
+		        s->auth_fails, tn, d);
 		if (d) {
-			unsigned k;
-			for (k = 1; k < s->auth_fails && d < 30; k++)
-				d *= 2;
 			smtpd_io_flush(s->io);
-			sleep(d > 30 ? 30 : d);
+			sleep(d);
 		}
-		fprintf(stderr, "%s: auth failed client=%s user=%s mechanism=%s failures=%u\n",
-		        progname, cf->client, safe(user, su, sizeof su), mech, s->auth_fails);
 		memset(&s->account, 0, sizeof s->account);
 		reply(s, 535, "5.7.8 authentication credentials invalid");
 		goto out;
@@ -264,7 +291,29 @@ static void mail(struct smtpd_session *s, const struct smtpd_cmd *c)
 		return;
 	}
 	reset_txn(s);
+	if (s->authed && s->account.rate && s->cf->state_dir) {
+		/* etc/users rate=: shared by every session of the user; a
+		 * state that cannot be read or written fails closed */
+		time_t now = time(NULL);
+		int rr = smtpd_rate_take(s->cf->state_dir, s->user, s->account.rate,
+		                         s->account.rate_per, now, 1, 0);
+		if (rr <= 0) {
+			if (rr < 0)
+				warn_sys("unable to check user %s's rate in %s: 451", s->user, s->cf->state_dir);
+			else
+				fprintf(stderr, "%s: rate exceeded client=%s user=%s rate=%u/%s\n", progname,
+				        s->cf->client, s->user, s->account.rate,
+				        s->account.rate_per == 60 ? "m" : s->account.rate_per == 3600 ? "h" : "d");
+			smtpd_io_reply(s->io, rr < 0 ? "451 4.3.0 unable to check the sending rate, try later" :
+			               "451 4.7.0 sending rate exceeded (etc/users rate=), try later");
+			return;
+		}
+		s->rate_held = 1;
+		s->rate_when = now;
+	}
 	code = s->h->mail(s->h->arg, s, c, r, sizeof r);
+	if (code >= 300)
+		rate_giveback(s);
 	if (code < 300) {
 		s->state = ST_MAIL;
 		snprintf(s->sender, sizeof s->sender, "%s", c->path);
@@ -362,6 +411,8 @@ static int data(struct smtpd_session *s)
 			alarm(left);
 	}
 	log_message(s, (size_t)d.total, code, r);
+	if (code < 300)
+		s->rate_held = 0;   /* queued: it counts */
 	if (code < 300)
 		s->messages++;
 	else
@@ -506,6 +557,7 @@ void smtpd_run(struct smtpd_session *s, const struct smtpd_conf *cf, struct smtp
 		}
 	}
 done:
+	rate_giveback(s);
 	smtpd_io_flush(io);
 	fprintf(stderr, "%s: session client=%s%s%s tls=%s cipher=%s user=%s helo=%s messages=%u "
 	        "refused=%u errors=%u end=\"%s\"\n", progname, cf->client,

@@ -22,6 +22,7 @@
  *     the greeting, a timeout: the connection is dropped (421 first
  *     where that makes sense). */
 #include <stddef.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "conf/clients.h"
@@ -44,6 +45,7 @@ struct smtpd_conf {
 	const char *proxy_peer;      /* -P: the balancer's address, or NULL */
 	const char *local_user;      /* -u USER: authenticated from the start */
 	struct conf *users;          /* etc/users.cdb */
+	const char *state_dir;       /* state/smtpd (net/smtpd_state.h), NULL none */
 };
 
 struct smtpd_session;
@@ -75,6 +77,8 @@ struct smtpd_session {
 	unsigned errors, auth_fails, nrcpt, rcpt_over, messages, refused;
 	char sender[ADDR_PATH_MAX + 1];
 	struct smtpd_params mail;     /* the MAIL parameters of this transaction */
+	int rate_held;                /* this transaction took one of the user's rate= */
+	time_t rate_when;
 	char end[80];                 /* why the session ended, for the log */
 	struct smtpd_line line;
 	struct buf msg;
