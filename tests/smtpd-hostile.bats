@@ -169,6 +169,6 @@ sys.stdout.buffer.write(b"EHLO " + b"x" * 100000 + b"\r\nNOOP\x00\r\nNO\rOP\r\nN
 	run session -P < <(printf 'PROXY UNKNOWN\r\nEHLO x\r\nMAIL FROM:<a@example.org>\r\nQUIT\r\n')
 	assert_line '250 2.1.0 ok'                            # the connection's own address
 	run session -P < <(printf 'EHLO x\r\nQUIT\r\n')
-	assert_line --partial 'end="dropped: no PROXY line"'
+	assert_line --partial 'end="dropped: PROXY: not a PROXY header"'
 	refute_line --partial '220 '
 }

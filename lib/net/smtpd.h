@@ -77,6 +77,8 @@ struct smtpd_session {
 	unsigned errors, auth_fails, nrcpt, rcpt_over, messages, refused;
 	char sender[ADDR_PATH_MAX + 1];
 	struct smtpd_params mail;     /* the MAIL parameters of this transaction */
+	int bdat;                     /* BDAT chunks are coming: bd reads them */
+	struct smtpd_data bd;
 	int rate_held;                /* this transaction took one of the user's rate= */
 	time_t rate_when;
 	char end[80];                 /* why the session ended, for the log */

@@ -261,6 +261,19 @@ int smtpd_cmd_parse(char *line, size_t len, struct smtpd_cmd *c, const char **wh
 			return -1;
 		}
 		return 0;
+	case SMTPD_BDAT: {
+		/* "BDAT" SP chunk-size [SP "LAST"] (RFC 3030 3) */
+		const char *p = c->arg;
+		size_t n = 0;
+		while (p[n] >= '0' && p[n] <= '9' && n < 19)
+			c->bdat_size = c->bdat_size * 10 + (unsigned)(p[n++] - '0');
+		if (n == 0 || (p[n] && (p[n] != ' ' || strcasecmp(p + n + 1, "LAST") != 0))) {
+			*why = "5.5.4 syntax: BDAT size [LAST]";
+			return -1;
+		}
+		c->bdat_last = p[n] != 0;
+		return 0;
+	}
 	case SMTPD_DATA: case SMTPD_RSET: case SMTPD_QUIT: case SMTPD_STARTTLS:
 		if (*c->arg) {
 			*why = "5.5.4 no arguments, please";
@@ -333,7 +346,7 @@ int smtpd_data_feed(struct smtpd_data *d, const char *p, size_t n, size_t *used)
 		char c = p[i];
 		switch (d->state) {
 		case D_BOL:
-			if (c == '.') {
+			if (c == '.' && !d->raw) {
 				d->state = D_DOT;
 				i++;
 				continue;
@@ -395,6 +408,15 @@ int smtpd_data_feed(struct smtpd_data *d, const char *p, size_t n, size_t *used)
 		}
 	}
 	*used = n;
+	return 0;
+}
+
+int smtpd_data_end(struct smtpd_data *d)
+{
+	if (d->state == D_CR)
+		fail(d, SMTPD_DATA_BARE);
+	else if (d->state == D_MID && !d->err)
+		return eol(d);
 	return 0;
 }
 
