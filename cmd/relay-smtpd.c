@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,6 +127,7 @@ static int h_data(void *arg, const struct smtpd_session *s, const struct buf *ms
 		.tls_version = s->io->ssl ? s->io->tls_version : NULL,
 		.tls_cipher = s->io->ssl ? s->io->tls_cipher : NULL,
 		.user = s->authed ? s->user : NULL, .esmtp = s->esmtp,
+		.hide_user = s->cf->hide_user,
 	};
 	return smtpin_data(&w->in, &t, msg->p ? msg->p : "", msg->len, r, cap);
 }
@@ -146,9 +148,10 @@ int main(int argc, char **argv)
 	struct smtpd_session s;
 	struct wiring w;
 	struct smtpd_hooks h = { &w, h_mail, h_rcpt, h_data, h_reset };
-	unsigned long maxsize, timeout, stimeout;
+	unsigned long maxsize, timeout, stimeout, hide = 0;
 	int opt, implicit = 0, plain = 0, proxy = 0, r;
 	char err[512], pfx[64], pip[64];
+	struct stat st;
 
 	diag_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
@@ -178,6 +181,12 @@ int main(int argc, char **argv)
 	cf.max_errors = (unsigned)number(home, "smtpd_max_errors");
 	cf.auth_delay = (unsigned)number(home, "smtpd_auth_delay");
 	cf.greeting_delay = local ? 0 : (unsigned)number(home, "smtpd_greeting_delay");
+	/* hide the AUTH user in Received: the setting smtpd_hide_user once
+	 * etc/settings knows it (EINVAL until then), or the environment */
+	if (conf_setting_number(home, "smtpd_hide_user", &hide) < 0 && errno != EINVAL)
+		die_sys(EXIT_TEMP, "unable to read setting smtpd_hide_user from etc/settings.cdb");
+	cf.hide_user = hide || (getenv("RELAY_SMTPD_HIDE_USER") &&
+	                        strcmp(getenv("RELAY_SMTPD_HIDE_USER"), "1") == 0);
 	path_setting(home, "smtpd_cert", &cert);
 	path_setting(home, "smtpd_key", &key);
 
@@ -215,6 +224,9 @@ int main(int argc, char **argv)
 			warn_("-p ignored: client %s is not on loopback", cf.client);
 	}
 
+	/* a network client must wait for replies where RFC 2920 says so;
+	 * a pipe is a local program (sendmail -bs) */
+	cf.strict_sync = !local && fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
 	if (!proxy)
 		smtpd_io_init(&io, 0, 1, (unsigned)timeout, time(NULL) + (time_t)stimeout);
 	/* a backstop for a read stuck inside OpenSSL; the commit is exempt */

@@ -100,3 +100,15 @@ one() {
 	assert_line '535 5.7.8 authentication credentials invalid'
 	[ "$(queue_count)" = 0 ]
 }
+
+@test "RELAY_SMTPD_HIDE_USER=1 keeps the authenticated user out of Received (still ESMTPA); the log still names it" {
+	add_user app1 pw1
+	run one app1 pw1
+	grep -q $'^\t(authenticated user app1);\r$' "$(queue_last)"
+	RELAY_SMTPD_HIDE_USER=1 run one app1 pw1
+	assert_line --partial 'message client=127.0.0.1 tls=none user=app1 '
+	f=$(queue_last)
+	grep -q $'by relay.test (relay-smtpd) with ESMTPA' "$f"
+	! grep -q 'authenticated user' "$f"
+	! grep -q 'app1' "$f"
+}

@@ -349,6 +349,21 @@ static int command(struct smtpd_session *s)
 		}
 		return 1;
 	}
+	/* RFC 2920: EHLO, HELO and DATA end a group, and nothing is
+	 * pipelined before PIPELINING is offered (after EHLO). Input
+	 * already here before the reply is a client that did not wait. */
+	if (s->cf->strict_sync && s->io->off < s->io->len && c.verb != SMTPD_QUIT &&
+	    (c.verb == SMTPD_HELO || c.verb == SMTPD_EHLO || c.verb == SMTPD_DATA || !s->esmtp)) {
+		char v[16];
+		snprintf(v, sizeof v, "%.*s", (int)(strcspn(s->line.p, " ") < 10 ? strcspn(s->line.p, " ") : 10),
+		         s->line.p);
+		fprintf(stderr, "%s: warning: client=%s sent %zu bytes before the reply to %s: "
+		        "unauthorized pipelining\n", progname, s->cf->client, s->io->len - s->io->off,
+		        smtpd_safe(v, t, sizeof t));
+		smtpd_reply(s, 554, "5.5.0 SMTP protocol synchronization error: commands sent before the reply");
+		snprintf(s->end, sizeof s->end, "dropped: unauthorized pipelining");
+		return 0;
+	}
 	switch (c.verb) {
 	case SMTPD_HELO: ehlo(s, &c, 0); break;
 	case SMTPD_EHLO: ehlo(s, &c, 1); break;
