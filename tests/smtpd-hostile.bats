@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: slowloris-style clients (timeouts need time: bench/).
+# not tested: TLS-level slowloris (a drip inside the handshake: bounded by the alarm backstop of smtpd_session_timeout + smtpd_timeout, not exercised here).
 load helper
 load smtpd_helper
 

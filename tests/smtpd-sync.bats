@@ -73,3 +73,55 @@ PY
 	run session <<< $'EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\nSubject: p\r\n\r\nbody\r\n.\r\nQUIT\r'
 	assert_line --regexp '^250 2\.0\.0 ok: queued as'
 }
+
+# drip MODE: a client that keeps the connection busy without ending a
+# command (bytes) or with NOOPs that end (noop), until the server closes
+drip() {
+	python3 - "$SPORT" "$1" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(0.3)
+got = b""
+if sys.argv[2] == "noop":   # a well-behaved ESMTP client: EHLO, then NOOPs
+    s.settimeout(10)
+    f = s.makefile("rb")
+    got += f.readline()
+    s.sendall(b"EHLO x\r\n")
+    while True:
+        l = f.readline()
+        got += l
+        if not l or l[3:4] == b" ":
+            break
+    s.settimeout(0.3)
+end = time.monotonic() + 60   # a hung server fails the test, never hangs it
+i = 0
+while time.monotonic() < end:
+    i += 1
+    time.sleep(0.1)
+    try:
+        s.sendall(b"N" if sys.argv[2] == "bytes" else b"NOOP\r\n")
+    except OSError:
+        break
+    try:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    except socket.timeout:
+        pass
+    except OSError:
+        break
+print(got.decode().replace("\r", ""))
+print("sent", i)
+PY
+}
+
+@test "smtpd_session_timeout bounds a whole session: a byte drip and a NOOP stream are closed with 421 4.4.2" {
+	relay_setting smtpd_session_timeout 2s
+	run drip bytes
+	assert_line --partial '421 4.4.2 relay.test timeout, closing'
+	wait_for grep -q 'end="timeout"' "$SMTPD_LOG"
+	run drip noop
+	assert_line '250 2.0.0 ok'
+	assert_line --partial '421 4.4.2 relay.test timeout, closing'
+}
