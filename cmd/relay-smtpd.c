@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@
 #include "intake/smtpin.h"
 #include "net/smtpd.h"
 #include "queue/queue.h"
+
+#define PROXY_FROM "127.0.0.0/8,::1"   /* also what -p calls loopback */
+#define PROXY_SECS 10u                 /* the header comes at once */
 
 struct wiring {
 	const char *home;
@@ -53,34 +57,31 @@ static void path_setting(const char *home, const char *key, struct buf *out)
 	buf_free(&v);
 }
 
-/* -P: the PROXY v1 line HAProxy sends first. 1 and the client's address
- * in ip, 0 none to use (UNKNOWN), -1 the connection is dropped. */
-static int proxy_line(struct smtpd_io *io, char *ip, size_t cap)
+/* -P: the PROXY header (v1 or v2) a balancer sends first, only from
+ * the peers of RELAY_SMTPD_PROXY_FROM (default loopback). 1 and the
+ * client's address in ip (or the peer's for LOCAL/UNKNOWN), 0 the
+ * connection is dropped (logged). */
+static int proxy_header(struct smtpd_io *io, const char *peer, unsigned secs, char *ip, size_t cap)
 {
-	struct smtpd_line l;
-	size_t used;
-	int r;
-	smtpd_line_init(&l);
-	for (;;) {
-		if (io->off < io->len) {
-			r = smtpd_line_feed(&l, io->in + io->off, io->len - io->off, &used);
-			io->off += used;
-			if (r)
-				break;
-			continue;
-		}
-		if (smtpd_io_fill(io) <= 0)
-			return -1;
+	const char *from = getenv("RELAY_SMTPD_PROXY_FROM"), *why = "untrusted peer";
+	struct proxy_hdr h;
+	int r = peer && *peer ? conf_cidr_list_match(from && *from ? from : PROXY_FROM, peer) : 0;
+	if (r < 0 && errno == EINVAL && peer && *peer)
+		why = "RELAY_SMTPD_PROXY_FROM is not a list of prefixes";
+	if (r == 1 && (r = smtpd_io_proxy(io, secs, &h, &why)) > 0) {
+		snprintf(ip, cap, "%s", h.local ? peer : h.src);
+		return 1;
 	}
-	if (l.bad)
-		return -1;
-	return smtpd_proxy_v1(l.p, l.len, ip, cap);
+	if (r == PROXY_LONG)
+		why = "header over the bound (107 octets v1, 528 v2)";
+	fprintf(stderr, "%s: session client=%s end=\"dropped: PROXY: %s\"\n", progname,
+	        peer && *peer ? peer : "unknown", why);
+	return 0;
 }
 
 static int loopback(const char *ip)
 {
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
-	       strncmp(ip, "::ffff:127.", 11) == 0 || strcmp(ip, "local") == 0;
+	return conf_cidr_list_match(PROXY_FROM, ip) == 1;
 }
 
 /* ---- the hooks: net/smtpd.h to intake/smtpin.h ---- */
@@ -140,6 +141,7 @@ static int h_data(void *arg, const struct smtpd_session *s, const struct buf *ms
 		.tls_version = s->io->ssl ? s->io->tls_version : NULL,
 		.tls_cipher = s->io->ssl ? s->io->tls_cipher : NULL,
 		.user = s->authed ? s->user : NULL, .esmtp = s->esmtp,
+		.hide_user = s->cf->hide_user,
 	};
 	return smtpin_data(&w->in, &t, msg->p ? msg->p : "", msg->len, r, cap);
 }
@@ -153,16 +155,17 @@ static void h_reset(void *arg)
 int main(int argc, char **argv)
 {
 	const char *home, *ip, *local = NULL;
-	struct buf host = BUF_INIT, cert = BUF_INIT, key = BUF_INIT;
+	struct buf host = BUF_INIT, cert = BUF_INIT, key = BUF_INIT, state = BUF_INIT;
 	struct conf clients, users;
 	struct smtpd_conf cf = {0};
 	struct smtpd_io io;
 	struct smtpd_session s;
 	struct wiring w;
 	struct smtpd_hooks h = { &w, h_mail, h_rcpt, h_data, h_reset };
-	unsigned long maxsize, timeout, stimeout;
+	unsigned long maxsize, timeout, stimeout, hide = 0;
 	int opt, implicit = 0, plain = 0, proxy = 0, r;
 	char err[512], pfx[64], pip[64];
+	struct stat st;
 
 	diag_init(argv[0]);
 	signal(SIGPIPE, SIG_IGN);
@@ -175,8 +178,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc || (proxy && (implicit || local)))
-		usage();   /* PROXY before implicit TLS is not built */
+	if (optind != argc || (proxy && local))
+		usage();
 	home = relay_home();
 
 	if (conf_setting_value(home, "hostname", &host) <= 0)
@@ -192,6 +195,12 @@ int main(int argc, char **argv)
 	cf.max_errors = (unsigned)number(home, "smtpd_max_errors");
 	cf.auth_delay = (unsigned)number(home, "smtpd_auth_delay");
 	cf.greeting_delay = local ? 0 : (unsigned)number(home, "smtpd_greeting_delay");
+	/* hide the AUTH user in Received: the setting smtpd_hide_user once
+	 * etc/settings knows it (EINVAL until then), or the environment */
+	if (conf_setting_number(home, "smtpd_hide_user", &hide) < 0 && errno != EINVAL)
+		die_sys(EXIT_TEMP, "unable to read setting smtpd_hide_user from etc/settings.cdb");
+	cf.hide_user = hide || (getenv("RELAY_SMTPD_HIDE_USER") &&
+	                        strcmp(getenv("RELAY_SMTPD_HIDE_USER"), "1") == 0);
 	path_setting(home, "smtpd_cert", &cert);
 	path_setting(home, "smtpd_key", &key);
 
@@ -209,14 +218,11 @@ int main(int argc, char **argv)
 		ip = getenv("TCPREMOTEIP");
 		if (proxy) {
 			smtpd_io_init(&io, 0, 1, (unsigned)timeout, time(NULL) + (time_t)stimeout);
-			r = proxy_line(&io, pip, sizeof pip);
-			if (r < 0) {
-				fprintf(stderr, "%s: session client=%s end=\"dropped: no PROXY line\"\n",
-				        progname, ip && *ip ? ip : "unknown");
+			if (!proxy_header(&io, ip, timeout < PROXY_SECS ? (unsigned)timeout : PROXY_SECS,
+			                  pip, sizeof pip))
 				return 0;
-			}
-			if (r > 0)
-				ip = pip;
+			cf.proxy_peer = ip;
+			ip = pip;
 		}
 		cf.client = ip && *ip ? ip : "unknown";
 		if (conf_open(&clients, home, "clients") < 0)
@@ -232,6 +238,9 @@ int main(int argc, char **argv)
 			warn_("-p ignored: client %s is not on loopback", cf.client);
 	}
 
+	/* a network client must wait for replies where RFC 2920 says so;
+	 * a pipe is a local program (sendmail -bs) */
+	cf.strict_sync = !local && fstat(0, &st) == 0 && S_ISSOCK(st.st_mode);
 	if (!proxy)
 		smtpd_io_init(&io, 0, 1, (unsigned)timeout, time(NULL) + (time_t)stimeout);
 	/* a backstop for a read stuck inside OpenSSL; the commit is exempt */
@@ -254,6 +263,12 @@ int main(int argc, char **argv)
 		}
 		cf.implicit_tls = 1;
 	}
+	if (!local) {
+		/* rate= and the tarpit, shared by every session */
+		if (buf_adds(&state, home) < 0 || buf_adds(&state, "/state/smtpd") < 0)
+			die(EXIT_TEMP, "out of memory");
+		cf.state_dir = state.p;
+	}
 	w.home = home;
 	smtpin_init(&w.in, home, host.p, maxsize);
 	smtpd_run(&s, &cf, &io, &h);
@@ -263,5 +278,6 @@ int main(int argc, char **argv)
 	buf_free(&host);
 	buf_free(&cert);
 	buf_free(&key);
+	buf_free(&state);
 	return 0;
 }

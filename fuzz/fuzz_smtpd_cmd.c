@@ -1,5 +1,6 @@
 /* libFuzzer harness for relay-smtpd's parsers (net/smtpd_cmd.h): the
- * command line assembler, the command parser and the DATA reader, all
+ * command line assembler, the command parser and the DATA reader (DATA
+ * and BDAT's raw mode), all
  * pure. Built by scripts/fuzz-smtpd. The first byte picks how the rest
  * is cut into pieces; the result must not depend on the cut, and the
  * checks below must hold for any input. */
@@ -33,12 +34,6 @@ static void check_lines(const uint8_t *d, size_t n, size_t step)
 			if (strlen(c.path) > ADDR_PATH_MAX || strlen(c.prm.envid) >= sizeof c.prm.envid ||
 			    strlen(c.prm.orcpt) >= sizeof c.prm.orcpt)
 				abort();
-			{
-				char ip[64];
-				int pr = smtpd_proxy_v1(l.p, l.len, ip, sizeof ip);
-				if (pr < -1 || pr > 1 || (pr == 1 && strlen(ip) >= sizeof ip))
-					abort();
-			}
 			smtpd_line_init(&l);
 		}
 	}
@@ -47,12 +42,14 @@ static void check_lines(const uint8_t *d, size_t n, size_t step)
 /* DATA: the message kept never holds a bare CR or LF, a line over 998
  * or more than max bytes; the end is at CRLF.CRLF only; the same bytes
  * cut differently give the same result. */
-static int run_data(const uint8_t *d, size_t n, size_t step, struct buf *out, size_t *used, int *err)
+static int run_data(const uint8_t *d, size_t n, size_t step, struct buf *out, size_t *used, int *err,
+                    int raw)
 {
 	struct smtpd_data s;
 	size_t off = 0;
 	int r = 0;
 	smtpd_data_init(&s, out, 4096);
+	s.raw = raw;
 	while (off < n) {
 		size_t k = n - off < step ? n - off : step, u = 0;
 		r = smtpd_data_feed(&s, (const char *)d + off, k, &u);
@@ -62,16 +59,22 @@ static int run_data(const uint8_t *d, size_t n, size_t step, struct buf *out, si
 		if (r != 0)
 			break;
 	}
+	if (raw) {
+		/* BDAT: chunks never end the message; LAST closes it */
+		if (r != 0 || off != n || smtpd_data_end(&s) < 0)
+			abort();
+	}
 	*used = off;
 	*err = s.err;
 	return r;
 }
 
-static void check_data(const uint8_t *d, size_t n, size_t step)
+static void check_data(const uint8_t *d, size_t n, size_t step, int raw)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	size_t ua, ub, i, line = 0;
-	int ea, eb, ra = run_data(d, n, step, &a, &ua, &ea), rb = run_data(d, n, n ? n : 1, &b, &ub, &eb);
+	int ea, eb, ra = run_data(d, n, step, &a, &ua, &ea, raw),
+	    rb = run_data(d, n, n ? n : 1, &b, &ub, &eb, raw);
 	if (ra != rb || ua != ub || ea != eb || a.len != b.len || (a.len && memcmp(a.p, b.p, a.len)))
 		abort();
 	if (ra == 1) {
@@ -80,7 +83,7 @@ static void check_data(const uint8_t *d, size_t n, size_t step)
 			abort();
 	}
 	if (ea == 0) {
-		if (a.len > 4096)
+		if (a.len > 4096 || (raw && a.len && (a.len < 2 || memcmp(a.p + a.len - 2, "\r\n", 2))))
 			abort();
 		for (i = 0; i < a.len; i++) {
 			if (a.p[i] == '\r' && (i + 1 >= a.len || a.p[i + 1] != '\n'))
@@ -105,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	step = (size_t)data[0] % 17 + 1;
 	check_lines(data + 1, size - 1, step);
-	check_data(data + 1, size - 1, step);
+	check_data(data + 1, size - 1, step, 0);
+	check_data(data + 1, size - 1, step, 1);   /* BDAT */
 	return 0;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: slowloris-style clients (timeouts need time: bench/); a per-address tarpit across sessions (the delay grows within one session only); unauthorized pipelining before EHLO (accepted).
+# not tested: TLS-level slowloris (a drip inside the handshake: bounded by the alarm backstop of smtpd_session_timeout + smtpd_timeout, not exercised here).
 load helper
 load smtpd_helper
 
@@ -38,7 +38,9 @@ PY
 @test "smuggling over a real socket under tcpserver: nothing queued, the spoofed MAIL never runs" {
 	smtpd_start
 	run bash -c "$(declare -f smuggle); smuggle '\\n.\\r\\n' | '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
-	assert_line --partial '550 5.6.0'
+	# sent at once: dropped for pipelining before the EHLO reply, or
+	# (if the bytes came in two reads) refused by the DATA checks
+	assert_line --regexp '^(554 5\.5\.0 SMTP protocol synchronization|550 5\.6\.0)'
 	refute_line --partial 'queued as'
 	[ "$(queue_count)" = 0 ]
 }
@@ -95,9 +97,9 @@ sys.stdout.buffer.write(b"EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@exam
 	run bash -c "python3 -c '
 import sys
 w = sys.stdout.buffer.write
-w(b\"EHLO x\r\nMAIL FROM:<a@example.org>\r\n\")
+w(b\"MAIL FROM:<a@example.org>\r\n\")
 w(b\"\".join(b\"RCPT TO:<r%d@example.net>\r\n\" % i for i in range(100000)))
-w(b\"DATA\r\nSubject: x\r\n\r\ny\r\n.\r\nQUIT\r\n\")' | '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
+w(b\"DATA\r\nSubject: x\r\n\r\ny\r\n.\r\nQUIT\r\n\")' | RAW_EHLO_FIRST=1 '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
 	[ "$(echo "$output" | grep -c '^250 2.1.5 ok')" = 1000 ]
 	assert_line --partial '421 4.7.0'
 	refute_line --partial 'queued as'
@@ -169,6 +171,6 @@ sys.stdout.buffer.write(b"EHLO " + b"x" * 100000 + b"\r\nNOOP\x00\r\nNO\rOP\r\nN
 	run session -P < <(printf 'PROXY UNKNOWN\r\nEHLO x\r\nMAIL FROM:<a@example.org>\r\nQUIT\r\n')
 	assert_line '250 2.1.0 ok'                            # the connection's own address
 	run session -P < <(printf 'EHLO x\r\nQUIT\r\n')
-	assert_line --partial 'end="dropped: no PROXY line"'
+	assert_line --partial 'end="dropped: PROXY: not a PROXY header"'
 	refute_line --partial '220 '
 }

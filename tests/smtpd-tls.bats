@@ -50,12 +50,12 @@ sw() { swaks --server 127.0.0.1 --port "$SPORT" --from a@example.org --to b@exam
 
 @test "AUTH is not offered nor taken before STARTTLS (538 5.7.11); -p allows it on loopback" {
 	smtpd_start
-	run bash -c "printf 'EHLO x\r\nAUTH PLAIN AGFwcDIAczNjcmV0\r\nQUIT\r\n' | '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
+	run bash -c "printf 'AUTH PLAIN AGFwcDIAczNjcmV0\r\nQUIT\r\n' | RAW_EHLO_FIRST=1 '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
 	refute_line --partial 'AUTH PLAIN LOGIN'
 	assert_line '538 5.7.11 encryption required: STARTTLS first'
 	smtpd_stop
 	smtpd_start -p
-	run bash -c "printf 'EHLO x\r\nAUTH PLAIN AGFwcDIAczNjcmV0\r\nQUIT\r\n' | '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
+	run bash -c "printf 'AUTH PLAIN AGFwcDIAczNjcmV0\r\nQUIT\r\n' | RAW_EHLO_FIRST=1 '$TESTS/smtpd-raw' $SPORT | tr -d '\r'"
 	assert_line '250-AUTH PLAIN LOGIN'
 	assert_line '235 2.7.0 authentication successful'
 }
@@ -75,7 +75,7 @@ sw() { swaks --server 127.0.0.1 --port "$SPORT" --from a@example.org --to b@exam
 	AFTER=$(printf 'EHLO y\r\nAUTH PLAIN %s\r\nAUTH PLAIN %s\r\nMAIL FROM:<a@example.org>\r\n' \
 		"$(printf '\0app2\0bad1' | base64)" "$(printf '\0app2\0bad2' | base64)")
 	export AFTER="$AFTER"$'\nQUIT\r\n'
-	run bash -c "printf 'EHLO x\r\nSTARTTLS\r\n' | '$TESTS/smtpd-raw' $SPORT --starttls '$CERTS/ca.pem' | tr -d '\r'"
+	run bash -c "printf 'STARTTLS\r\n' | RAW_EHLO_FIRST=1 '$TESTS/smtpd-raw' $SPORT --starttls '$CERTS/ca.pem' | tr -d '\r'"
 	[ "$(echo "$output" | grep -c '^535 5.7.8')" = 2 ]
 	assert_line '530 5.7.0 authentication required'
 	grep -q 'user=app2 mechanism=PLAIN failures=2' "$SMTPD_LOG"
@@ -96,7 +96,7 @@ sw() { swaks --server 127.0.0.1 --port "$SPORT" --from a@example.org --to b@exam
 @test "STARTTLS command injection: commands sent with STARTTLS in one packet are discarded, not run inside TLS" {
 	smtpd_start
 	export AFTER=$'EHLO y\r\nQUIT\r\n'
-	run bash -c "printf 'EHLO x\r\nSTARTTLS\r\nRSET\r\nMAIL FROM:<inject@example.org>\r\n' | '$TESTS/smtpd-raw' $SPORT --starttls '$CERTS/ca.pem' | tr -d '\r'"
+	run bash -c "printf 'STARTTLS\r\nRSET\r\nMAIL FROM:<inject@example.org>\r\n' | RAW_EHLO_FIRST=1 '$TESTS/smtpd-raw' $SPORT --starttls '$CERTS/ca.pem' | tr -d '\r'"
 	after=$(echo "$output" | sed -n '/^--- TLS ---$/,$p')
 	echo "$after"
 	# inside TLS: the EHLO's reply comes first, no reply to RSET or MAIL
@@ -110,7 +110,7 @@ sw() { swaks --server 127.0.0.1 --port "$SPORT" --from a@example.org --to b@exam
 	smtpd_start
 	relay_client 127.0.0.1
 	export AFTER=$'MAIL FROM:<a@example.org>\r\nEHLO y\r\nMAIL FROM:<a@example.org>\r\nQUIT\r\n'
-	run bash -c "printf 'EHLO x\r\nSTARTTLS\r\n' | '$TESTS/smtpd-raw' $SPORT --starttls '$CERTS/ca.pem' | tr -d '\r'"
+	run bash -c "printf 'STARTTLS\r\n' | RAW_EHLO_FIRST=1 '$TESTS/smtpd-raw' $SPORT --starttls '$CERTS/ca.pem' | tr -d '\r'"
 	assert_line '503 5.5.1 EHLO or HELO first'
 	assert_line '250 2.1.0 ok'
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: the per-command and per-session timeouts (they need time: bench/ territory); PROXY protocol and BDAT (not built); DSN parameters stored with the message (accepted and checked only, see relay-smtpd.8).
+# not tested: DSN parameters stored with the message (accepted and checked only, see relay-smtpd.8).
 load helper
 load smtpd_helper
 

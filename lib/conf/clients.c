@@ -150,3 +150,54 @@ int conf_client_lookup(struct conf *clients, const char *ip, enum conf_client_ac
 	buf_free(&v);
 	return 0;
 }
+
+int conf_cidr_list_match(const char *list, const char *ip)
+{
+	unsigned char a[16], b[16];
+	int abits, bbits, found = 0;
+	const char *s = list;
+	if (addr_parse(ip, a, &abits) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (*s) {
+		char t[INET6_ADDRSTRLEN + 8], *slash;
+		size_t n = strcspn(s, ", \t");
+		long len;
+		if (n == 0) {
+			s++;
+			continue;
+		}
+		if (n >= sizeof t) {
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(t, s, n);
+		t[n] = 0;
+		s += n;
+		slash = strchr(t, '/');
+		if (slash)
+			*slash = 0;
+		if (addr_parse(t, b, &bbits) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		len = bbits;
+		if (slash) {
+			char *e;
+			len = strtol(slash + 1, &e, 10);
+			if (!slash[1] || *e || len < 0 || len > bbits) {
+				errno = EINVAL;
+				return -1;
+			}
+		}
+		if (bbits != abits)
+			continue;
+		memcpy(t, a, 16);   /* a masked copy of the address */
+		mask((unsigned char *)t, (int)len);
+		mask(b, (int)len);
+		if (memcmp(t, b, 16) == 0)
+			found = 1;   /* go on: the whole list must parse */
+	}
+	return found;
+}

@@ -25,4 +25,10 @@ const char *conf_client_action_name(enum conf_client_action a);
  * the matching prefix. */
 int conf_client_lookup(struct conf *clients, const char *ip, enum conf_client_action *a,
                        char *pfx, size_t pfxcap);
+
+/* 1 if ip (text) is inside one of the prefixes of list ("ADDR[/LEN]"
+ * separated by commas or blanks; IPv4-mapped addresses as IPv4), 0 if
+ * not, -1 with EINVAL when ip or an entry is not an address or prefix
+ * (the whole list is checked, so a typo is found on the first use). */
+int conf_cidr_list_match(const char *list, const char *ip);
 #endif

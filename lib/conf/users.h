@@ -9,7 +9,7 @@
  * header addresses) the user may use: "@example.com" (any address at the
  * domain) or "alice@example.org" (that address), compared lowercased; no
  * from= means any. class=: the message class of the user's mail. rate=:
- * the user's message cap (parsed and stored; see relay-smtpd(8)).
+ * the user's message cap, enforced across sessions by relay-smtpd (net/smtpd_state.h).
  * CDB key: USER; value: "HASH [from=...] [class=...] [rate=...]" in that
  * order. */
 #include <stddef.h>

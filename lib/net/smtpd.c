@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "base/base64.h"
 #include "base/diag.h"
+#include "net/smtpd_priv.h"
+#include "net/smtpd_state.h"
 
-enum { ST_START, ST_HELO, ST_MAIL };
 
-static const char *safe(const char *s, char *out, size_t cap)
+const char *smtpd_safe(const char *s, char *out, size_t cap)
 {
 	safe_text(out, cap, s, strlen(s));
 	return out;
@@ -25,26 +26,43 @@ static const char *tls_of(const struct smtpd_session *s)
 }
 
 /* A reply; 5xx replies count as errors. */
-static void reply(struct smtpd_session *s, int code, const char *text)
+void smtpd_reply(struct smtpd_session *s, int code, const char *text)
 {
 	smtpd_io_reply(s->io, "%d %s", code, text);
 	if (code >= 500)
 		s->errors++;
 }
 
-static void reset_txn(struct smtpd_session *s)
+/* A transaction that took one of the user's rate= and queued nothing
+ * gives it back; a failure to do so is logged (the count stays: more
+ * conservative, never less). */
+static void rate_giveback(struct smtpd_session *s)
 {
+	if (!s->rate_held)
+		return;
+	s->rate_held = 0;
+	if (smtpd_rate_take(s->cf->state_dir, s->user, s->account.rate, s->account.rate_per,
+	                    time(NULL), -1, s->rate_when) < 0)
+		warn_sys("unable to give back a message of user %s's rate in %s", s->user,
+		         s->cf->state_dir);
+}
+
+void smtpd_reset_txn(struct smtpd_session *s)
+{
+	rate_giveback(s);
 	if (s->state == ST_MAIL)
 		s->state = ST_HELO;
 	s->sender[0] = 0;
 	s->nrcpt = s->rcpt_over = 0;
+	s->bdat = 0;
+	s->msg.len = 0;
 	memset(&s->mail, 0, sizeof s->mail);
 	if (s->h->reset)
 		s->h->reset(s->h->arg);
 }
 
 /* The next command line: 1, 0 end of input, -1 error, -2 timeout. */
-static int read_line(struct smtpd_session *s)
+int smtpd_read_line(struct smtpd_session *s)
 {
 	smtpd_line_init(&s->line);
 	for (;;) {
@@ -63,7 +81,7 @@ static int read_line(struct smtpd_session *s)
 	}
 }
 
-static void set_end(struct smtpd_session *s, int r)
+void smtpd_set_end(struct smtpd_session *s, int r)
 {
 	snprintf(s->end, sizeof s->end, "%s",
 	         r == 0 ? "eof" : r == -2 ? "timeout" : "read error");
@@ -78,7 +96,7 @@ static void ehlo(struct smtpd_session *s, const struct smtpd_cmd *c, int esmtp)
 	const struct smtpd_conf *cf = s->cf;
 	int tls = s->io->ssl != NULL;
 	safe_text(s->helo, sizeof s->helo, c->arg, strlen(c->arg));
-	reset_txn(s);
+	smtpd_reset_txn(s);
 	s->state = ST_HELO;
 	s->esmtp = esmtp;
 	if (!esmtp) {
@@ -91,151 +109,12 @@ static void ehlo(struct smtpd_session *s, const struct smtpd_cmd *c, int esmtp)
 	smtpd_io_reply(s->io, "250-8BITMIME");
 	smtpd_io_reply(s->io, "250-SMTPUTF8");
 	smtpd_io_reply(s->io, "250-DSN");
+	smtpd_io_reply(s->io, "250-CHUNKING");
 	if (cf->tls_ok && !tls)
 		smtpd_io_reply(s->io, "250-STARTTLS");
 	if (!s->authed && (tls || cf->auth_plain_ok))
 		smtpd_io_reply(s->io, "250-AUTH PLAIN LOGIN");
 	smtpd_io_reply(s->io, "250 ENHANCEDSTATUSCODES");
-}
-
-/* One base64 line of an AUTH dialogue (after a 334): 1 and out, 0
- * cancelled or bad (replied), -1 the session ends. */
-static int auth_line(struct smtpd_session *s, const char *prompt, struct buf *out)
-{
-	int r;
-	smtpd_io_reply(s->io, "334 %s", prompt);
-	if ((r = read_line(s)) <= 0) {
-		set_end(s, r);
-		return -1;
-	}
-	if (s->line.bad || (s->line.len == 1 && s->line.p[0] == '*')) {
-		reply(s, 501, "5.0.0 authentication cancelled");
-		return 0;
-	}
-	out->len = 0;
-	if (base64_decode(out, s->line.p, s->line.len) < 0) {
-		reply(s, 501, "5.5.2 bad base64");
-		return 0;
-	}
-	return 1;
-}
-
-static void auth(struct smtpd_session *s, const struct smtpd_cmd *c)
-{
-	const struct smtpd_conf *cf = s->cf;
-	struct buf a = BUF_INIT, b = BUF_INIT;
-	char mech[16], user[CONF_USER_MAX + 1], su[CONF_USER_MAX * 4 + 1];
-	const char *ir = NULL, *pass = NULL;
-	size_t passlen = 0, ml = 0;
-	int r, v;
-
-	if (s->authed) {
-		reply(s, 503, "5.5.1 already authenticated");
-		return;
-	}
-	if (s->state != ST_HELO) {
-		reply(s, 503, s->state == ST_START ? "5.5.1 EHLO first" : "5.5.1 not inside a transaction");
-		return;
-	}
-	if (!s->io->ssl && !cf->auth_plain_ok) {
-		reply(s, 538, "5.7.11 encryption required: STARTTLS first");
-		return;
-	}
-	while (c->arg[ml] && c->arg[ml] != ' ' && ml + 1 < sizeof mech) {
-		mech[ml] = c->arg[ml];
-		ml++;
-	}
-	mech[ml] = 0;
-	if (c->arg[ml] == ' ')
-		ir = c->arg + ml + 1;
-	user[0] = 0;
-	if (strcasecmp(mech, "PLAIN") == 0) {
-		const char *z1, *z2;
-		if (ir && *ir) {
-			if (strcmp(ir, "=") != 0 && base64_decode(&a, ir, strlen(ir)) < 0) {
-				reply(s, 501, "5.5.2 bad base64");
-				goto out;
-			}
-		} else if ((r = auth_line(s, "", &a)) <= 0) {
-			goto out;
-		}
-		/* authzid NUL authcid NUL passwd */
-		z1 = a.p ? memchr(a.p, 0, a.len) : NULL;
-		z2 = z1 ? memchr(z1 + 1, 0, a.len - (size_t)(z1 + 1 - a.p)) : NULL;
-		if (!z2 || (size_t)(z2 - z1 - 1) > CONF_USER_MAX ||
-		    (z1 != a.p && ((size_t)(z1 - a.p) != (size_t)(z2 - z1 - 1) ||
-		                   memcmp(a.p, z1 + 1, (size_t)(z1 - a.p))))) {
-			reply(s, 501, "5.5.2 bad AUTH PLAIN response");
-			goto out;
-		}
-		memcpy(user, z1 + 1, (size_t)(z2 - z1 - 1));
-		user[z2 - z1 - 1] = 0;
-		pass = z2 + 1;
-		passlen = a.len - (size_t)(z2 + 1 - a.p);
-	} else if (strcasecmp(mech, "LOGIN") == 0) {
-		if (ir && *ir) {
-			if (base64_decode(&a, ir, strlen(ir)) < 0) {
-				reply(s, 501, "5.5.2 bad base64");
-				goto out;
-			}
-		} else if ((r = auth_line(s, "VXNlcm5hbWU6", &a)) <= 0) {
-			goto out;
-		}
-		if (a.len == 0 || a.len > CONF_USER_MAX || memchr(a.p, 0, a.len)) {
-			reply(s, 501, "5.5.2 bad user name");
-			goto out;
-		}
-		memcpy(user, a.p, a.len);
-		user[a.len] = 0;
-		if ((r = auth_line(s, "UGFzc3dvcmQ6", &b)) <= 0)
-			goto out;
-		pass = b.p ? b.p : "";
-		passlen = b.len;
-	} else {
-		reply(s, 504, "5.5.4 unrecognized authentication type (PLAIN and LOGIN are offered)");
-		goto out;
-	}
-
-	r = conf_user_lookup(cf->users, user, &s->account);
-	if (r < 0) {
-		warn_sys("unable to read etc/users.cdb");
-		smtpd_io_reply(s->io, "454 4.7.0 temporary authentication failure");
-		goto out;
-	}
-	v = conf_user_verify(r ? &s->account : NULL, pass, passlen);
-	if (v < 0) {
-		smtpd_io_reply(s->io, "454 4.7.0 temporary authentication failure");
-		goto out;
-	}
-	if (v == 0) {
-		unsigned d = cf->auth_delay;
-		s->auth_fails++;
-		if (d) {
-			unsigned k;
-			for (k = 1; k < s->auth_fails && d < 30; k++)
-				d *= 2;
-			smtpd_io_flush(s->io);
-			sleep(d > 30 ? 30 : d);
-		}
-		fprintf(stderr, "%s: auth failed client=%s user=%s mechanism=%s failures=%u\n",
-		        progname, cf->client, safe(user, su, sizeof su), mech, s->auth_fails);
-		memset(&s->account, 0, sizeof s->account);
-		reply(s, 535, "5.7.8 authentication credentials invalid");
-		goto out;
-	}
-	s->authed = 1;
-	conf_lower(user);
-	snprintf(s->user, sizeof s->user, "%s", user);
-	fprintf(stderr, "%s: auth ok client=%s user=%s mechanism=%s\n", progname, cf->client,
-	        safe(user, su, sizeof su), mech);
-	smtpd_io_reply(s->io, "235 2.7.0 authentication successful");
-out:
-	if (a.p)
-		memset(a.p, 0, a.len);
-	if (b.p)
-		memset(b.p, 0, b.len);
-	buf_free(&a);
-	buf_free(&b);
 }
 
 static int may_relay(const struct smtpd_session *s)
@@ -248,29 +127,51 @@ static void mail(struct smtpd_session *s, const struct smtpd_cmd *c)
 	char r[512];
 	int code;
 	if (s->state == ST_START) {
-		reply(s, 503, "5.5.1 EHLO or HELO first");
+		smtpd_reply(s, 503, "5.5.1 EHLO or HELO first");
 		return;
 	}
 	if (s->state == ST_MAIL) {
-		reply(s, 503, "5.5.1 nested MAIL command");
+		smtpd_reply(s, 503, "5.5.1 nested MAIL command");
 		return;
 	}
 	if (!may_relay(s)) {
-		reply(s, 530, "5.7.0 authentication required");
+		smtpd_reply(s, 530, "5.7.0 authentication required");
 		return;
 	}
 	if (c->prm.has_size && c->prm.size > s->cf->maxsize) {
-		reply(s, 552, "5.3.4 message size exceeds the fixed limit");
+		smtpd_reply(s, 552, "5.3.4 message size exceeds the fixed limit");
 		return;
 	}
-	reset_txn(s);
+	smtpd_reset_txn(s);
+	if (s->authed && s->account.rate && s->cf->state_dir) {
+		/* etc/users rate=: shared by every session of the user; a
+		 * state that cannot be read or written fails closed */
+		time_t now = time(NULL);
+		int rr = smtpd_rate_take(s->cf->state_dir, s->user, s->account.rate,
+		                         s->account.rate_per, now, 1, 0);
+		if (rr <= 0) {
+			if (rr < 0)
+				warn_sys("unable to check user %s's rate in %s: 451", s->user, s->cf->state_dir);
+			else
+				fprintf(stderr, "%s: rate exceeded client=%s user=%s rate=%u/%s\n", progname,
+				        s->cf->client, s->user, s->account.rate,
+				        s->account.rate_per == 60 ? "m" : s->account.rate_per == 3600 ? "h" : "d");
+			smtpd_io_reply(s->io, rr < 0 ? "451 4.3.0 unable to check the sending rate, try later" :
+			               "451 4.7.0 sending rate exceeded (etc/users rate=), try later");
+			return;
+		}
+		s->rate_held = 1;
+		s->rate_when = now;
+	}
 	code = s->h->mail(s->h->arg, s, c, r, sizeof r);
+	if (code >= 300)
+		rate_giveback(s);
 	if (code < 300) {
 		s->state = ST_MAIL;
 		snprintf(s->sender, sizeof s->sender, "%s", c->path);
 		s->mail = c->prm;
 	}
-	reply(s, code, r);
+	smtpd_reply(s, code, r);
 }
 
 static void rcpt(struct smtpd_session *s, const struct smtpd_cmd *c)
@@ -278,24 +179,24 @@ static void rcpt(struct smtpd_session *s, const struct smtpd_cmd *c)
 	char r[512];
 	int code;
 	if (s->state != ST_MAIL) {
-		reply(s, 503, "5.5.1 MAIL first");
+		smtpd_reply(s, 503, "5.5.1 MAIL first");
 		return;
 	}
 	if (!may_relay(s)) {   /* never reached today: MAIL checks; kept on purpose */
-		reply(s, 530, "5.7.0 authentication required");
+		smtpd_reply(s, 530, "5.7.0 authentication required");
 		return;
 	}
 	if (s->nrcpt >= s->cf->max_rcpt) {
 		s->rcpt_over++;
 		snprintf(r, sizeof r, "5.5.3 too many recipients (at most %u); this message will be refused",
 		         s->cf->max_rcpt);
-		reply(s, 552, r);
+		smtpd_reply(s, 552, r);
 		return;
 	}
 	code = s->h->rcpt(s->h->arg, s, c, r, sizeof r);
 	if (code < 300)
 		s->nrcpt++;
-	reply(s, code, r);
+	smtpd_reply(s, code, r);
 }
 
 static void log_message(const struct smtpd_session *s, size_t size, int code, const char *r)
@@ -303,24 +204,25 @@ static void log_message(const struct smtpd_session *s, size_t size, int code, co
 	char snd[ADDR_PATH_MAX * 4 + 1], rs[600];
 	fprintf(stderr, "%s: message client=%s tls=%s user=%s sender=<%s> rcpts=%u size=%zu "
 	        "result=%s reply=\"%d %s\"\n", progname, s->cf->client, tls_of(s),
-	        s->authed ? s->user : "-", safe(s->sender, snd, sizeof snd), s->nrcpt, size,
+	        s->authed ? s->user : "-", smtpd_safe(s->sender, snd, sizeof snd), s->nrcpt, size,
 	        code < 300 ? "queued" : code < 500 ? "deferred" : "refused", code,
-	        safe(r, rs, sizeof rs));
+	        smtpd_safe(r, rs, sizeof rs));
 }
 
 /* DATA: 1 go on, 0 the session ends. */
 static int data(struct smtpd_session *s)
 {
 	struct smtpd_data d;
-	char r[512];
-	int code;
-	unsigned left;
 	if (s->state != ST_MAIL) {
-		reply(s, 503, "5.5.1 MAIL first");
+		smtpd_reply(s, 503, "5.5.1 MAIL first");
+		return 1;
+	}
+	if (s->bdat) {
+		smtpd_reply(s, 503, "5.5.1 DATA after BDAT in one transaction");
 		return 1;
 	}
 	if (s->nrcpt == 0) {
-		reply(s, 554, "5.5.1 no valid recipients");
+		smtpd_reply(s, 554, "5.5.1 no valid recipients");
 		return 1;
 	}
 	smtpd_io_reply(s->io, "354 end data with <CR><LF>.<CR><LF>");
@@ -342,12 +244,21 @@ static int data(struct smtpd_session *s)
 			continue;
 		}
 		if ((fr = smtpd_io_fill(io)) <= 0) {
-			set_end(s, fr);
+			smtpd_set_end(s, fr);
 			return 0;
 		}
 	}
-	if (d.err) {
-		const char *t = smtpd_data_reply(d.err);
+	smtpd_finish(s, &d);
+	return 1;
+}
+
+void smtpd_finish(struct smtpd_session *s, const struct smtpd_data *d)
+{
+	char r[512];
+	int code;
+	unsigned left;
+	if (d->err) {
+		const char *t = smtpd_data_reply(d->err);
 		code = atoi(t);
 		snprintf(r, sizeof r, "%s", t + 4);
 	} else if (s->rcpt_over) {
@@ -361,30 +272,31 @@ static int data(struct smtpd_session *s)
 		if (left)
 			alarm(left);
 	}
-	log_message(s, (size_t)d.total, code, r);
+	log_message(s, (size_t)d->total, code, r);
+	if (code < 300)
+		s->rate_held = 0;   /* queued: it counts */
 	if (code < 300)
 		s->messages++;
 	else
 		s->refused++;
-	reply(s, code, r);
+	smtpd_reply(s, code, r);
 	s->msg.len = 0;
-	reset_txn(s);
-	return 1;
+	smtpd_reset_txn(s);
 }
 
 static int starttls(struct smtpd_session *s)
 {
 	char err[300];
 	if (s->io->ssl) {
-		reply(s, 503, "5.5.1 TLS already active");
+		smtpd_reply(s, 503, "5.5.1 TLS already active");
 		return 1;
 	}
 	if (!s->cf->tls_ok) {
-		reply(s, 502, "5.5.1 STARTTLS not available");
+		smtpd_reply(s, 502, "5.5.1 STARTTLS not available");
 		return 1;
 	}
 	if (s->state == ST_MAIL) {
-		reply(s, 503, "5.5.1 not inside a transaction");
+		smtpd_reply(s, 503, "5.5.1 not inside a transaction");
 		return 1;
 	}
 	smtpd_io_reply(s->io, "220 2.0.0 ready to start TLS");
@@ -404,7 +316,7 @@ static int starttls(struct smtpd_session *s)
 		return 0;
 	}
 	/* back to the start: the client says EHLO again (RFC 3207 4.2) */
-	reset_txn(s);
+	smtpd_reset_txn(s);
 	s->state = ST_START;
 	s->helo[0] = 0;
 	s->esmtp = 0;
@@ -417,19 +329,40 @@ static int command(struct smtpd_session *s)
 	const char *why = NULL;
 	char t[600];
 	if (s->line.bad) {
-		reply(s, 500, s->line.bad == SMTPD_LINE_LONG ? "5.5.2 line too long" :
+		smtpd_reply(s, 500, s->line.bad == SMTPD_LINE_LONG ? "5.5.2 line too long" :
 		             "5.5.2 bare CR or NUL in the command line");
 		return 1;
 	}
 	if (smtpd_cmd_parse(s->line.p, s->line.len, &c, &why) < 0) {
 		if (c.verb == SMTPD_UNKNOWN) {
-			reply(s, 500, why);
+			smtpd_reply(s, 500, why);
 			return 1;
 		}
 		snprintf(t, sizeof t, "%s", why);
-		reply(s, c.verb == SMTPD_MAIL || c.verb == SMTPD_RCPT ?
+		smtpd_reply(s, c.verb == SMTPD_MAIL || c.verb == SMTPD_RCPT ?
 		      (why[2] == '1' ? 553 : why[4] == '4' ? 555 : 501) : 501, t);
+		if (c.verb == SMTPD_BDAT) {
+			/* without its size the chunk's bytes cannot be told
+			 * from commands: never read them as commands */
+			snprintf(s->end, sizeof s->end, "dropped: BDAT without a valid size");
+			return 0;
+		}
 		return 1;
+	}
+	/* RFC 2920: EHLO, HELO and DATA end a group, and nothing is
+	 * pipelined before PIPELINING is offered (after EHLO). Input
+	 * already here before the reply is a client that did not wait. */
+	if (s->cf->strict_sync && s->io->off < s->io->len && c.verb != SMTPD_QUIT &&
+	    (c.verb == SMTPD_HELO || c.verb == SMTPD_EHLO || c.verb == SMTPD_DATA || !s->esmtp)) {
+		char v[16];
+		snprintf(v, sizeof v, "%.*s", (int)(strcspn(s->line.p, " ") < 10 ? strcspn(s->line.p, " ") : 10),
+		         s->line.p);
+		fprintf(stderr, "%s: warning: client=%s sent %zu bytes before the reply to %s: "
+		        "unauthorized pipelining\n", progname, s->cf->client, s->io->len - s->io->off,
+		        smtpd_safe(v, t, sizeof t));
+		smtpd_reply(s, 554, "5.5.0 SMTP protocol synchronization error: commands sent before the reply");
+		snprintf(s->end, sizeof s->end, "dropped: unauthorized pipelining");
+		return 0;
 	}
 	switch (c.verb) {
 	case SMTPD_HELO: ehlo(s, &c, 0); break;
@@ -437,16 +370,16 @@ static int command(struct smtpd_session *s)
 	case SMTPD_MAIL: mail(s, &c); break;
 	case SMTPD_RCPT: rcpt(s, &c); break;
 	case SMTPD_DATA: return data(s);
-	case SMTPD_RSET: reset_txn(s); smtpd_io_reply(s->io, "250 2.0.0 ok"); break;
+	case SMTPD_RSET: smtpd_reset_txn(s); smtpd_io_reply(s->io, "250 2.0.0 ok"); break;
 	case SMTPD_NOOP: smtpd_io_reply(s->io, "250 2.0.0 ok"); break;
 	case SMTPD_VRFY:
 		smtpd_io_reply(s->io, "252 2.5.2 cannot VRFY user, but will accept the message");
 		break;
-	case SMTPD_EXPN: reply(s, 502, "5.5.1 EXPN not available"); break;
+	case SMTPD_EXPN: smtpd_reply(s, 502, "5.5.1 EXPN not available"); break;
 	case SMTPD_HELP: smtpd_io_reply(s->io, "214 2.0.0 see RFC 5321"); break;
 	case SMTPD_STARTTLS: return starttls(s);
-	case SMTPD_AUTH: auth(s, &c); break;
-	case SMTPD_BDAT: reply(s, 502, "5.5.1 CHUNKING not offered"); break;
+	case SMTPD_AUTH: smtpd_auth(s, &c); break;
+	case SMTPD_BDAT: return smtpd_bdat(s, &c);
 	case SMTPD_QUIT:
 		smtpd_io_reply(s->io, "221 2.0.0 %s closing", s->cf->hostname);
 		snprintf(s->end, sizeof s->end, "quit");
@@ -489,8 +422,8 @@ void smtpd_run(struct smtpd_session *s, const struct smtpd_conf *cf, struct smtp
 	}
 	smtpd_io_reply(io, "220 %s ESMTP relay-smtpd", cf->hostname);
 	for (;;) {
-		if ((r = read_line(s)) <= 0) {
-			set_end(s, r);
+		if ((r = smtpd_read_line(s)) <= 0) {
+			smtpd_set_end(s, r);
 			break;
 		}
 		if (!command(s))
@@ -506,11 +439,13 @@ void smtpd_run(struct smtpd_session *s, const struct smtpd_conf *cf, struct smtp
 		}
 	}
 done:
+	rate_giveback(s);
 	smtpd_io_flush(io);
-	fprintf(stderr, "%s: session client=%s tls=%s cipher=%s user=%s helo=%s messages=%u "
-	        "refused=%u errors=%u end=\"%s\"\n", progname, cf->client, tls_of(s),
+	fprintf(stderr, "%s: session client=%s%s%s tls=%s cipher=%s user=%s helo=%s messages=%u "
+	        "refused=%u errors=%u end=\"%s\"\n", progname, cf->client,
+	        cf->proxy_peer ? " proxy=" : "", cf->proxy_peer ? cf->proxy_peer : "", tls_of(s),
 	        io->ssl ? io->tls_cipher : "-", s->authed ? s->user : "-",
-	        s->helo[0] ? safe(s->helo, hs, sizeof hs) : "-", s->messages, s->refused, s->errors,
+	        s->helo[0] ? smtpd_safe(s->helo, hs, sizeof hs) : "-", s->messages, s->refused, s->errors,
 	        s->end);
 	buf_free(&s->msg);
 }

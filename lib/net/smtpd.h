@@ -18,10 +18,15 @@
  *     over the size limit is refused whole, nothing is handed on;
  *   - the reply to the final dot is the data hook's, given only after
  *     it returns (relay-smtpd: after the message is queued and synced);
+ *   - with strict_sync, a client that sends more before the reply to
+ *     EHLO, HELO or DATA, or pipelines at all before EHLO (no
+ *     PIPELINING offered yet), is dropped: 554 5.5.0 (Postfix's
+ *     smtpd_forbid_unauth_pipelining);
  *   - more than max_errors 5xx replies, an HTTP request, input before
  *     the greeting, a timeout: the connection is dropped (421 first
  *     where that makes sense). */
 #include <stddef.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "conf/clients.h"
@@ -39,10 +44,14 @@ struct smtpd_conf {
 	int tls_ok;                  /* a certificate is loaded: offer STARTTLS */
 	int implicit_tls;            /* -s: TLS from the first byte */
 	int auth_plain_ok;           /* -p: AUTH without TLS */
+	int strict_sync;             /* drop unauthorized pipelining (RFC 2920) */
+	int hide_user;               /* no "authenticated user" in Received */
 	enum conf_client_action action;
 	const char *client;          /* the client's address, for logs */
+	const char *proxy_peer;      /* -P: the balancer's address, or NULL */
 	const char *local_user;      /* -u USER: authenticated from the start */
 	struct conf *users;          /* etc/users.cdb */
+	const char *state_dir;       /* state/smtpd (net/smtpd_state.h), NULL none */
 };
 
 struct smtpd_session;
@@ -74,6 +83,10 @@ struct smtpd_session {
 	unsigned errors, auth_fails, nrcpt, rcpt_over, messages, refused;
 	char sender[ADDR_PATH_MAX + 1];
 	struct smtpd_params mail;     /* the MAIL parameters of this transaction */
+	int bdat;                     /* BDAT chunks are coming: bd reads them */
+	struct smtpd_data bd;
+	int rate_held;                /* this transaction took one of the user's rate= */
+	time_t rate_when;
 	char end[80];                 /* why the session ended, for the log */
 	struct smtpd_line line;
 	struct buf msg;

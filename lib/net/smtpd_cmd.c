@@ -2,7 +2,6 @@
  * parameters, and the DATA reader (net/smtpd_cmd.h). */
 #include "net/smtpd_cmd.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +261,19 @@ int smtpd_cmd_parse(char *line, size_t len, struct smtpd_cmd *c, const char **wh
 			return -1;
 		}
 		return 0;
+	case SMTPD_BDAT: {
+		/* "BDAT" SP chunk-size [SP "LAST"] (RFC 3030 3) */
+		const char *p = c->arg;
+		size_t n = 0;
+		while (p[n] >= '0' && p[n] <= '9' && n < 19)
+			c->bdat_size = c->bdat_size * 10 + (unsigned)(p[n++] - '0');
+		if (n == 0 || (p[n] && (p[n] != ' ' || strcasecmp(p + n + 1, "LAST") != 0))) {
+			*why = "5.5.4 syntax: BDAT size [LAST]";
+			return -1;
+		}
+		c->bdat_last = p[n] != 0;
+		return 0;
+	}
 	case SMTPD_DATA: case SMTPD_RSET: case SMTPD_QUIT: case SMTPD_STARTTLS:
 		if (*c->arg) {
 			*why = "5.5.4 no arguments, please";
@@ -271,47 +283,6 @@ int smtpd_cmd_parse(char *line, size_t len, struct smtpd_cmd *c, const char **wh
 	default:
 		return 0;
 	}
-}
-
-/* ---- PROXY v1 ---- */
-
-static int port_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-	unsigned long v = 0;
-	if (n == 0 || n > 5 || (n > 1 && s[0] == '0'))
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	return v <= 65535;
-}
-
-int smtpd_proxy_v1(const char *line, size_t len, char *ip, size_t cap)
-{
-	char t[108], *f[7], *save = NULL, *w;
-	unsigned char a[16];
-	int n = 0, af;
-	if (len > 107 || len < 6 || memchr(line, 0, len))   /* the spec's limit: 107 */
-		return -1;
-	memcpy(t, line, len);
-	t[len] = 0;
-	for (w = strtok_r(t, " ", &save); w && n < 7; w = strtok_r(NULL, " ", &save))
-		f[n++] = w;
-	if (n < 2 || strcmp(f[0], "PROXY") != 0)
-		return -1;
-	if (strcmp(f[1], "UNKNOWN") == 0)
-		return 0;
-	if (n != 6 || (strcmp(f[1], "TCP4") && strcmp(f[1], "TCP6")))
-		return -1;
-	af = f[1][3] == '4' ? AF_INET : AF_INET6;
-	if (inet_pton(af, f[2], a) != 1 || inet_pton(af, f[3], a) != 1 || !port_ok(f[4]) ||
-	    !port_ok(f[5]) || strlen(f[2]) >= cap)
-		return -1;
-	strcpy(ip, f[2]);
-	return 1;
 }
 
 /* ---- DATA ---- */
@@ -375,7 +346,7 @@ int smtpd_data_feed(struct smtpd_data *d, const char *p, size_t n, size_t *used)
 		char c = p[i];
 		switch (d->state) {
 		case D_BOL:
-			if (c == '.') {
+			if (c == '.' && !d->raw) {
 				d->state = D_DOT;
 				i++;
 				continue;
@@ -437,6 +408,15 @@ int smtpd_data_feed(struct smtpd_data *d, const char *p, size_t n, size_t *used)
 		}
 	}
 	*used = n;
+	return 0;
+}
+
+int smtpd_data_end(struct smtpd_data *d)
+{
+	if (d->state == D_CR)
+		fail(d, SMTPD_DATA_BARE);
+	else if (d->state == D_MID && !d->err)
+		return eol(d);
 	return 0;
 }
 

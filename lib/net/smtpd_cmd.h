@@ -19,6 +19,7 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
+#include "net/proxy.h"
 
 #define SMTPD_CMD_MAX   2048   /* a command line (RFC 5321 4.5.3.1.4 says
                                   512; AUTH PLAIN and parameters need more) */
@@ -65,6 +66,9 @@ struct smtpd_cmd {
 	/* MAIL and RCPT: the path without brackets, and the parameters */
 	char path[ADDR_PATH_MAX + 1];
 	struct smtpd_params prm;
+	/* BDAT: the chunk's size in octets and whether it is the LAST */
+	unsigned long long bdat_size;
+	int bdat_last;
 };
 
 /* Parse one command line (from smtpd_line). Returns 0; or -1 with *why
@@ -74,11 +78,7 @@ struct smtpd_cmd {
  * after the colon is accepted, the brackets are required). */
 int smtpd_cmd_parse(char *line, size_t len, struct smtpd_cmd *c, const char **why);
 
-/* ---- PROXY protocol v1 (HAProxy), the first line when the listener
- * expects it: "PROXY TCP4|TCP6 SRC DST SPORT DPORT" or "PROXY UNKNOWN
- * ...". 1 and the source address in ip (text), 0 for UNKNOWN (use the
- * connection's own address), -1 malformed. ---- */
-int smtpd_proxy_v1(const char *line, size_t len, char *ip, size_t cap);
+/* PROXY (v1 and v2): net/proxy.h, included here for smtpd_proxy_v1. */
 
 /* ---- DATA ---- */
 
@@ -100,6 +100,7 @@ struct smtpd_data {
 	size_t linelen;            /* octets of the current line */
 	unsigned hlines;           /* header lines so far */
 	int inheader;
+	int raw;                   /* BDAT: no dots, no end mark (set after init) */
 	struct buf *out;           /* the message, CRLF lines, dots removed */
 };
 
@@ -108,6 +109,11 @@ void smtpd_data_init(struct smtpd_data *d, struct buf *out, unsigned long long m
  * not consumed: *used), 0 when more is needed, -1 out of memory. Once
  * d->err is set nothing more is kept but reading goes on to the end. */
 int smtpd_data_feed(struct smtpd_data *d, const char *p, size_t n, size_t *used);
+/* BDAT (d->raw): the same checks on chunks that carry no dots and no
+ * end mark; smtpd_data_feed never returns 1 then. After the LAST chunk:
+ * a last line without CRLF gets one, a CR at the very end is a bare CR.
+ * 0, or -1 out of memory. */
+int smtpd_data_end(struct smtpd_data *d);
 /* The reply for d->err: "550 5.6.0 ..." */
 const char *smtpd_data_reply(int err);
 

@@ -115,6 +115,39 @@ int smtpd_io_talks(struct smtpd_io *io, unsigned secs)
 	return wait_in(io, secs);
 }
 
+int smtpd_io_proxy(struct smtpd_io *io, unsigned secs, struct proxy_hdr *h, const char **why)
+{
+	unsigned char b[PROXY_V2_MAX];
+	size_t len = 0;
+	time_t end = time(NULL) + (time_t)secs;
+	*why = "";
+	for (;;) {
+		int r = proxy_parse(b, len, h, why);
+		size_t want;
+		ssize_t n;
+		long left = (long)(end - time(NULL));
+		if (r != PROXY_MORE)
+			return r;
+		/* never past the header: -s does TLS on the bytes after it */
+		if (len >= 16 && b[0] == 0x0D)
+			want = 16 + ((size_t)b[14] << 8 | b[15]) - len;
+		else
+			want = len && b[0] == 0x0D ? 16 - len : 1;
+		if (left <= 0 || wait_in(io, (unsigned)left) <= 0) {
+			*why = "no PROXY header in time";
+			return SMTPD_PROXY_TIMEOUT;
+		}
+		do
+			n = read(io->rfd, b + len, want);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			*why = n == 0 ? "closed before the PROXY header ended" : "read error";
+			return SMTPD_PROXY_EOF;
+		}
+		len += (size_t)n;
+	}
+}
+
 void smtpd_io_discard(struct smtpd_io *io)
 {
 	io->off = io->len = 0;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "net/proxy.h"
 
 struct smtpd_io {
 	int rfd, wfd;
@@ -37,6 +38,13 @@ int smtpd_io_fill(struct smtpd_io *io);
 /* 1 if input arrives within secs (the early-talker check before the
  * greeting), 0 if not, -1 error. */
 int smtpd_io_talks(struct smtpd_io *io, unsigned secs);
+/* The PROXY header (net/proxy.h) first on the connection, read with
+ * exact reads (nothing after it is consumed, so -s can do TLS on what
+ * follows) within secs in all. Its length, or PROXY_BAD, PROXY_LONG,
+ * SMTPD_PROXY_EOF (closed or read error), SMTPD_PROXY_TIMEOUT; *why
+ * says what was wrong. Before any other input. */
+enum { SMTPD_PROXY_EOF = -3, SMTPD_PROXY_TIMEOUT = -4 };
+int smtpd_io_proxy(struct smtpd_io *io, unsigned secs, struct proxy_hdr *h, const char **why);
 /* Drop the buffered input (after the reply to STARTTLS). */
 void smtpd_io_discard(struct smtpd_io *io);
 
