@@ -141,8 +141,12 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 	}
 	case T_TLS: {
 		struct conf_tls t;
-		if (conf_parse_target(key, ck, ckcap, err, errcap) < 0 ||
-		    conf_parse_tls(rest, &t, err, errcap) < 0)
+		/* "*": every domain delivered by MX that has no line (issue 15) */
+		if (strcmp(key, "*") == 0)
+			snprintf(ck, ckcap, "*");
+		else if (conf_parse_target(key, ck, ckcap, err, errcap) < 0)
+			return -1;
+		if (conf_parse_tls(rest, &t, err, errcap) < 0)
 			return -1;
 		if (t.ca[0])
 			check_file(run, "tls", line, "ca file", t.ca);

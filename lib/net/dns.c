@@ -13,6 +13,7 @@
 #define RR_A    1
 #define RR_MX   15
 #define RR_AAAA 28
+#define RR_TLSA 52
 #define RCODE_SERVFAIL 2
 #define RCODE_NXDOMAIN 3
 
@@ -125,15 +126,18 @@ static int resolve(struct dns_ctx *d, const char *name, int type, struct ub_resu
 		*res = NULL;
 		return DNS_TEMP;
 	}
+	/* bogus first: a forged denial (NXDOMAIN) must not pass for one,
+	 * or it would bounce mail or switch DANE off */
+	if ((*res)->bogus) {
+		snprintf(err, errcap, "lookup of %s failed DNSSEC validation%s%s", name,
+			(*res)->why_bogus ? ": " : "", (*res)->why_bogus ? (*res)->why_bogus : "");
+		return DNS_TEMP;
+	}
 	if ((*res)->nxdomain)
 		return DNS_NXDOMAIN;
 	if ((*res)->rcode != 0) {
 		snprintf(err, errcap, "lookup of %s failed: rcode %d%s", name, (*res)->rcode,
 			(*res)->rcode == RCODE_SERVFAIL ? " (SERVFAIL)" : "");
-		return DNS_TEMP;
-	}
-	if ((*res)->bogus) {
-		snprintf(err, errcap, "lookup of %s failed DNSSEC validation", name);
 		return DNS_TEMP;
 	}
 	return DNS_OK;
@@ -201,6 +205,7 @@ int dns_mx(struct dns_ctx *d, const char *domain, struct mx_list *out, char *err
 		return DNS_NXDOMAIN;
 	}
 	rc = resolve(d, domain, RR_MX, &res, err, errcap);
+	out->secure = res && res->secure;
 	if (rc == DNS_NXDOMAIN) {
 		snprintf(err, errcap, "%s: no such domain", domain);
 		ub_resolve_free(res);
@@ -262,4 +267,53 @@ int dns_mx(struct dns_ctx *d, const char *domain, struct mx_list *out, char *err
 		out->implicit = 1;
 		return DNS_OK;
 	}
+}
+
+void dns_tlsa_rdata(const unsigned char *p, size_t n, struct dns_tlsa_set *out)
+{
+	struct dns_tlsa *t;
+	/* RFC 7672 3.1.3: only DANE-TA(2) and DANE-EE(3) are for SMTP;
+	 * selector 0/1, matching 0 (full, bounded here), 1 or 2 */
+	if (n < 4 || (p[0] != 2 && p[0] != 3) || p[1] > 1 || p[2] > 2 ||
+	    (p[2] == 1 && n - 3 != 32) || (p[2] == 2 && n - 3 != 64) ||
+	    n - 3 > sizeof t->data || out->n == DNS_TLSA_MAX) {
+		out->unusable++;
+		return;
+	}
+	t = &out->r[out->n++];
+	t->usage = p[0];
+	t->selector = p[1];
+	t->mtype = p[2];
+	t->len = (unsigned short)(n - 3);
+	memcpy(t->data, p + 3, n - 3);
+}
+
+int dns_tlsa(struct dns_ctx *d, const char *host, unsigned port, struct dns_tlsa_set *out,
+	char *err, size_t errcap)
+{
+	struct ub_result *res;
+	char name[300];
+	int rc, i;
+	memset(out, 0, sizeof *out);
+	if (!valid_name(host) || port == 0 || port > 65535) {
+		snprintf(err, errcap, "bad host name");
+		return DNS_TEMP;
+	}
+	snprintf(name, sizeof name, "_%u._tcp.%s", port, host);
+	rc = resolve(d, name, RR_TLSA, &res, err, errcap);
+	if (res)
+		out->secure = res->secure;
+	if (rc == DNS_NXDOMAIN) {
+		ub_resolve_free(res);
+		return DNS_OK;          /* no records: a denial, secure or not */
+	}
+	if (rc != DNS_OK) {
+		if (res)
+			ub_resolve_free(res);
+		return rc;
+	}
+	for (i = 0; res->havedata && res->data[i]; i++)
+		dns_tlsa_rdata((const unsigned char *)res->data[i], (size_t)res->len[i], out);
+	ub_resolve_free(res);
+	return DNS_OK;
 }

@@ -133,7 +133,7 @@ static void task_defer(struct deliver *d, struct task *t, const char *why)
 	}
 	for (i = 0; i < t->n; i++) {
 		attempt_set_err(t->a, t->idx[i], &r, p->name);
-		record_outcome("deferred", t->a, t->idx[i], p->name, &r, NULL);
+		record_outcome("deferred", t->a, t->idx[i], p->name, &r, NULL, NULL);
 	}
 	task_done(d, t);
 }
@@ -209,7 +209,7 @@ static void route(struct deliver *d, struct attempt *a)
 			snprintf(e.enh, sizeof e.enh, "4.3.5");
 			snprintf(e.text, sizeof e.text, "route names an unknown pool");
 			attempt_set_err(a, i, &e, "");
-			record_outcome("deferred", a, i, "-", &e, NULL);
+			record_outcome("deferred", a, i, "-", &e, NULL, NULL);
 			continue;
 		}
 		case ROUTE_POOL:
@@ -405,7 +405,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 	if (r->code / 100 == 2) {
 		a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
-		record_outcome("delivered", a, k, relay, r, res->tls);
+		record_outcome("delivered", a, k, relay, r, res->tls, res->tls_policy);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
 		return;
 	}
@@ -432,12 +432,12 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 			record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
 	} else if (r->temp || r->code / 100 != 5 || cr.action == ACTION_RETRY) {
 		attempt_set_err(a, k, r, relay);
-		record_outcome("deferred", a, k, relay, r, res->tls);
+		record_outcome("deferred", a, k, relay, r, res->tls, res->tls_policy);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
 	} else {
 		a->now[k] = RS_FAILED;
 		attempt_set_err(a, k, r, relay);
-		record_outcome("failed", a, k, relay, r, res->tls);
+		record_outcome("failed", a, k, relay, r, res->tls, res->tls_policy);
 		record_count(d->rec, relay, a->e.sender, COUNTER_BOUNCED);
 	}
 }

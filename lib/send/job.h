@@ -23,7 +23,7 @@ struct job {
 	int mx;                 /* 1: deliver to the MX hosts of domain */
 	const char *host;       /* a relay, or the recipient domain for mx */
 	unsigned port;
-	int tls;                /* enum conf_tls_mode: CONF_TLS_NONE .. CONF_TLS_VERIFY */
+	int tls;                /* enum conf_tls_mode: CONF_TLS_NONE .. CONF_TLS_DANE_ONLY */
 	int implicit_tls;
 	const char *ca;         /* "" = system store */
 	const char *user, *pass;/* "" = no AUTH */
@@ -49,6 +49,7 @@ struct job_result {
 	int conn_failed;            /* the session could not be opened */
 	struct smtp_result conn;    /* why, when conn_failed */
 	char tls[16];               /* "TLSv1.3" or "" */
+	char tls_policy[16];        /* the session's policy (send/tlspolicy.h) or "" */
 	char peer[64];              /* the address actually used */
 	size_t n;
 	struct smtp_result r[JOB_RCPT_MAX]; /* final outcome per recipient */

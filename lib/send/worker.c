@@ -14,6 +14,7 @@
 #include "base/diag.h"
 #include "net/dns.h"
 #include "send/job.h"
+#include "send/tlspolicy.h"
 #include "net/smtp.h"
 
 #define MX_TRY_MAX 5  /* hosts per attempt, like Postfix smtp_mx_address_limit */
@@ -21,6 +22,7 @@
 struct wstate {
 	struct smtp_session *s;
 	char key[600];          /* destination of the open session */
+	char tls_policy[16];    /* its TLS policy (tlspolicy.h) */
 	unsigned msgs;
 	struct dns_ctx *dns;
 	char dns_config[1100];
@@ -44,6 +46,7 @@ static void close_session(struct wstate *w)
 		smtp_close(w->s);
 	w->s = NULL;
 	w->key[0] = 0;
+	w->tls_policy[0] = 0;
 	w->msgs = 0;
 }
 
@@ -86,20 +89,42 @@ static int need_dns(struct wstate *w, const struct job *j, struct smtp_result *e
 	return 0;
 }
 
-/* Open a session to host unless one to the same key is open. */
+/* Open a session to host unless one to the same key is open. The TLS
+ * policy is made concrete for host first (dane: its TLSA records);
+ * names_secure: the MX answer that named host was validated. */
 static int session(struct wstate *w, const struct job *j, const char *host, const char *key,
-		   struct smtp_result *err)
+		   int names_secure, struct smtp_result *err)
 {
 	struct smtp_opts o;
+	struct tls_pick *tp;
+	char e[400];
 	if (w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)
 		return 0;
 	close_session(w);
 	fill_opts(&o, j, host, w);
+	if ((j->tls == CONF_TLS_DANE || j->tls == CONF_TLS_DANE_ONLY) && need_dns(w, j, err) < 0)
+		return -1;
+	if (!(tp = malloc(sizeof *tp))) {
+		set_result(err, 0, "4.3.0", "connect", 1, 0, "out of memory");
+		return -1;
+	}
+	if (tlspolicy_pick(w->dns, (enum conf_tls_mode)j->tls, host, j->port ? j->port : 25,
+	                   names_secure, tp, e, sizeof e) < 0) {
+		/* not this host now; never a weaker policy instead */
+		set_result(err, 0, "4.7.5", "tls", 1, 1, e);
+		free(tp);
+		return -1;
+	}
+	o.tls = tp->mode;
+	o.dane = tp->dane;
 	if (smtp_open(&w->s, &o, err) < 0) {
 		w->s = NULL;
+		free(tp);
 		return -1;
 	}
 	snprintf(w->key, sizeof w->key, "%s", key);
+	snprintf(w->tls_policy, sizeof w->tls_policy, "%s", tp->policy);
+	free(tp);
 	return 0;
 }
 
@@ -117,7 +142,7 @@ static void deliver(struct wstate *w, const struct job *j, const char *msg, size
 
 	if (!j->mx) {
 		snprintf(key, sizeof key, "%s:%u", j->host, j->port);
-		if (session(w, j, j->host, key, &res->conn) < 0) {
+		if (session(w, j, j->host, key, 1, &res->conn) < 0) {
 			res->conn_failed = 1;
 			return;
 		}
@@ -144,7 +169,7 @@ static void deliver(struct wstate *w, const struct job *j, const char *msg, size
 			}
 			close_session(w);
 			for (k = 0; k < mx.n && k < MX_TRY_MAX; k++) {
-				if (session(w, j, mx.h[k].name, key, &res->conn) == 0)
+				if (session(w, j, mx.h[k].name, key, mx.secure, &res->conn) == 0)
 					break;
 			}
 			if (!w->s) {
@@ -156,11 +181,13 @@ static void deliver(struct wstate *w, const struct job *j, const char *msg, size
 	if (smtp_send(w->s, j->sender, j->rcpt, j->n, msg, len, eightbit, utf8, rr, &txn) < 0) {
 		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
 		snprintf(res->tls, sizeof res->tls, "%s", smtp_tls_version(w->s) ? smtp_tls_version(w->s) : "");
+		snprintf(res->tls_policy, sizeof res->tls_policy, "%s", w->tls_policy);
 		close_session(w);
 	} else {
 		w->msgs++;
 		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
 		snprintf(res->tls, sizeof res->tls, "%s", smtp_tls_version(w->s) ? smtp_tls_version(w->s) : "");
+		snprintf(res->tls_policy, sizeof res->tls_policy, "%s", w->tls_policy);
 	}
 	for (i = 0; i < j->n; i++)
 		res->r[i] = rr[i].code / 100 == 2 ? txn : rr[i];
