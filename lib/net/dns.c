@@ -13,6 +13,7 @@
 #define RR_A    1
 #define RR_MX   15
 #define RR_AAAA 28
+#define RR_TXT  16
 #define RR_TLSA 52
 #define RCODE_SERVFAIL 2
 #define RCODE_NXDOMAIN 3
@@ -141,6 +142,20 @@ static int resolve(struct dns_ctx *d, const char *name, int type, struct ub_resu
 		return DNS_TEMP;
 	}
 	return DNS_OK;
+}
+
+/* resolve() for the readers of records: *res NULL unless DNS_OK;
+ * secure says whether the answer (or the denial) was validated. */
+static int lookup_records(struct dns_ctx *d, const char *name, int type, struct ub_result **res,
+	int *secure, char *err, size_t errcap)
+{
+	int rc = resolve(d, name, type, res, err, errcap);
+	*secure = *res && (*res)->secure;
+	if (rc != DNS_OK && *res) {
+		ub_resolve_free(*res);
+		*res = NULL;
+	}
+	return rc;
 }
 
 int dns_addrs(struct dns_ctx *d, const char *host, struct dns_addr *out, size_t max,
@@ -300,20 +315,53 @@ int dns_tlsa(struct dns_ctx *d, const char *host, unsigned port, struct dns_tlsa
 		return DNS_TEMP;
 	}
 	snprintf(name, sizeof name, "_%u._tcp.%s", port, host);
-	rc = resolve(d, name, RR_TLSA, &res, err, errcap);
-	if (res)
-		out->secure = res->secure;
-	if (rc == DNS_NXDOMAIN) {
-		ub_resolve_free(res);
+	rc = lookup_records(d, name, RR_TLSA, &res, &out->secure, err, errcap);
+	if (rc == DNS_NXDOMAIN)
 		return DNS_OK;          /* no records: a denial, secure or not */
-	}
-	if (rc != DNS_OK) {
-		if (res)
-			ub_resolve_free(res);
+	if (rc != DNS_OK)
 		return rc;
-	}
 	for (i = 0; res->havedata && res->data[i]; i++)
 		dns_tlsa_rdata((const unsigned char *)res->data[i], (size_t)res->len[i], out);
+	ub_resolve_free(res);
+	return DNS_OK;
+}
+
+int dns_txt(struct dns_ctx *d, const char *name, const char *prefix, struct dns_txt *out,
+	char *err, size_t errcap)
+{
+	struct ub_result *res;
+	size_t plen = strlen(prefix);
+	int rc, i;
+	memset(out, 0, sizeof *out);
+	if (!valid_name(name)) {
+		snprintf(err, errcap, "bad name");
+		return DNS_NXDOMAIN;
+	}
+	rc = lookup_records(d, name, RR_TXT, &res, &out->secure, err, errcap);
+	if (rc != DNS_OK)
+		return rc;
+	for (i = 0; res->havedata && res->data[i]; i++) {
+		/* character-strings, each a length octet and its bytes, joined */
+		const unsigned char *p = (const unsigned char *)res->data[i];
+		size_t n = (size_t)res->len[i], k = 0, o = 0;
+		char t[sizeof out->text];
+		int bad = 0;
+		while (k < n && !bad) {
+			size_t l = p[k++];
+			if (l > n - k || o + l >= sizeof t || memchr(p + k, 0, l))
+				bad = 1;
+			else {
+				memcpy(t + o, p + k, l);
+				o += l;
+				k += l;
+			}
+		}
+		t[o] = 0;
+		if (bad || o < plen || memcmp(t, prefix, plen) != 0)
+			continue;
+		if (out->n++ == 0)
+			memcpy(out->text, t, o + 1);
+	}
 	ub_resolve_free(res);
 	return DNS_OK;
 }

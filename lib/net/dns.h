@@ -80,6 +80,17 @@ struct dns_tlsa_set {
 };
 int dns_tlsa(struct dns_ctx *d, const char *host, unsigned port, struct dns_tlsa_set *out,
 	char *err, size_t errcap);
+/* The TXT records of name that begin with prefix (e.g. "v=STSv1"): n of
+ * them, the first in text (its character-strings joined; NUL bytes or an
+ * overlong record make it not count). DNS_OK (n may be 0), DNS_NXDOMAIN,
+ * or DNS_TEMP (SERVFAIL, timeout, bogus). */
+struct dns_txt {
+	size_t n;
+	int secure;
+	char text[1024];
+};
+int dns_txt(struct dns_ctx *d, const char *name, const char *prefix, struct dns_txt *out,
+	char *err, size_t errcap);
 /* One TLSA RDATA (n octets from the answer) into out: kept, or counted
  * unusable. Reads nothing past p + n. */
 void dns_tlsa_rdata(const unsigned char *p, size_t n, struct dns_tlsa_set *out);

@@ -310,6 +310,8 @@ static void job_fill(struct deliver *d, const struct task *t, const struct conf_
 	j->auth_plaintext_ok = pol->auth_plaintext_ok;
 	j->helo = d->conf->helo;
 	j->dns_config = d->conf->dns_config;
+	j->sts_dir = cm->mx ? d->conf->sts_dir : "";
+	j->sts_ca = d->conf->sts_ca;
 	j->body_off = t->a->e.body_off;
 	j->prefix = t->a->sig.p ? t->a->sig.p : "";
 	j->prefix_len = t->a->sig.len;

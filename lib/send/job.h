@@ -30,6 +30,8 @@ struct job {
 	int auth_plaintext_ok;
 	const char *helo;
 	const char *dns_config; /* "" = system resolver */
+	const char *sts_dir;    /* MTA-STS policy cache (state/mta-sts); "" = MTA-STS off */
+	const char *sts_ca;     /* CAs for MTA-STS (policy fetch, MX certificates); "" = system */
 	unsigned long body_off; /* where the message starts in the fd */
 	const char *prefix;     /* header fields to send first (DKIM); may be "" */
 	size_t prefix_len;

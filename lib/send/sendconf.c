@@ -162,7 +162,23 @@ static int load_settings(struct sendconf *c, char *err, size_t cap)
 			buf_free(&p);
 		}
 	}
+	c->sts_ca[0] = 0;
+	if ((r = conf_setting_value(c->home, "mta_sts_ca", &v)) < 0)
+		goto bad;
+	if (r) {
+		struct buf p = BUF_INIT;
+		if (conf_path(c->home, v.p, &p) == 0 && p.len < sizeof c->sts_ca)
+			memcpy(c->sts_ca, p.p, p.len + 1);
+		else
+			warn_("mta_sts_ca: file name too long");
+		buf_free(&p);
+	}
 	buf_free(&v);
+	if (number(c->home, "mta_sts", &n, err, cap) < 0)
+		return -1;
+	c->sts_dir[0] = 0;
+	if (n && snprintf(c->sts_dir, sizeof c->sts_dir, "%s/state/mta-sts", c->home) >= (int)sizeof c->sts_dir)
+		c->sts_dir[0] = 0;
 	if (number(c->home, "bounce_delay_warning", &c->delay_warn, err, cap) < 0 ||
 	    number(c->home, "smtp_timeout", &n, err, cap) < 0)
 		return -1;
@@ -200,7 +216,6 @@ int sendconf_reload(struct sendconf *c, char *err, size_t cap)
 	    load_pools(n, c, err, cap) < 0 || load_settings(n, err, cap) < 0) {
 		close_tables(n);
 		free(n);
-	shaping_load(c);   /* traffic shaping: etc/limits into c->shape (in memory now) */
 		return -1;
 	}
 	if (classify_load_home(&n->cls, n->home, cerr, sizeof cerr) < 0)
@@ -214,6 +229,8 @@ int sendconf_reload(struct sendconf *c, char *err, size_t cap)
 	c->npools = n->npools;
 	memcpy(c->helo, n->helo, sizeof c->helo);
 	memcpy(c->dns_config, n->dns_config, sizeof c->dns_config);
+	memcpy(c->sts_dir, n->sts_dir, sizeof c->sts_dir);
+	memcpy(c->sts_ca, n->sts_ca, sizeof c->sts_ca);
 	c->delay_warn = n->delay_warn;
 	c->timeout_ms = n->timeout_ms;
 	classify_table_free(&c->cls);

@@ -32,6 +32,8 @@ struct sendconf {
 	struct pool_state direct;   /* POOL_DIRECT */
 	char helo[256];
 	char dns_config[CONF_PATH_MAX + 1]; /* "" = the system resolver */
+	char sts_dir[CONF_PATH_MAX + 1];    /* home/state/mta-sts; "" = setting mta_sts no */
+	char sts_ca[CONF_PATH_MAX + 1];     /* setting mta_sts_ca; "" = system CAs */
 	int timeout_ms;             /* smtp_timeout; 0 = RFC defaults */
 	unsigned long delay_warn;   /* seconds; 0: no delay warnings */
 	struct classify_table cls;  /* etc/classify, relay-bounce's table */

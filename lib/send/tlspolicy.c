@@ -30,12 +30,12 @@ static int without(struct tls_pick *p, enum conf_tls_mode mode, const char *host
 	return -1;
 }
 
-int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
-                   unsigned port, int names_secure, struct tls_pick *p, char *err, size_t errcap)
+/* DANE where etc/tls asks for it; see tlspolicy.h. */
+static int dane_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
+                     unsigned port, int names_secure, struct tls_pick *p, char *err, size_t errcap)
 {
 	char e[300];
 	int rc;
-	memset(p, 0, sizeof *p);
 	if (mode != CONF_TLS_DANE && mode != CONF_TLS_DANE_ONLY) {
 		set(p, mode, conf_tls_mode_name(mode));
 		return 0;
@@ -67,4 +67,25 @@ int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *hos
 		return 0;
 	}
 	return without(p, mode, host, "no TLSA records", err, errcap);
+}
+
+int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
+                   unsigned port, int names_secure, const struct mtasts_policy *sts,
+                   const char *sts_ca, struct tls_pick *p, char *err, size_t errcap)
+{
+	memset(p, 0, sizeof *p);
+	if (dane_pick(dns, mode, host, port, names_secure, p, err, errcap) < 0)
+		return -1;
+	/* MTA-STS where DANE did not decide (RFC 8461 2), over the modes
+	 * that do not check certificates; none and verify are the
+	 * operator's own word for the domain */
+	if (!sts || p->dane || (mode != CONF_TLS_MAY && mode != CONF_TLS_ENCRYPT && mode != CONF_TLS_DANE))
+		return 0;
+	if (sts->mode == MTASTS_ENFORCE) {
+		set(p, CONF_TLS_VERIFY, "mta-sts");
+		p->ca = sts_ca && *sts_ca ? sts_ca : NULL;
+	} else if (sts->mode == MTASTS_TESTING) {
+		snprintf(p->policy, sizeof p->policy, "mta-sts-testing");
+	}
+	return 0;
 }

@@ -20,15 +20,25 @@
 
 #include "conf/conf.h"
 #include "net/dns.h"
+#include "net/mtasts.h"
 
 struct tls_pick {
 	enum conf_tls_mode mode;            /* what smtp_open gets */
 	const struct dns_tlsa_set *dane;    /* NULL, or the records (set) */
+	const char *ca;                     /* for verify by MTA-STS: its CA file; NULL = as given */
 	struct dns_tlsa_set set;
 	char policy[16];                    /* for the log: tls_policy=... */
 };
 
-/* 0 with p filled; -1 with err filled: do not try this host now. */
+/* MTA-STS (sts: the recipient domain's policy, or NULL) applies where
+ * DANE did not decide, over may, encrypt and dane: enforce means verify
+ * (the certificate must be valid for host, against sts_ca or the
+ * system's CAs: "mta-sts"); testing changes nothing but the log
+ * ("mta-sts-testing"). none and verify in etc/tls stay as they are. The
+ * caller has already left out the MX hosts an enforced policy does not
+ * list.
+ * 0 with p filled; -1 with err filled: do not try this host now. */
 int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
-                   unsigned port, int names_secure, struct tls_pick *p, char *err, size_t errcap);
+                   unsigned port, int names_secure, const struct mtasts_policy *sts,
+                   const char *sts_ca, struct tls_pick *p, char *err, size_t errcap);
 #endif

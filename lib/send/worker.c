@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "intake/addr.h"
@@ -14,6 +15,7 @@
 #include "base/diag.h"
 #include "net/dns.h"
 #include "send/job.h"
+#include "send/sts.h"
 #include "send/tlspolicy.h"
 #include "net/smtp.h"
 
@@ -93,7 +95,7 @@ static int need_dns(struct wstate *w, const struct job *j, struct smtp_result *e
  * policy is made concrete for host first (dane: its TLSA records);
  * names_secure: the MX answer that named host was validated. */
 static int session(struct wstate *w, const struct job *j, const char *host, const char *key,
-		   int names_secure, struct smtp_result *err)
+		   int names_secure, const struct mtasts_policy *sts, struct smtp_result *err)
 {
 	struct smtp_opts o;
 	struct tls_pick *tp;
@@ -109,7 +111,7 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 		return -1;
 	}
 	if (tlspolicy_pick(w->dns, (enum conf_tls_mode)j->tls, host, j->port ? j->port : 25,
-	                   names_secure, tp, e, sizeof e) < 0) {
+	                   names_secure, sts, j->sts_ca, tp, e, sizeof e) < 0) {
 		/* not this host now; never a weaker policy instead */
 		set_result(err, 0, "4.7.5", "tls", 1, 1, e);
 		free(tp);
@@ -117,6 +119,8 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 	}
 	o.tls = tp->mode;
 	o.dane = tp->dane;
+	if (tp->ca)
+		o.ca_file = tp->ca;
 	if (smtp_open(&w->s, &o, err) < 0) {
 		w->s = NULL;
 		free(tp);
@@ -126,6 +130,19 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 	snprintf(w->tls_policy, sizeof w->tls_policy, "%s", tp->policy);
 	free(tp);
 	return 0;
+}
+
+/* The recipient domain's MTA-STS policy when it may apply (mta_sts on;
+ * etc/tls may, encrypt or dane for the domain), else NULL. */
+static const struct mtasts_policy *mx_sts(struct wstate *w, const struct job *j,
+					  struct mtasts_policy *p)
+{
+	char note[400];
+	if (!j->sts_dir || !*j->sts_dir ||
+	    (j->tls != CONF_TLS_MAY && j->tls != CONF_TLS_ENCRYPT && j->tls != CONF_TLS_DANE))
+		return NULL;
+	return sts_policy(w->dns, j->sts_dir, j->sts_ca && *j->sts_ca ? j->sts_ca : NULL, j->host,
+			  time(NULL), p, note, sizeof note) == 1 ? p : NULL;
 }
 
 static void deliver(struct wstate *w, const struct job *j, const char *msg, size_t len,
@@ -142,14 +159,17 @@ static void deliver(struct wstate *w, const struct job *j, const char *msg, size
 
 	if (!j->mx) {
 		snprintf(key, sizeof key, "%s:%u", j->host, j->port);
-		if (session(w, j, j->host, key, 1, &res->conn) < 0) {
+		if (session(w, j, j->host, key, 1, NULL, &res->conn) < 0) {
 			res->conn_failed = 1;
 			return;
 		}
 	} else {
 		/* direct delivery: the MX hosts of the domain, in preference order */
 		struct mx_list mx;
+		struct mtasts_policy stsp;
+		const struct mtasts_policy *sts;
 		char e[256];
+		size_t tried;
 		int rc;
 		snprintf(key, sizeof key, "mx:%s", j->host);
 		if (!(w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)) {
@@ -168,10 +188,18 @@ static void deliver(struct wstate *w, const struct job *j, const char *msg, size
 				return;
 			}
 			close_session(w);
-			for (k = 0; k < mx.n && k < MX_TRY_MAX; k++) {
-				if (session(w, j, mx.h[k].name, key, mx.secure, &res->conn) == 0)
+			sts = mx_sts(w, j, &stsp);
+			for (k = 0, tried = 0; k < mx.n && tried < MX_TRY_MAX; k++) {
+				/* an enforced MTA-STS policy names the MX hosts to use */
+				if (sts && sts->mode == MTASTS_ENFORCE && !mtasts_mx_match(sts, mx.h[k].name))
+					continue;
+				tried++;
+				if (session(w, j, mx.h[k].name, key, mx.secure, sts, &res->conn) == 0)
 					break;
 			}
+			if (!tried)
+				set_result(&res->conn, 0, "4.7.5", "tls", 1, 1,
+					   "no MX host matches the domain's MTA-STS policy (enforce)");
 			if (!w->s) {
 				res->conn_failed = 1;
 				return;
