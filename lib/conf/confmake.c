@@ -5,6 +5,7 @@
  * and the atomic write of every table. */
 #include "conf/conf.h"
 #include "conf/confmake.h"
+#include "conf/source.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -208,6 +209,19 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 		    conf_parse_user(rest, &u, err, errcap) < 0)
 			return -1;
 		r = conf_format_user(&u, cv);
+		break;
+	}
+	case T_SOURCE: {   /* issue 15: a member's source addresses */
+		struct conf_source so;
+		if (strcasecmp(key, "mx") == 0)
+			snprintf(ck, ckcap, "mx");
+		else if (conf_parse_hostport(key, 1, h, sizeof h, &port, err, errcap) < 0)
+			return -1;
+		else
+			snprintf(ck, ckcap, "%s:%u", h, port);
+		if (conf_parse_source(rest, &so, err, errcap) < 0)
+			return -1;
+		r = conf_format_source(&so, cv);
 		break;
 	}
 	}

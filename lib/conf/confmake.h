@@ -11,6 +11,7 @@
 enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS,
        T_ALIASES /* issue 11 */,
        T_CLIENTS, T_USERS,  /* relay-smtpd */
+       T_SOURCE,            /* issue 15: source addresses (conf/source.h) */
        T_N };
 
 struct rec {

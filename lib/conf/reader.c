@@ -17,6 +17,7 @@ const char *const conf_tables[] = {
 	"pools", "routes", "auth", "tls", "dkim", "limits", "retry", "settings",
 	"aliases" /* issue 11 */,
 	"clients", "users",  /* relay-smtpd (conf/clients.h, conf/users.h) */
+	"source",            /* issue 15 (conf/source.h) */
 	NULL
 };
 /* ---- reading ---- */

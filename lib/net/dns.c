@@ -13,6 +13,7 @@
 #define RR_A    1
 #define RR_MX   15
 #define RR_AAAA 28
+#define RR_PTR  12
 #define RR_TXT  16
 #define RR_TLSA 52
 #define RCODE_SERVFAIL 2
@@ -364,4 +365,34 @@ int dns_txt(struct dns_ctx *d, const char *name, const char *prefix, struct dns_
 	}
 	ub_resolve_free(res);
 	return DNS_OK;
+}
+
+int dns_ptr(struct dns_ctx *d, const char *addr, char *name, size_t cap, char *err, size_t errcap)
+{
+	unsigned char b[16];
+	char q[80];
+	struct ub_result *res;
+	int rc, secure, i;
+	size_t o = 0;
+	if (inet_pton(AF_INET, addr, b) == 1) {
+		snprintf(q, sizeof q, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+	} else if (inet_pton(AF_INET6, addr, b) == 1) {
+		for (i = 15; i >= 0; i--)
+			o += (size_t)snprintf(q + o, sizeof q - o, "%x.%x.", b[i] & 15, b[i] >> 4);
+		snprintf(q + o, sizeof q - o, "ip6.arpa");
+	} else {
+		snprintf(err, errcap, "not an address");
+		return DNS_NOADDR;
+	}
+	rc = lookup_records(d, q, RR_PTR, &res, &secure, err, errcap);
+	if (rc != DNS_OK)
+		return rc;
+	rc = DNS_NOADDR;
+	if (res->havedata && res->data[0] &&
+	    wire_name((const unsigned char *)res->data[0], (size_t)res->len[0], name, cap) == 0)
+		rc = DNS_OK;
+	else
+		snprintf(err, errcap, "%s has no PTR record", addr);
+	ub_resolve_free(res);
+	return rc;
 }

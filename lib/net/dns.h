@@ -91,6 +91,9 @@ struct dns_txt {
 };
 int dns_txt(struct dns_ctx *d, const char *name, const char *prefix, struct dns_txt *out,
 	char *err, size_t errcap);
+/* The PTR name of an IPv4 or IPv6 address (the first record): DNS_OK
+ * with name, else DNS_NOADDR, DNS_NXDOMAIN or DNS_TEMP with err. */
+int dns_ptr(struct dns_ctx *d, const char *addr, char *name, size_t cap, char *err, size_t errcap);
 /* One TLSA RDATA (n octets from the answer) into out: kept, or counted
  * unusable. Reads nothing past p + n. */
 void dns_tlsa_rdata(const unsigned char *p, size_t n, struct dns_tlsa_set *out);

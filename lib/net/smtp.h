@@ -138,6 +138,8 @@ struct smtp_opts {
 	const char *auth_user, *auth_pass; /* NULL = no AUTH */
 	int auth_plaintext_ok; /* allow AUTH without TLS; honoured only with tls CONF_TLS_NONE */
 	struct dns_ctx *dns;   /* resolve host through dns_addrs; NULL = getaddrinfo */
+	const char *bind;      /* source address (IPv4 or IPv6 literal); NULL = the kernel's */
+	int family;            /* 4 or 6: only addresses of that family; 0 = any */
 	const struct dns_tlsa_set *dane; /* DANE: TLS required, the peer authenticated
 	                        * by these TLSA records (net/tls.h tls_dane); NULL = none */
 	struct smtp_timeouts to;

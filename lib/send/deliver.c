@@ -334,6 +334,7 @@ void deliver_dispatch(struct deliver *d)
 		char key[600], err[256];
 		const char *tkey;
 		struct conf_member_policy pol;
+		struct conf_source src;
 		struct worker_slot *w;
 		int busy, mi, wi;
 		const char *swhy;
@@ -369,11 +370,22 @@ void deliver_dispatch(struct deliver *d)
 			task_defer(d, task_take(d, pp), "unable to read the TLS or AUTH policy");
 			continue;
 		}
+		/* issue 15: the member's source address and name (etc/source) */
+		if (sendconf_source(d->conf, cm->mx ? "mx" : key, &src, err, sizeof err) < 0) {
+			warn_("%s: %s", cm->mx ? "mx" : key, err);
+			conf_member_policy_wipe(&pol);
+			task_defer(d, task_take(d, pp), "unable to read the source address");
+			continue;
+		}
 		wi = children_idle_worker(d->kids, key);
 		w = &d->kids->w[wi];
 		task_take(d, pp);
 		t->member = mi;
 		job_fill(d, t, cm, &pol, &j);
+		j.bind = conf_source_bind(&src, j.id);
+		j.family = src.family;
+		if (src.helo[0])
+			j.helo = src.helo;
 		if (job_send(w->sock, &j, t->a->fd) < 0) {
 			warn_sys("unable to hand a job to worker %ld", (long)w->pid);
 			conf_member_policy_wipe(&pol);

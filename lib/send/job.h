@@ -29,6 +29,8 @@ struct job {
 	const char *user, *pass;/* "" = no AUTH */
 	int auth_plaintext_ok;
 	const char *helo;
+	const char *bind;       /* source address (etc/source); "" = the kernel's */
+	int family;             /* 4, 6, or 0 = any (etc/source) */
 	const char *dns_config; /* "" = system resolver */
 	const char *sts_dir;    /* MTA-STS policy cache (state/mta-sts); "" = MTA-STS off */
 	const char *sts_ca;     /* CAs for MTA-STS (policy fetch, MX certificates); "" = system */

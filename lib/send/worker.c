@@ -65,6 +65,8 @@ static void fill_opts(struct smtp_opts *o, const struct job *j, const char *host
 	o->auth_pass = o->auth_user ? j->pass : NULL;
 	o->auth_plaintext_ok = j->auth_plaintext_ok;
 	o->dns = w->dns;
+	o->bind = j->bind && *j->bind ? j->bind : NULL;
+	o->family = j->family;
 	if (j->timeout_ms > 0) {
 		int t = j->timeout_ms;
 		o->to.connect = o->to.greeting = o->to.ehlo = o->to.starttls = o->to.tls = t;
@@ -103,9 +105,11 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 	if (w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)
 		return 0;
 	close_session(w);
-	fill_opts(&o, j, host, w);
-	if ((j->tls == CONF_TLS_DANE || j->tls == CONF_TLS_DANE_ONLY) && need_dns(w, j, err) < 0)
+	/* relay names too go through dns_config's resolver when one is set */
+	if ((j->tls == CONF_TLS_DANE || j->tls == CONF_TLS_DANE_ONLY ||
+	     (j->dns_config && *j->dns_config)) && need_dns(w, j, err) < 0)
 		return -1;
+	fill_opts(&o, j, host, w);
 	if (!(tp = malloc(sizeof *tp))) {
 		set_result(err, 0, "4.3.0", "connect", 1, 0, "out of memory");
 		return -1;
