@@ -273,8 +273,8 @@ check_with() {
 	check_with tls 'a.example:25 required' 'a.example:26 may smtps' 'a.example:27 encrypt ca=x.pem' \
 		'a.example:28 verify dane' 'a.example:0 verify'
 	assert_failure 100
-	assert_line 'relay-config: error: etc/tls:1: unknown tls mode "required" (want none, may, encrypt or verify)'
-	assert_line 'relay-config: error: etc/tls:2: smtps needs mode encrypt or verify'
+	assert_line 'relay-config: error: etc/tls:1: unknown tls mode "required" (want none, may, encrypt, verify, dane or dane-only)'
+	assert_line 'relay-config: error: etc/tls:2: smtps needs mode encrypt, verify, dane or dane-only'
 	assert_line 'relay-config: error: etc/tls:3: ca= needs mode verify'
 	assert_line 'relay-config: error: etc/tls:4: unknown tls option "dane" (want smtps or ca=FILE)'
 	assert_line 'relay-config: error: etc/tls:5: bad port "0" (want 1..65535)'

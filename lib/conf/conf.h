@@ -142,7 +142,11 @@ void conf_auth_wipe(struct conf_auth *a);
  * domain delivered by MX), canonical into out. */
 int conf_parse_target(const char *key, char *out, size_t cap, char *err, size_t errcap);
 
-enum conf_tls_mode { CONF_TLS_NONE, CONF_TLS_MAY, CONF_TLS_ENCRYPT, CONF_TLS_VERIFY };
+/* dane, dane-only (RFC 7672): TLSA records authenticate the MX host
+ * where DNSSEC proves them; dane falls back to may where the host has
+ * none (or its zone is not signed), dane-only defers there. */
+enum conf_tls_mode { CONF_TLS_NONE, CONF_TLS_MAY, CONF_TLS_ENCRYPT, CONF_TLS_VERIFY,
+	CONF_TLS_DANE, CONF_TLS_DANE_ONLY };
 struct conf_tls {
 	enum conf_tls_mode mode;
 	int smtps;                  /* TLS from connect (port 465), no STARTTLS */

@@ -40,9 +40,18 @@ static const char ex_auth[] =
 "#\n"
 "#smtp1.example.net:587  relayuser  correct horse battery staple\n";
 
+static const char ex_source[] =
+"# etc/source: member [bind=ADDR[*W],...] [helo=NAME] [family=inet|inet6|any]\n"
+"#   member: host:port of a relay, or mx (direct delivery)\n"
+"#   bind=: source addresses, used in turn (ADDR*W: W times as often)\n"
+"#   helo=: the EHLO name for them (checked against DNS at start)\n"
+"#\n"
+"#mx                    bind=192.0.2.10,192.0.2.11 helo=out.example.com\n"
+"#smtp1.example.net:587 family=inet\n";
+
 static const char ex_tls[] =
 "# etc/tls: host:port-or-domain MODE [smtps] [ca=FILE]\n"
-"#   MODE: none | may | encrypt | verify\n"
+"#   MODE: none | may | encrypt | verify | dane | dane-only\n"
 "#   smtps: TLS from the first byte (port 465), needs encrypt or verify\n"
 "#   ca=FILE: trust these CAs (absolute or relative to etc/), needs verify\n"
 "#   Default without an entry: port 465 verify smtps, else may.\n"
@@ -181,7 +190,7 @@ int conf_init_home(const char *dir, int force)
 {
 	static const char *const ex[T_N] = { ex_pools, ex_routes, ex_auth, ex_tls,
 		ex_dkim, ex_limits, ex_retry, NULL, ex_aliases, ex_clients, ex_users,
-		ex_apikeys /* issue 13 */ };
+		ex_apikeys /* issue 13 */, ex_source /* issue 15 */ };
 	char etc[PATH_MAX], p[PATH_MAX], host[256];
 	struct buf settings = BUF_INIT;
 	struct stat st;

@@ -5,6 +5,7 @@
  * and the atomic write of every table. */
 #include "conf/conf.h"
 #include "conf/confmake.h"
+#include "conf/source.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -143,8 +144,12 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 	}
 	case T_TLS: {
 		struct conf_tls t;
-		if (conf_parse_target(key, ck, ckcap, err, errcap) < 0 ||
-		    conf_parse_tls(rest, &t, err, errcap) < 0)
+		/* "*": every domain delivered by MX that has no line (issue 15) */
+		if (strcmp(key, "*") == 0)
+			snprintf(ck, ckcap, "*");
+		else if (conf_parse_target(key, ck, ckcap, err, errcap) < 0)
+			return -1;
+		if (conf_parse_tls(rest, &t, err, errcap) < 0)
 			return -1;
 		if (t.ca[0])
 			check_file(run, "tls", line, "ca file", t.ca);
@@ -210,6 +215,20 @@ static int parse_line(struct run *run, int ti, unsigned line, const char *key,
 	}
 	case T_APIKEYS: /* issue 13: relay-httpd's tokens (conf/apikeys.c) */
 		return conf_parse_apikey_line(key, rest, ck, ckcap, cv, err, errcap);
+	case T_SOURCE: {   /* issue 15: a member's source addresses */
+		struct conf_source so;
+		unsigned port;
+		if (strcasecmp(key, "mx") == 0)
+			snprintf(ck, ckcap, "mx");
+		else if (conf_parse_hostport(key, 1, h, sizeof h, &port, err, errcap) < 0)
+			return -1;
+		else
+			snprintf(ck, ckcap, "%s:%u", h, port);
+		if (conf_parse_source(rest, &so, err, errcap) < 0)
+			return -1;
+		r = conf_format_source(&so, cv);
+		break;
+	}
 	}
 	return r < 0 ? -2 : 0;
 }

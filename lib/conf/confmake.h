@@ -12,6 +12,7 @@ enum { T_POOLS, T_ROUTES, T_AUTH, T_TLS, T_DKIM, T_LIMITS, T_RETRY, T_SETTINGS,
        T_ALIASES /* issue 11 */,
        T_CLIENTS, T_USERS,  /* relay-smtpd */
        T_APIKEYS,           /* issue 13: relay-httpd (conf/apikeys.h) */
+       T_SOURCE,            /* issue 15: source addresses (conf/source.h) */
        T_N };
 
 struct rec {

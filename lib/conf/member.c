@@ -110,6 +110,8 @@ int conf_member_policy_from(const char *home, struct conf *tls, struct conf *aut
 	}
 	conf_lower(k);
 	r = conf_get(tls, k, &v);
+	if (r == 0 && mx)
+		r = conf_get(tls, "*", &v);   /* the default for MX delivery */
 	if (r < 0) {
 		snprintf(err, errcap, "unable to read etc/tls.cdb: %s", strerror(errno));
 		goto out;

@@ -18,6 +18,7 @@ const char *const conf_tables[] = {
 	"aliases" /* issue 11 */,
 	"clients", "users",  /* relay-smtpd (conf/clients.h, conf/users.h) */
 	"apikeys",           /* issue 13: relay-httpd (conf/apikeys.h) */
+	"source",            /* issue 15 (conf/source.h) */
 	NULL
 };
 /* ---- reading ---- */

@@ -17,7 +17,7 @@
 #include "conf/conf.h"
 #include "conf/parse.h"
 
-enum stype { S_HOST, S_ADDR, S_SIZE, S_COUNT, S_PATH, S_DURATION0, S_DURATION };
+enum stype { S_HOST, S_ADDR, S_SIZE, S_COUNT, S_PATH, S_DURATION0, S_DURATION, S_BOOL };
 static const struct setting {
 	const char *name;
 	enum stype type;
@@ -34,6 +34,9 @@ static const struct setting {
 	{ "bounce_size_limit", S_COUNT, "50000" }, /* bytes of the original in a DSN */
 	{ "hopcount_limit", S_COUNT, "100" },      /* Received: lines: a loop, no DSN */
 	{ "smtp_timeout", S_DURATION0, "0s" },   /* 0s: RFC 5321 4.5.3.2 per stage */
+	/* direct delivery (issue 15) */
+	{ "mta_sts", S_BOOL, "yes" },            /* RFC 8461 policies for MX delivery */
+	{ "mta_sts_ca", S_PATH, NULL },          /* none: the system's CAs */
 	/* relay-smtpd (doc/relay-smtpd.8) */
 	{ "smtpd_cert", S_PATH, NULL },          /* none: no STARTTLS, no -s */
 	{ "smtpd_key", S_PATH, NULL },           /* none: the key is in smtpd_cert */
@@ -128,6 +131,11 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
 		if (conf_uint(f, strlen(f), 100000, &v) < 0 || v == 0)
 			return conf_fail(err, errcap, "%s: bad number \"%.32s\" (want 1..100000)", st->name, f);
 		return buf_printf(out, "%lu", v);
+	case S_BOOL:
+		conf_lower(f);
+		if (strcmp(f, "yes") != 0 && strcmp(f, "no") != 0)
+			return conf_fail(err, errcap, "%s: want yes or no, not \"%.32s\"", st->name, f);
+		return buf_adds(out, f);
 	case S_PATH:
 		if (strlen(f) > CONF_PATH_MAX)
 			return conf_fail(err, errcap, "%s: file name too long", st->name);
@@ -265,7 +273,7 @@ int conf_setting_number(const char *home, const char *key, unsigned long *v)
 	struct buf b = BUF_INIT;
 	const struct setting *st = known(key);
 	int r;
-	if (!st || (st->type != S_SIZE && st->type != S_COUNT &&
+	if (!st || (st->type != S_SIZE && st->type != S_COUNT && st->type != S_BOOL &&
 	            st->type != S_DURATION && st->type != S_DURATION0)) {
 		errno = EINVAL;
 		return -1;
@@ -277,6 +285,13 @@ int conf_setting_number(const char *home, const char *key, unsigned long *v)
 				r = -1;
 		} else if (st->type == S_COUNT) {
 			if (conf_uint(b.p, b.len, ULONG_MAX / 10, v) < 0)
+				r = -1;
+		} else if (st->type == S_BOOL) {
+			if (strcmp(b.p, "yes") == 0)
+				*v = 1;
+			else if (strcmp(b.p, "no") == 0)
+				*v = 0;
+			else
 				r = -1;
 		} else if (conf_parse_duration(b.p, v, NULL, 0) < 0) {
 			r = -1;

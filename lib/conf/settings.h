@@ -16,7 +16,7 @@
  * value in val, 0 none (dns_config unset), -1 error. */
 int conf_setting_value(const char *home, const char *key, struct buf *val);
 /* The same for a numeric setting: maxsize, concurrency and the other
- * counts as numbers, durations in seconds. 1, 0 (none), -1 error
+ * counts as numbers, durations in seconds, yes/no as 1/0. 1, 0 (none), -1 error
  * (EINVAL: not a numeric setting; EPROTO: a value relay-config would not
  * have written). */
 int conf_setting_number(const char *home, const char *key, unsigned long *v);

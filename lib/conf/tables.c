@@ -193,11 +193,12 @@ void conf_auth_wipe(struct conf_auth *a)
 
 /* ---- tls ---- */
 
-static const char *const tls_names[] = { "none", "may", "encrypt", "verify" };
+static const char *const tls_names[] = { "none", "may", "encrypt", "verify", "dane", "dane-only" };
+#define TLS_NMODES (sizeof tls_names / sizeof tls_names[0])
 
 const char *conf_tls_mode_name(enum conf_tls_mode m)
 {
-	return (unsigned)m < 4 ? tls_names[m] : "?";
+	return (unsigned)m < TLS_NMODES ? tls_names[m] : "?";
 }
 
 int conf_parse_tls(const char *value, struct conf_tls *t, char *err, size_t errcap)
@@ -208,13 +209,13 @@ int conf_parse_tls(const char *value, struct conf_tls *t, char *err, size_t errc
 	int r, have_ca = 0;
 	memset(t, 0, sizeof *t);
 	if (conf_field(&s, f, 16) != 1)
-		return conf_fail(err, errcap, "missing or bad mode (want none, may, encrypt or verify)");
+		return conf_fail(err, errcap, "missing or bad mode (want none, may, encrypt, verify, dane or dane-only)");
 	conf_lower(f);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < TLS_NMODES; i++)
 		if (strcmp(f, tls_names[i]) == 0)
 			break;
-	if (i == 4)
-		return conf_fail(err, errcap, "unknown tls mode \"%.64s\" (want none, may, encrypt or verify)", f);
+	if (i == TLS_NMODES)
+		return conf_fail(err, errcap, "unknown tls mode \"%.64s\" (want none, may, encrypt, verify, dane or dane-only)", f);
 	t->mode = (enum conf_tls_mode)i;
 	while ((r = conf_field(&s, f, sizeof f)) == 1) {
 		if (strcasecmp(f, "smtps") == 0) {
@@ -237,7 +238,7 @@ int conf_parse_tls(const char *value, struct conf_tls *t, char *err, size_t errc
 	if (r < 0)
 		return conf_fail(err, errcap, "tls option too long");
 	if (t->smtps && t->mode < CONF_TLS_ENCRYPT)
-		return conf_fail(err, errcap, "smtps needs mode encrypt or verify");
+		return conf_fail(err, errcap, "smtps needs mode encrypt, verify, dane or dane-only");
 	if (have_ca && t->mode != CONF_TLS_VERIFY)
 		return conf_fail(err, errcap, "ca= needs mode verify");
 	return 0;

@@ -13,6 +13,9 @@
 #define RR_A    1
 #define RR_MX   15
 #define RR_AAAA 28
+#define RR_PTR  12
+#define RR_TXT  16
+#define RR_TLSA 52
 #define RCODE_SERVFAIL 2
 #define RCODE_NXDOMAIN 3
 
@@ -125,6 +128,13 @@ static int resolve(struct dns_ctx *d, const char *name, int type, struct ub_resu
 		*res = NULL;
 		return DNS_TEMP;
 	}
+	/* bogus first: a forged denial (NXDOMAIN) must not pass for one,
+	 * or it would bounce mail or switch DANE off */
+	if ((*res)->bogus) {
+		snprintf(err, errcap, "lookup of %s failed DNSSEC validation%s%s", name,
+			(*res)->why_bogus ? ": " : "", (*res)->why_bogus ? (*res)->why_bogus : "");
+		return DNS_TEMP;
+	}
 	if ((*res)->nxdomain)
 		return DNS_NXDOMAIN;
 	if ((*res)->rcode != 0) {
@@ -132,11 +142,21 @@ static int resolve(struct dns_ctx *d, const char *name, int type, struct ub_resu
 			(*res)->rcode == RCODE_SERVFAIL ? " (SERVFAIL)" : "");
 		return DNS_TEMP;
 	}
-	if ((*res)->bogus) {
-		snprintf(err, errcap, "lookup of %s failed DNSSEC validation", name);
-		return DNS_TEMP;
-	}
 	return DNS_OK;
+}
+
+/* resolve() for the readers of records: *res NULL unless DNS_OK;
+ * secure says whether the answer (or the denial) was validated. */
+static int lookup_records(struct dns_ctx *d, const char *name, int type, struct ub_result **res,
+	int *secure, char *err, size_t errcap)
+{
+	int rc = resolve(d, name, type, res, err, errcap);
+	*secure = *res && (*res)->secure;
+	if (rc != DNS_OK && *res) {
+		ub_resolve_free(*res);
+		*res = NULL;
+	}
+	return rc;
 }
 
 int dns_addrs(struct dns_ctx *d, const char *host, struct dns_addr *out, size_t max,
@@ -201,6 +221,7 @@ int dns_mx(struct dns_ctx *d, const char *domain, struct mx_list *out, char *err
 		return DNS_NXDOMAIN;
 	}
 	rc = resolve(d, domain, RR_MX, &res, err, errcap);
+	out->secure = res && res->secure;
 	if (rc == DNS_NXDOMAIN) {
 		snprintf(err, errcap, "%s: no such domain", domain);
 		ub_resolve_free(res);
@@ -262,4 +283,116 @@ int dns_mx(struct dns_ctx *d, const char *domain, struct mx_list *out, char *err
 		out->implicit = 1;
 		return DNS_OK;
 	}
+}
+
+void dns_tlsa_rdata(const unsigned char *p, size_t n, struct dns_tlsa_set *out)
+{
+	struct dns_tlsa *t;
+	/* RFC 7672 3.1.3: only DANE-TA(2) and DANE-EE(3) are for SMTP;
+	 * selector 0/1, matching 0 (full, bounded here), 1 or 2 */
+	if (n < 4 || (p[0] != 2 && p[0] != 3) || p[1] > 1 || p[2] > 2 ||
+	    (p[2] == 1 && n - 3 != 32) || (p[2] == 2 && n - 3 != 64) ||
+	    n - 3 > sizeof t->data || out->n == DNS_TLSA_MAX) {
+		out->unusable++;
+		return;
+	}
+	t = &out->r[out->n++];
+	t->usage = p[0];
+	t->selector = p[1];
+	t->mtype = p[2];
+	t->len = (unsigned short)(n - 3);
+	memcpy(t->data, p + 3, n - 3);
+}
+
+int dns_tlsa(struct dns_ctx *d, const char *host, unsigned port, struct dns_tlsa_set *out,
+	char *err, size_t errcap)
+{
+	struct ub_result *res;
+	char name[300];
+	int rc, i;
+	memset(out, 0, sizeof *out);
+	if (!valid_name(host) || port == 0 || port > 65535) {
+		snprintf(err, errcap, "bad host name");
+		return DNS_TEMP;
+	}
+	snprintf(name, sizeof name, "_%u._tcp.%s", port, host);
+	rc = lookup_records(d, name, RR_TLSA, &res, &out->secure, err, errcap);
+	if (rc == DNS_NXDOMAIN)
+		return DNS_OK;          /* no records: a denial, secure or not */
+	if (rc != DNS_OK)
+		return rc;
+	for (i = 0; res->havedata && res->data[i]; i++)
+		dns_tlsa_rdata((const unsigned char *)res->data[i], (size_t)res->len[i], out);
+	ub_resolve_free(res);
+	return DNS_OK;
+}
+
+int dns_txt(struct dns_ctx *d, const char *name, const char *prefix, struct dns_txt *out,
+	char *err, size_t errcap)
+{
+	struct ub_result *res;
+	size_t plen = strlen(prefix);
+	int rc, i;
+	memset(out, 0, sizeof *out);
+	if (!valid_name(name)) {
+		snprintf(err, errcap, "bad name");
+		return DNS_NXDOMAIN;
+	}
+	rc = lookup_records(d, name, RR_TXT, &res, &out->secure, err, errcap);
+	if (rc != DNS_OK)
+		return rc;
+	for (i = 0; res->havedata && res->data[i]; i++) {
+		/* character-strings, each a length octet and its bytes, joined */
+		const unsigned char *p = (const unsigned char *)res->data[i];
+		size_t n = (size_t)res->len[i], k = 0, o = 0;
+		char t[sizeof out->text];
+		int bad = 0;
+		while (k < n && !bad) {
+			size_t l = p[k++];
+			if (l > n - k || o + l >= sizeof t || memchr(p + k, 0, l))
+				bad = 1;
+			else {
+				memcpy(t + o, p + k, l);
+				o += l;
+				k += l;
+			}
+		}
+		t[o] = 0;
+		if (bad || o < plen || memcmp(t, prefix, plen) != 0)
+			continue;
+		if (out->n++ == 0)
+			memcpy(out->text, t, o + 1);
+	}
+	ub_resolve_free(res);
+	return DNS_OK;
+}
+
+int dns_ptr(struct dns_ctx *d, const char *addr, char *name, size_t cap, char *err, size_t errcap)
+{
+	unsigned char b[16];
+	char q[80];
+	struct ub_result *res;
+	int rc, secure, i;
+	size_t o = 0;
+	if (inet_pton(AF_INET, addr, b) == 1) {
+		snprintf(q, sizeof q, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+	} else if (inet_pton(AF_INET6, addr, b) == 1) {
+		for (i = 15; i >= 0; i--)
+			o += (size_t)snprintf(q + o, sizeof q - o, "%x.%x.", b[i] & 15, b[i] >> 4);
+		snprintf(q + o, sizeof q - o, "ip6.arpa");
+	} else {
+		snprintf(err, errcap, "not an address");
+		return DNS_NOADDR;
+	}
+	rc = lookup_records(d, q, RR_PTR, &res, &secure, err, errcap);
+	if (rc != DNS_OK)
+		return rc;
+	rc = DNS_NOADDR;
+	if (res->havedata && res->data[0] &&
+	    wire_name((const unsigned char *)res->data[0], (size_t)res->len[0], name, cap) == 0)
+		rc = DNS_OK;
+	else
+		snprintf(err, errcap, "%s has no PTR record", addr);
+	ub_resolve_free(res);
+	return rc;
 }

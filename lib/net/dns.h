@@ -10,7 +10,10 @@
  *       local-data: "example.test. MX 10 mx1.example.test."
  *       local-data: "mx1.example.test. A 127.0.0.1"
  * With no config file, the system's resolv.conf and hosts are used.
- * No DNSSEC trust anchor is configured here (DANE is future work). */
+ * DNSSEC: the config file may name a trust anchor (trust-anchor-file:,
+ * auto-trust-anchor-file:); answers then carry unbound's verdict. A bogus
+ * answer is always DNS_TEMP (never a denial), and dns_mx and dns_tlsa say
+ * whether what they return was validated (secure), for DANE. */
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -40,6 +43,7 @@ struct mx_host {
 struct mx_list {
 	size_t n;
 	int implicit;     /* 1: no MX records, the domain itself (RFC 5321 5.1) */
+	int secure;       /* 1: the MX answer was DNSSEC-validated (0 when implicit) */
 	struct mx_host h[DNS_MX_MAX];
 };
 /* MX hosts of domain, sorted by preference (ties keep answer order; the
@@ -55,5 +59,43 @@ struct dns_addr {
  * DNS_NOADDR, DNS_NXDOMAIN or DNS_TEMP. */
 int dns_addrs(struct dns_ctx *d, const char *host, struct dns_addr *out, size_t max,
 	size_t *n, char *err, size_t errcap);
+
+/* TLSA records of _PORT._tcp.HOST (RFC 6698) that SMTP can use: usage
+ * DANE-TA(2) or DANE-EE(3), selector 0 or 1, matching type 0, 1 (SHA-256,
+ * 32 octets) or 2 (SHA-512, 64 octets); others are counted in unusable and
+ * not kept (RFC 7672 3.1.3). DNS_OK with n >= 0 (0 with no records: a
+ * denial) and secure set when the answer or the denial was validated;
+ * DNS_TEMP for SERVFAIL, a timeout or a bogus answer. */
+#define DNS_TLSA_MAX 8
+struct dns_tlsa {
+	unsigned char usage, selector, mtype;
+	unsigned short len;
+	unsigned char data[128];   /* a digest, or a full key or certificate up to 128 */
+};
+struct dns_tlsa_set {
+	size_t n;
+	size_t unusable;
+	int secure;
+	struct dns_tlsa r[DNS_TLSA_MAX];
+};
+int dns_tlsa(struct dns_ctx *d, const char *host, unsigned port, struct dns_tlsa_set *out,
+	char *err, size_t errcap);
+/* The TXT records of name that begin with prefix (e.g. "v=STSv1"): n of
+ * them, the first in text (its character-strings joined; NUL bytes or an
+ * overlong record make it not count). DNS_OK (n may be 0), DNS_NXDOMAIN,
+ * or DNS_TEMP (SERVFAIL, timeout, bogus). */
+struct dns_txt {
+	size_t n;
+	int secure;
+	char text[1024];
+};
+int dns_txt(struct dns_ctx *d, const char *name, const char *prefix, struct dns_txt *out,
+	char *err, size_t errcap);
+/* The PTR name of an IPv4 or IPv6 address (the first record): DNS_OK
+ * with name, else DNS_NOADDR, DNS_NXDOMAIN or DNS_TEMP with err. */
+int dns_ptr(struct dns_ctx *d, const char *addr, char *name, size_t cap, char *err, size_t errcap);
+/* One TLSA RDATA (n octets from the answer) into out: kept, or counted
+ * unusable. Reads nothing past p + n. */
+void dns_tlsa_rdata(const unsigned char *p, size_t n, struct dns_tlsa_set *out);
 
 #endif

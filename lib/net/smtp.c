@@ -170,12 +170,18 @@ static int handshake(struct smtp_session *s, const struct smtp_opts *o, enum con
 		name = nb;
 	}
 	s->fail = SMTP_END_ERROR;
-	if (tls_new(&s->tls, s->fd, policy, o->ca_file, name, err, sizeof err) < 0) {
+	if (tls_new(&s->tls, s->fd, policy, o->ca_file, name, err, sizeof err) < 0 ||
+	    (o->dane && tls_dane(s->tls, name, o->dane, err, sizeof err) < 0)) {
 		sess_res_set(r, "tls", 0, "", 1, 1, "%s", err);
 		return handshake_failed(s, t0);
 	}
 	for (;;) {
 		int rc = tls_handshake(s->tls, err, sizeof err);
+		if (rc == TLS_OK && o->dane && tls_dane_authority(s->tls, NULL) < 0) {
+			/* cannot happen with SSL_VERIFY_PEER; never trust it did not */
+			sess_res_set(r, "tls", 0, "", 1, 1, "peer not authenticated by its TLSA records");
+			return handshake_failed(s, t0);
+		}
 		if (rc == TLS_OK) {
 			sess_step(s, SMTP_STEP_TLS, t0, 1, 0);
 			return 0;
@@ -247,6 +253,14 @@ int smtp_open(struct smtp_session **sp, const struct smtp_opts *o, struct smtp_r
 		sess_res_set(r, "connect", 0, "", 1, 1, "no host");
 		return -1;
 	}
+	/* dane and dane-only are made concrete by the caller for each host
+	 * (o->dane set: TLS required and authenticated by TLSA records);
+	 * left as they are (relay-health's probes), they mean may and
+	 * encrypt: never weaker than what they ask without TLSA records */
+	if (o->dane || policy == CONF_TLS_DANE_ONLY)
+		policy = CONF_TLS_ENCRYPT;
+	else if (policy == CONF_TLS_DANE)
+		policy = CONF_TLS_MAY;
 	if (o->implicit_tls && policy < CONF_TLS_ENCRYPT)
 		policy = CONF_TLS_ENCRYPT;
 	s = calloc(1, sizeof *s);

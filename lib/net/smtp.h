@@ -125,6 +125,7 @@ typedef void smtp_step_fn(void *arg, struct smtp_session *s, const struct smtp_s
 const char *smtp_step_name(enum smtp_step_id id); /* "connect" ... "quit" */
 
 struct dns_ctx;
+struct dns_tlsa_set;
 
 struct smtp_opts {
 	const char *host;      /* name, IPv4 literal, IPv6 literal, or [literal] */
@@ -137,6 +138,10 @@ struct smtp_opts {
 	const char *auth_user, *auth_pass; /* NULL = no AUTH */
 	int auth_plaintext_ok; /* allow AUTH without TLS; honoured only with tls CONF_TLS_NONE */
 	struct dns_ctx *dns;   /* resolve host through dns_addrs; NULL = getaddrinfo */
+	const char *bind;      /* source address (IPv4 or IPv6 literal); NULL = the kernel's */
+	int family;            /* 4 or 6: only addresses of that family; 0 = any */
+	const struct dns_tlsa_set *dane; /* DANE: TLS required, the peer authenticated
+	                        * by these TLSA records (net/tls.h tls_dane); NULL = none */
 	struct smtp_timeouts to;
 	smtp_step_fn *on_step; /* NULL = steps are not reported */
 	void *step_arg;

@@ -30,14 +30,50 @@ static void fmt_peer(char *out, size_t cap, const struct sockaddr *sa)
 	}
 }
 
-/* Non-blocking connect by deadline. fd, or -1 with errno. */
-static int connect_one(const struct sockaddr *sa, socklen_t len, int64_t deadline)
+/* The source address to bind for family af: bind (an IPv4 or IPv6
+ * literal) when it is of that family. 1 with out, 0 none to bind, -1 the
+ * source is of the other family (EAFNOSUPPORT: this address cannot be
+ * used from it). */
+static int source_for(const char *from, int af, struct sockaddr_storage *out, socklen_t *len)
 {
-	int fd, e;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+	memset(out, 0, sizeof *out);
+	if (!from || !*from)
+		return 0;
+	if (af == AF_INET && inet_pton(AF_INET, from, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		*len = sizeof *s4;
+		return 1;
+	}
+	if (af == AF_INET6 && inet_pton(AF_INET6, from, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		*len = sizeof *s6;
+		return 1;
+	}
+	errno = EAFNOSUPPORT;
+	return -1;
+}
+
+/* Non-blocking connect by deadline, from bind when given (issue 15:
+ * etc/source). fd, or -1 with errno. */
+static int connect_one(const struct sockaddr *sa, socklen_t len, const char *from, int64_t deadline)
+{
+	struct sockaddr_storage src;
+	socklen_t srclen = 0;
+	int fd, e, b;
 	socklen_t el = sizeof e;
+	if ((b = source_for(from, sa->sa_family, &src, &srclen)) < 0)
+		return -1;
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	if (b && bind(fd, (struct sockaddr *)&src, srclen) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	if (connect(fd, sa, len) == 0)
 		return fd;
 	if (errno != EINPROGRESS) {
@@ -175,7 +211,15 @@ int sess_connect(struct smtp_session *s, const struct smtp_opts *o, int port, st
 		return -1;
 	}
 	for (i = 0; i < ad.n && s->fd < 0; i++) {
-		s->fd = connect_one((struct sockaddr *)&ad.a[i].sa, ad.a[i].len, sess_until(s, s->to.connect));
+		const struct sockaddr *sa = (const struct sockaddr *)&ad.a[i].sa;
+		/* family=inet|inet6 pins it; a bind address pins its own */
+		if ((o->family == 4 && sa->sa_family != AF_INET) ||
+		    (o->family == 6 && sa->sa_family != AF_INET6)) {
+			if (!lasterr)
+				lasterr = EAFNOSUPPORT;
+			continue;
+		}
+		s->fd = connect_one(sa, ad.a[i].len, o->bind, sess_until(s, s->to.connect));
 		if (s->fd < 0)
 			lasterr = errno;
 		else

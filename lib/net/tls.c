@@ -111,6 +111,13 @@ static SSL_CTX *get_ctx(int verify, const char *ca_file, char *err, size_t errca
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+	/* DANE is enabled per connection (tls_dane); the context only needs
+	 * the digests it may use */
+	if (SSL_CTX_dane_enable(c) <= 0) {
+		err_text(err, errcap, "cannot enable DANE");
+		SSL_CTX_free(c);
+		return NULL;
+	}
 	SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (verify) {
@@ -206,6 +213,54 @@ int tls_new(struct tls_conn **tp, int fd, enum conf_tls_mode policy, const char 
 	SSL_set_connect_state(t->ssl);
 	*tp = t;
 	return 0;
+}
+
+int tls_dane(struct tls_conn *t, const char *base, const struct dns_tlsa_set *set,
+	char *err, size_t errcap)
+{
+	size_t i, usable = 0;
+	if (!base || !*base || is_ip_literal(base)) {
+		snprintf(err, errcap, "DANE needs a host name");
+		return -1;
+	}
+	if (SSL_dane_enable(t->ssl, base) <= 0) {
+		err_text(err, errcap, "cannot enable DANE");
+		return -1;
+	}
+	/* RFC 7672 3.1.1: DANE-EE(3) matches the key, names are not checked;
+	 * DANE-TA(2) checks the name (base, the MX host) as usual */
+	SSL_dane_set_flags(t->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; i < set->n; i++) {
+		const struct dns_tlsa *r = &set->r[i];
+		int rc = SSL_dane_tlsa_add(t->ssl, r->usage, r->selector, r->mtype, r->data, r->len);
+		if (rc < 0) {
+			err_text(err, errcap, "cannot add a TLSA record");
+			return -1;
+		}
+		usable += rc > 0;
+	}
+	if (!usable) {
+		snprintf(err, errcap, "no usable TLSA record for %s", base);
+		return -1;
+	}
+	SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
+	return 0;
+}
+
+int tls_dane_authority(struct tls_conn *t, int *usage)
+{
+	uint8_t u = 0, sel = 0, mt = 0;
+	const unsigned char *data;
+	size_t dlen;
+	int depth;
+	if (!t || SSL_get_verify_result(t->ssl) != X509_V_OK)
+		return -1;
+	depth = SSL_get0_dane_authority(t->ssl, NULL, NULL);
+	if (depth < 0 || SSL_get0_dane_tlsa(t->ssl, &u, &sel, &mt, &data, &dlen) < 0)
+		return -1;
+	if (usage)
+		*usage = u;
+	return depth;
 }
 
 static int map_err(struct tls_conn *t, int rc)

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <time.h>
 #include "conf/conf.h"
+#include "net/dns.h"
 
 enum { TLS_OK = 0, TLS_WANT_READ = 1, TLS_WANT_WRITE = 2, TLS_EOF = 3, TLS_ERR = -1 };
 
@@ -28,6 +29,18 @@ int tls_new(struct tls_conn **t, int fd, enum conf_tls_mode policy, const char *
 /* Drive the handshake: TLS_OK when done, TLS_WANT_*, or TLS_ERR with
  * err filled (for a verify failure: "certificate verify failed: ..."). */
 int tls_handshake(struct tls_conn *t, char *err, size_t errcap);
+/* DANE (RFC 7672, OpenSSL's own DANE code): after tls_new and before the
+ * handshake, authenticate the peer by the TLSA records in set instead of
+ * a CA: the handshake then fails ("certificate verify failed") unless one
+ * matches. base is the TLSA base domain, the MX host: the name a
+ * DANE-TA(2) match must carry; DANE-EE(3) matches check no name. -1 with
+ * err when no record is usable (the caller should not have asked). */
+int tls_dane(struct tls_conn *t, const char *base, const struct dns_tlsa_set *set,
+	char *err, size_t errcap);
+/* After a handshake with tls_dane: the depth of the matched certificate
+ * (0: the peer's own) and the matched record's usage, or -1 if the peer
+ * was not authenticated by a TLSA record. */
+int tls_dane_authority(struct tls_conn *t, int *usage);
 /* Read: TLS_OK with *got > 0, TLS_EOF, TLS_WANT_*, TLS_ERR. */
 int tls_read(struct tls_conn *t, void *p, size_t n, size_t *got);
 /* Write: TLS_OK with *put > 0, TLS_WANT_*, TLS_ERR (EPIPE and resets too). */

@@ -145,7 +145,7 @@ static void task_defer(struct deliver *d, struct task *t, const char *why)
 	}
 	for (i = 0; i < t->n; i++) {
 		attempt_set_err(t->a, t->idx[i], &r, p->name);
-		record_outcome("deferred", t->a, t->idx[i], p->name, &r, NULL);
+		record_outcome("deferred", t->a, t->idx[i], p->name, &r, NULL, NULL);
 	}
 	task_done(d, t);
 }
@@ -221,7 +221,7 @@ static void route(struct deliver *d, struct attempt *a)
 			snprintf(e.enh, sizeof e.enh, "4.3.5");
 			snprintf(e.text, sizeof e.text, "route names an unknown pool");
 			attempt_set_err(a, i, &e, "");
-			record_outcome("deferred", a, i, "-", &e, NULL);
+			record_outcome("deferred", a, i, "-", &e, NULL, NULL);
 			continue;
 		}
 		case ROUTE_POOL:
@@ -325,6 +325,8 @@ static void job_fill(struct deliver *d, const struct task *t, const struct conf_
 	j->auth_plaintext_ok = pol->auth_plaintext_ok;
 	j->helo = d->conf->helo;
 	j->dns_config = d->conf->dns_config;
+	j->sts_dir = cm->mx ? d->conf->sts_dir : "";
+	j->sts_ca = d->conf->sts_ca;
 	j->body_off = t->a->e.body_off;
 	j->prefix = t->a->sig.p ? t->a->sig.p : "";
 	j->prefix_len = t->a->sig.len;
@@ -377,6 +379,7 @@ void deliver_dispatch(struct deliver *d)
 		char key[600], err[256];
 		const char *tkey;
 		struct conf_member_policy pol;
+		struct conf_source src;
 		struct worker_slot *w;
 		int busy, mi, wi;
 		const char *swhy;
@@ -418,11 +421,22 @@ void deliver_dispatch(struct deliver *d)
 			task_defer(d, task_take(d, pp), "unable to read the TLS or AUTH policy");
 			continue;
 		}
+		/* issue 15: the member's source address and name (etc/source) */
+		if (sendconf_source(d->conf, cm->mx ? "mx" : key, &src, err, sizeof err) < 0) {
+			warn_("%s: %s", cm->mx ? "mx" : key, err);
+			conf_member_policy_wipe(&pol);
+			task_defer(d, task_take(d, pp), "unable to read the source address");
+			continue;
+		}
 		wi = children_idle_worker(d->kids, key);
 		w = &d->kids->w[wi];
 		task_take(d, pp);
 		t->member = mi;
 		job_fill(d, t, cm, &pol, &j);
+		j.bind = conf_source_bind(&src, j.id);
+		j.family = src.family;
+		if (src.helo[0])
+			j.helo = src.helo;
 		if (job_send(w->sock, &j, t->a->fd) < 0) {
 			warn_sys("unable to hand a job to worker %ld", (long)w->pid);
 			conf_member_policy_wipe(&pol);
@@ -459,7 +473,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 		a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
 		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
-		record_outcome("delivered", a, k, relay, r, res->tls);
+		record_outcome("delivered", a, k, relay, r, res->tls, res->tls_policy);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
 		return;
 	}
@@ -486,12 +500,12 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 			record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
 	} else if (r->temp || r->code / 100 != 5 || cr.action == ACTION_RETRY) {
 		attempt_set_err(a, k, r, relay);
-		record_outcome("deferred", a, k, relay, r, res->tls);
+		record_outcome("deferred", a, k, relay, r, res->tls, res->tls_policy);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
 	} else {
 		a->now[k] = RS_FAILED;
 		attempt_set_err(a, k, r, relay);
-		record_outcome("failed", a, k, relay, r, res->tls);
+		record_outcome("failed", a, k, relay, r, res->tls, res->tls_policy);
 		record_count(d->rec, relay, a->e.sender, COUNTER_BOUNCED);
 	}
 }

@@ -56,6 +56,10 @@ int job_send(int sock, const struct job *j, int msgfd)
 	r |= recn(&b, 'X', (unsigned long)j->auth_plaintext_ok);
 	r |= recs(&b, 'E', j->helo);
 	r |= recs(&b, 'N', j->dns_config);
+	r |= recs(&b, 'K', j->sts_dir ? j->sts_dir : "");
+	r |= recs(&b, 'B', j->bind ? j->bind : "");
+	r |= recn(&b, 'G', (unsigned long)j->family);
+	r |= recs(&b, 'C', j->sts_ca ? j->sts_ca : "");
 	r |= recn(&b, 'O', j->body_off);
 	r |= recn(&b, 'Z', (unsigned long)j->timeout_ms);
 	r |= rec(&b, 'S', j->prefix ? j->prefix : "", j->prefix ? j->prefix_len : 0);
@@ -145,6 +149,10 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 		case 'X': j->auth_plaintext_ok = atoi(s); break;
 		case 'E': j->helo = s; break;
 		case 'N': j->dns_config = s; break;
+		case 'K': j->sts_dir = s; break;
+		case 'B': j->bind = s; break;
+		case 'G': j->family = atoi(s); break;
+		case 'C': j->sts_ca = s; break;
 		case 'O': j->body_off = strtoul(s, NULL, 10); break;
 		case 'Z': j->timeout_ms = atoi(s); break;
 		case 'S': j->prefix = s; j->prefix_len = l; break;

@@ -23,13 +23,17 @@ struct job {
 	int mx;                 /* 1: deliver to the MX hosts of domain */
 	const char *host;       /* a relay, or the recipient domain for mx */
 	unsigned port;
-	int tls;                /* enum conf_tls_mode: CONF_TLS_NONE .. CONF_TLS_VERIFY */
+	int tls;                /* enum conf_tls_mode: CONF_TLS_NONE .. CONF_TLS_DANE_ONLY */
 	int implicit_tls;
 	const char *ca;         /* "" = system store */
 	const char *user, *pass;/* "" = no AUTH */
 	int auth_plaintext_ok;
 	const char *helo;
+	const char *bind;       /* source address (etc/source); "" = the kernel's */
+	int family;             /* 4, 6, or 0 = any (etc/source) */
 	const char *dns_config; /* "" = system resolver */
+	const char *sts_dir;    /* MTA-STS policy cache (state/mta-sts); "" = MTA-STS off */
+	const char *sts_ca;     /* CAs for MTA-STS (policy fetch, MX certificates); "" = system */
 	unsigned long body_off; /* where the message starts in the fd */
 	const char *prefix;     /* header fields to send first (DKIM); may be "" */
 	size_t prefix_len;
@@ -61,6 +65,7 @@ struct job_result {
 	int conn_failed;            /* the session could not be opened */
 	struct smtp_result conn;    /* why, when conn_failed */
 	char tls[16];               /* "TLSv1.3" or "" */
+	char tls_policy[16];        /* the session's policy (send/tlspolicy.h) or "" */
 	char peer[64];              /* the address actually used */
 	int dsn;                    /* the next hop offered DSN (RFC 3461): it
 	                               reports success itself; else relay may

@@ -85,7 +85,7 @@ void record_free(struct record *r)
 /* ------------------------------------------------------------ event lines */
 
 void record_outcome(const char *event, const struct attempt *a, size_t i, const char *relay,
-                    const struct smtp_result *r, const char *tls)
+                    const struct smtp_result *r, const char *tls, const char *tls_policy)
 {
 	ev_begin(event);
 	ev_str("id", a->m->id);
@@ -97,6 +97,8 @@ void record_outcome(const char *event, const struct attempt *a, size_t i, const 
 	ev_num("attempt", a->attempts + 1);
 	if (tls && *tls)
 		ev_str("tls", tls);
+	if (tls_policy && *tls_policy)
+		ev_str("tls_policy", tls_policy);
 	if (r->possible_dup)
 		ev_str("note", "possible duplicate");
 	if (strcmp(event, "delivered") != 0)

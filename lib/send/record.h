@@ -34,9 +34,11 @@ void record_count(struct record *r, const char *relay, const char *sender, enum 
 void record_counters_flush(struct record *r, double now, int force);
 void record_free(struct record *r);
 
-/* One event line for recipient i: "delivered", "deferred" or "failed". */
+/* One event line for recipient i: "delivered", "deferred" or "failed";
+ * tls: the version used ("TLSv1.3"), tls_policy: the session's policy
+ * (send/tlspolicy.h: none, may, encrypt, verify, dane); NULL or "": none. */
 void record_outcome(const char *event, const struct attempt *a, size_t i, const char *relay,
-                    const struct smtp_result *r, const char *tls);
+                    const struct smtp_result *r, const char *tls, const char *tls_policy);
 /* A member at fault for a transaction: the "failover" event. recipients
  * < 0: not logged (the whole transaction moves). */
 void record_failover(const struct attempt *a, const char *pool, const char *relay,

@@ -2,6 +2,7 @@
  * pools and their limits, retry schedules, settings, the reply
  * classification and relay-health's marks, all in struct sendconf. */
 #include "send/sendconf.h"
+#include "send/source.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -157,7 +158,23 @@ static int load_settings(struct sendconf *c, char *err, size_t cap)
 			buf_free(&p);
 		}
 	}
+	c->sts_ca[0] = 0;
+	if ((r = conf_setting_value(c->home, "mta_sts_ca", &v)) < 0)
+		goto bad;
+	if (r) {
+		struct buf p = BUF_INIT;
+		if (conf_path(c->home, v.p, &p) == 0 && p.len < sizeof c->sts_ca)
+			memcpy(c->sts_ca, p.p, p.len + 1);
+		else
+			warn_("mta_sts_ca: file name too long");
+		buf_free(&p);
+	}
 	buf_free(&v);
+	if (number(c->home, "mta_sts", &n, err, cap) < 0)
+		return -1;
+	c->sts_dir[0] = 0;
+	if (n && snprintf(c->sts_dir, sizeof c->sts_dir, "%s/state/mta-sts", c->home) >= (int)sizeof c->sts_dir)
+		c->sts_dir[0] = 0;
 	if (number(c->home, "bounce_delay_warning", &c->delay_warn, err, cap) < 0 ||
 	    number(c->home, "smtp_timeout", &n, err, cap) < 0)
 		return -1;
@@ -172,7 +189,7 @@ bad:
 static void close_tables(struct sendconf *c)
 {
 	conf_close(&c->routes); conf_close(&c->tls); conf_close(&c->auth);
-	conf_close(&c->limits); conf_close(&c->retry);
+	conf_close(&c->limits); conf_close(&c->retry); conf_close(&c->source);
 }
 
 int sendconf_reload(struct sendconf *c, char *err, size_t cap)
@@ -186,17 +203,17 @@ int sendconf_reload(struct sendconf *c, char *err, size_t cap)
 		return -1;
 	}
 	n->home = c->home;
-	n->routes.fd = n->tls.fd = n->auth.fd = n->limits.fd = n->retry.fd = -1;
+	n->routes.fd = n->tls.fd = n->auth.fd = n->limits.fd = n->retry.fd = n->source.fd = -1;
 	if (table(&n->routes, n->home, "routes", err, cap) < 0 ||
 	    table(&n->tls, n->home, "tls", err, cap) < 0 ||
 	    table(&n->auth, n->home, "auth", err, cap) < 0 ||
 	    table(&n->limits, n->home, "limits", err, cap) < 0 ||
 	    limits_read(n, err, cap) < 0 ||
 	    table(&n->retry, n->home, "retry", err, cap) < 0 ||
+	    table(&n->source, n->home, "source", err, cap) < 0 ||
 	    load_pools(n, c, err, cap) < 0 || load_settings(n, err, cap) < 0) {
 		close_tables(n);
 		free(n);
-	shaping_load(c);   /* traffic shaping: etc/limits into c->shape (in memory now) */
 		return -1;
 	}
 	if (classify_load_home(&n->cls, n->home, cerr, sizeof cerr) < 0)
@@ -205,11 +222,13 @@ int sendconf_reload(struct sendconf *c, char *err, size_t cap)
 	/* all read: the swap (the tables are in memory, a struct copy moves them) */
 	close_tables(c);
 	c->routes = n->routes; c->tls = n->tls; c->auth = n->auth;
-	c->limits = n->limits; c->retry = n->retry;
+	c->limits = n->limits; c->retry = n->retry; c->source = n->source;
 	memcpy(c->pools, n->pools, n->npools * sizeof *n->pools);
 	c->npools = n->npools;
 	memcpy(c->helo, n->helo, sizeof c->helo);
 	memcpy(c->dns_config, n->dns_config, sizeof c->dns_config);
+	memcpy(c->sts_dir, n->sts_dir, sizeof c->sts_dir);
+	memcpy(c->sts_ca, n->sts_ca, sizeof c->sts_ca);
 	c->delay_warn = n->delay_warn;
 	c->timeout_ms = n->timeout_ms;
 	classify_table_free(&c->cls);
@@ -231,6 +250,7 @@ void sendconf_load(struct sendconf *c)
 	char err[512];
 	if (sendconf_reload(c, err, sizeof err) < 0)
 		die(EXIT_TEMP, "%s", err);
+	source_check(c);   /* issue 15: FCrDNS of etc/source's helo names, warnings only */
 }
 
 void sendconf_free(struct sendconf *c)
@@ -387,4 +407,20 @@ void sendconf_health_refresh(struct sendconf *c)
 			for (i = 0; i < ps->cfg.n; i++)
 				ps->ms[i].down = 0;
 	}
+}
+
+int sendconf_source(struct sendconf *c, const char *key, struct conf_source *s,
+                    char *err, size_t cap)
+{
+	struct buf v = BUF_INIT;
+	int r = conf_get(&c->source, key, &v);
+	memset(s, 0, sizeof *s);
+	if (r < 0) {
+		snprintf(err, cap, "unable to read etc/source.cdb: %s", strerror(errno));
+	} else if (r == 1 && conf_parse_source(v.p, s, err, cap) < 0) {
+		errno = EINVAL;
+		r = -1;
+	}
+	buf_free(&v);
+	return r;
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 #include "bounce/classify.h"
+#include "conf/source.h"
 #include "conf/conf.h"
 #include "health/health.h"
 #include "send/pool.h"
@@ -27,12 +28,14 @@ struct dns_ctx;
 
 struct sendconf {
 	const char *home;
-	struct conf routes, tls, auth, limits, retry;
+	struct conf routes, tls, auth, limits, retry, source;
 	struct pool_state pools[POOLS_MAX];
 	size_t npools;
 	struct pool_state direct;   /* POOL_DIRECT */
 	char helo[256];
 	char dns_config[CONF_PATH_MAX + 1]; /* "" = the system resolver */
+	char sts_dir[CONF_PATH_MAX + 1];    /* home/state/mta-sts; "" = setting mta_sts no */
+	char sts_ca[CONF_PATH_MAX + 1];     /* setting mta_sts_ca; "" = system CAs */
 	int timeout_ms;             /* smtp_timeout; 0 = RFC defaults */
 	unsigned long delay_warn;   /* seconds; 0: no delay warnings */
 	struct classify_table cls;  /* etc/classify, relay-bounce's table */
@@ -62,6 +65,12 @@ void sendconf_free(struct sendconf *c);
  * setting (20 when unset, 0 or not a number); at most 1000. Dies when
  * etc/settings.cdb cannot be read. */
 int sendconf_workers(const struct sendconf *c, int asked);
+
+/* etc/source's line for key ("host:port" of a relay, or "mx"): 1 with s,
+ * 0 none (s empty), -1 a read error or a value that no longer parses
+ * (err): the caller defers, never connects from another address. */
+int sendconf_source(struct sendconf *c, const char *key, struct conf_source *s,
+                    char *err, size_t cap);
 
 /* The retry schedule of a message class: etc/retry's entry for class,
  * else its "default" entry, else the built-in one: 0. -1 when etc/retry

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "intake/addr.h"
@@ -14,6 +15,8 @@
 #include "base/diag.h"
 #include "net/dns.h"
 #include "send/job.h"
+#include "send/sts.h"
+#include "send/tlspolicy.h"
 #include "net/smtp.h"
 
 #define MX_TRY_MAX 5  /* hosts per attempt, like Postfix smtp_mx_address_limit */
@@ -21,6 +24,7 @@
 struct wstate {
 	struct smtp_session *s;
 	char key[600];          /* destination of the open session */
+	char tls_policy[16];    /* its TLS policy (tlspolicy.h) */
 	unsigned msgs;
 	struct dns_ctx *dns;
 	char dns_config[1100];
@@ -44,6 +48,7 @@ static void close_session(struct wstate *w)
 		smtp_close(w->s);
 	w->s = NULL;
 	w->key[0] = 0;
+	w->tls_policy[0] = 0;
 	w->msgs = 0;
 }
 
@@ -60,6 +65,8 @@ static void fill_opts(struct smtp_opts *o, const struct job *j, const char *host
 	o->auth_pass = o->auth_user ? j->pass : NULL;
 	o->auth_plaintext_ok = j->auth_plaintext_ok;
 	o->dns = w->dns;
+	o->bind = j->bind && *j->bind ? j->bind : NULL;
+	o->family = j->family;
 	if (j->timeout_ms > 0) {
 		int t = j->timeout_ms;
 		o->to.connect = o->to.greeting = o->to.ehlo = o->to.starttls = o->to.tls = t;
@@ -86,21 +93,60 @@ static int need_dns(struct wstate *w, const struct job *j, struct smtp_result *e
 	return 0;
 }
 
-/* Open a session to host unless one to the same key is open. */
+/* Open a session to host unless one to the same key is open. The TLS
+ * policy is made concrete for host first (dane: its TLSA records);
+ * names_secure: the MX answer that named host was validated. */
 static int session(struct wstate *w, const struct job *j, const char *host, const char *key,
-		   struct smtp_result *err)
+		   int names_secure, const struct mtasts_policy *sts, struct smtp_result *err)
 {
 	struct smtp_opts o;
+	struct tls_pick *tp;
+	char e[400];
 	if (w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)
 		return 0;
 	close_session(w);
+	/* relay names too go through dns_config's resolver when one is set */
+	if ((j->tls == CONF_TLS_DANE || j->tls == CONF_TLS_DANE_ONLY ||
+	     (j->dns_config && *j->dns_config)) && need_dns(w, j, err) < 0)
+		return -1;
 	fill_opts(&o, j, host, w);
+	if (!(tp = malloc(sizeof *tp))) {
+		set_result(err, 0, "4.3.0", "connect", 1, 0, "out of memory");
+		return -1;
+	}
+	if (tlspolicy_pick(w->dns, (enum conf_tls_mode)j->tls, host, j->port ? j->port : 25,
+	                   names_secure, sts, j->sts_ca, tp, e, sizeof e) < 0) {
+		/* not this host now; never a weaker policy instead */
+		set_result(err, 0, "4.7.5", "tls", 1, 1, e);
+		free(tp);
+		return -1;
+	}
+	o.tls = tp->mode;
+	o.dane = tp->dane;
+	if (tp->ca)
+		o.ca_file = tp->ca;
 	if (smtp_open(&w->s, &o, err) < 0) {
 		w->s = NULL;
+		free(tp);
 		return -1;
 	}
 	snprintf(w->key, sizeof w->key, "%s", key);
+	snprintf(w->tls_policy, sizeof w->tls_policy, "%s", tp->policy);
+	free(tp);
 	return 0;
+}
+
+/* The recipient domain's MTA-STS policy when it may apply (mta_sts on;
+ * etc/tls may, encrypt or dane for the domain), else NULL. */
+static const struct mtasts_policy *mx_sts(struct wstate *w, const struct job *j,
+					  struct mtasts_policy *p)
+{
+	char note[400];
+	if (!j->sts_dir || !*j->sts_dir ||
+	    (j->tls != CONF_TLS_MAY && j->tls != CONF_TLS_ENCRYPT && j->tls != CONF_TLS_DANE))
+		return NULL;
+	return sts_policy(w->dns, j->sts_dir, j->sts_ca && *j->sts_ca ? j->sts_ca : NULL, j->host,
+			  time(NULL), p, note, sizeof note) == 1 ? p : NULL;
 }
 
 static void deliver_on(struct wstate *w, const struct job *j, const char *msg, size_t len,
@@ -120,14 +166,17 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 		 * identity (etc/auth by sender: two tenants, one smarthost) */
 		snprintf(key, sizeof key, "%s:%u%s%.256s", j->host, j->port,
 		         j->user && *j->user ? " auth=" : "", j->user ? j->user : "");
-		if (session(w, j, j->host, key, &res->conn) < 0) {
+		if (session(w, j, j->host, key, 1, NULL, &res->conn) < 0) {
 			res->conn_failed = 1;
 			return;
 		}
 	} else {
 		/* direct delivery: the MX hosts of the domain, in preference order */
 		struct mx_list mx;
+		struct mtasts_policy stsp;
+		const struct mtasts_policy *sts;
 		char e[256];
+		size_t tried;
 		int rc;
 		snprintf(key, sizeof key, "mx:%s", j->host);
 		if (!(w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)) {
@@ -146,10 +195,18 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 				return;
 			}
 			close_session(w);
-			for (k = 0; k < mx.n && k < MX_TRY_MAX; k++) {
-				if (session(w, j, mx.h[k].name, key, &res->conn) == 0)
+			sts = mx_sts(w, j, &stsp);
+			for (k = 0, tried = 0; k < mx.n && tried < MX_TRY_MAX; k++) {
+				/* an enforced MTA-STS policy names the MX hosts to use */
+				if (sts && sts->mode == MTASTS_ENFORCE && !mtasts_mx_match(sts, mx.h[k].name))
+					continue;
+				tried++;
+				if (session(w, j, mx.h[k].name, key, mx.secure, sts, &res->conn) == 0)
 					break;
 			}
+			if (!tried)
+				set_result(&res->conn, 0, "4.7.5", "tls", 1, 1,
+					   "no MX host matches the domain's MTA-STS policy (enforce)");
 			if (!w->s) {
 				res->conn_failed = 1;
 				return;
@@ -163,11 +220,13 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 	if (smtp_send_dsn(w->s, j->sender, j->rcpt, j->n, msg, len, eightbit, utf8, &dsn, rr, &txn) < 0) {
 		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
 		snprintf(res->tls, sizeof res->tls, "%s", smtp_tls_version(w->s) ? smtp_tls_version(w->s) : "");
+		snprintf(res->tls_policy, sizeof res->tls_policy, "%s", w->tls_policy);
 		close_session(w);
 	} else {
 		w->msgs++;
 		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
 		snprintf(res->tls, sizeof res->tls, "%s", smtp_tls_version(w->s) ? smtp_tls_version(w->s) : "");
+		snprintf(res->tls_policy, sizeof res->tls_policy, "%s", w->tls_policy);
 	}
 	for (i = 0; i < j->n; i++)
 		res->r[i] = rr[i].code / 100 == 2 ? txn : rr[i];

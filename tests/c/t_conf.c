@@ -296,7 +296,7 @@ static void t_tls(void)
 	CHECK_STR(tls("encrypt smtps"), "encrypt smtps");
 	CHECK_STR(tls("none"), "none");
 	CHECK(starts(tls("required"), "ERR: unknown tls mode \"required\""));
-	CHECK(starts(tls("may smtps"), "ERR: smtps needs mode encrypt or verify"));
+	CHECK(starts(tls("may smtps"), "ERR: smtps needs mode encrypt, verify, dane or dane-only"));
 	CHECK(starts(tls("encrypt ca=x"), "ERR: ca= needs mode verify"));
 	CHECK(starts(tls("verify ca="), "ERR: empty ca= file"));
 	CHECK(starts(tls("verify smtps smtps"), "ERR: smtps given twice"));

@@ -1,0 +1,91 @@
+/* The TLS policy of one session: see tlspolicy.h. */
+#include "send/tlspolicy.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static int ip_literal(const char *h)
+{
+	unsigned char b[16];
+	return h[0] == '[' || inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
+static void set(struct tls_pick *p, enum conf_tls_mode mode, const char *name)
+{
+	p->mode = mode;
+	snprintf(p->policy, sizeof p->policy, "%s", name);
+}
+
+/* No TLSA records that count: dane goes on opportunistically, dane-only
+ * does not go. */
+static int without(struct tls_pick *p, enum conf_tls_mode mode, const char *host,
+                   const char *why, char *err, size_t errcap)
+{
+	if (mode == CONF_TLS_DANE) {
+		set(p, CONF_TLS_MAY, "may");
+		return 0;
+	}
+	snprintf(err, errcap, "TLS policy dane-only: %s for %s", why, host);
+	return -1;
+}
+
+/* DANE where etc/tls asks for it; see tlspolicy.h. */
+static int dane_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
+                     unsigned port, int names_secure, struct tls_pick *p, char *err, size_t errcap)
+{
+	char e[300];
+	int rc;
+	if (mode != CONF_TLS_DANE && mode != CONF_TLS_DANE_ONLY) {
+		set(p, mode, conf_tls_mode_name(mode));
+		return 0;
+	}
+	if (ip_literal(host))
+		return without(p, mode, host, "no TLSA records for an address", err, errcap);
+	if (!names_secure)
+		return without(p, mode, host, "the MX records are not DNSSEC-signed", err, errcap);
+	if (!dns) {
+		snprintf(err, errcap, "TLSA lookup for %s: no resolver", host);
+		return -1;
+	}
+	e[0] = 0;
+	rc = dns_tlsa(dns, host, port, &p->set, e, sizeof e);
+	if (rc != DNS_OK) {
+		snprintf(err, errcap, "TLSA lookup for _%u._tcp.%s failed: %s", port, host,
+		         e[0] ? e : "temporary failure");
+		return -1;
+	}
+	if (!p->set.secure)
+		return without(p, mode, host, "the TLSA answer is not DNSSEC-signed", err, errcap);
+	if (p->set.n) {
+		p->dane = &p->set;
+		set(p, CONF_TLS_ENCRYPT, "dane");  /* smtp_open: required, by the records */
+		return 0;
+	}
+	if (p->set.unusable) {
+		set(p, CONF_TLS_ENCRYPT, "encrypt");
+		return 0;
+	}
+	return without(p, mode, host, "no TLSA records", err, errcap);
+}
+
+int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
+                   unsigned port, int names_secure, const struct mtasts_policy *sts,
+                   const char *sts_ca, struct tls_pick *p, char *err, size_t errcap)
+{
+	memset(p, 0, sizeof *p);
+	if (dane_pick(dns, mode, host, port, names_secure, p, err, errcap) < 0)
+		return -1;
+	/* MTA-STS where DANE did not decide (RFC 8461 2), over the modes
+	 * that do not check certificates; none and verify are the
+	 * operator's own word for the domain */
+	if (!sts || p->dane || (mode != CONF_TLS_MAY && mode != CONF_TLS_ENCRYPT && mode != CONF_TLS_DANE))
+		return 0;
+	if (sts->mode == MTASTS_ENFORCE) {
+		set(p, CONF_TLS_VERIFY, "mta-sts");
+		p->ca = sts_ca && *sts_ca ? sts_ca : NULL;
+	} else if (sts->mode == MTASTS_TESTING) {
+		snprintf(p->policy, sizeof p->policy, "mta-sts-testing");
+	}
+	return 0;
+}
