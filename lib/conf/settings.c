@@ -17,7 +17,7 @@
 #include "conf/conf.h"
 #include "conf/parse.h"
 
-enum stype { S_HOST, S_ADDR, S_SIZE, S_COUNT, S_PATH, S_DURATION0, S_DURATION, S_BOOL };
+enum stype { S_HOST, S_ADDR, S_SIZE, S_COUNT, S_PATH, S_DURATION0, S_DURATION, S_BOOL, S_COMMIT };
 static const struct setting {
 	const char *name;
 	enum stype type;
@@ -46,6 +46,8 @@ static const struct setting {
 	{ "smtpd_session_timeout", S_DURATION, "1h" },
 	{ "smtpd_auth_delay", S_DURATION0, "1s" },   /* doubles with each failure */
 	{ "smtpd_greeting_delay", S_DURATION0, "0s" }, /* early talkers are dropped */
+	{ "smtpd_hide_user", S_BOOL, "no" },     /* yes: no "authenticated user" in Received */
+	{ "smtpd_commit", S_COMMIT, "session" }, /* exec: one relay-queue per message */
 	{ NULL, 0, NULL }
 };
 
@@ -131,6 +133,10 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
 		if (conf_uint(f, strlen(f), 100000, &v) < 0 || v == 0)
 			return conf_fail(err, errcap, "%s: bad number \"%.32s\" (want 1..100000)", st->name, f);
 		return buf_printf(out, "%lu", v);
+	case S_COMMIT:
+		if (strcmp(f, "session") != 0 && strcmp(f, "exec") != 0)
+			return conf_fail(err, errcap, "%s: bad value \"%.32s\" (want session or exec)", st->name, f);
+		return buf_adds(out, f);
 	case S_BOOL:
 		conf_lower(f);
 		if (strcmp(f, "yes") != 0 && strcmp(f, "no") != 0)

@@ -485,6 +485,8 @@ int submit_session(struct submit_session *ss, struct submit *s, const void *msg,
 		s->code = 0;
 		s->werr = 0;   /* it took the whole message: it said so */
 		buf_free(&rep);
+		if (ev_spooling())
+			received_event(s, len, env, envlen);   /* events, as in submit() */
 		return 0;
 	}
 	/* a refusal, or no answer: the program exits (or has); its exit
