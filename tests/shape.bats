@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: real providers (the test server plays Gmail's 421 4.7.28), hourly quotas and ramps across real days (C: tests/c/t_shape.c with a simulated clock), priority lanes (not built).
+# not tested: real providers (the test server plays Gmail's 421 4.7.28), hourly quotas and ramps across real days (C: tests/c/t_shape.c with a simulated clock), priority lanes (tests/lanes.bats, tests/c/t_lanes.c).
 load helper
 load smtp_helper
 

@@ -1,6 +1,7 @@
 /* relay-qctl explain (explain.h): relay-send's configuration and shaping
  * state asked about recipients, printed as text or JSON. */
 #include "send/explain.h"
+#include "send/lanes.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -174,10 +175,12 @@ static int rcpt_out(struct sendconf *c, const char *class, const char *sender, c
 		r |= jstr(out, rr == 1 ? p->name : "(direct)");
 		r |= buf_adds(out, ",\"strategy\":");
 		r |= jstr(out, conf_strategy_name(p->cfg.strategy));
+		r |= buf_printf(out, ",\"priority\":%u", lanes_class_prio(c, class));
 		r |= buf_adds(out, ",\"members\":[");
 	} else {
 		r |= buf_printf(out, "%s\n  route %s -> pool %s (%s)\n", rcpt, rr == 1 ? key.p : "(none: direct MX)",
 		                p->name, conf_strategy_name(p->cfg.strategy));
+		r |= buf_printf(out, "  class %s priority %u\n", class, lanes_class_prio(c, class));
 	}
 	for (i = 0; i < p->cfg.n; i++)
 		if (member_out(c, p, i, ldom, sender, json, i == 0, out, err, errcap) < 0)
