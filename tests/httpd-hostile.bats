@@ -119,13 +119,23 @@ open('$HT/slow-closed', 'w').close()" &
 	httpd_start -c 3
 	raw "
 held = [sock() for i in range(3)]
-time.sleep(0)
-s = sock()
-try:
-    s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
-    r = s.recv(100)
-except (ConnectionResetError, BrokenPipeError):
-    r = b''
+# each held connection sends half a request, so it stays open; once the
+# server has taken all three (a wait on the condition, not on time),
+# the next one is refused
+for h in held:
+    h.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n')
+r = b'x'
+for i in range(100):
+    s = sock()
+    try:
+        s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+        r = s.recv(100)
+    except (ConnectionResetError, BrokenPipeError):
+        r = b''
+    s.close()
+    if not r:
+        break
+    time.sleep(0.1)
 print('refused' if not r else r.split(b'\r\n')[0].decode())
 for h in held:
     h.close()" > "$HT/out"

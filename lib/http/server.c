@@ -247,6 +247,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 	*con_cls = NULL;
 }
 
+static enum MHD_Result accept_ok(void *cls, const struct sockaddr *addr, socklen_t len);
+static void conn_event(void *cls, struct MHD_Connection *c, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+
 int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, size_t errcap)
 {
 	struct sockaddr_in6 s6;
@@ -273,17 +277,20 @@ int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, siz
 		s4.sin_port = htons((unsigned short)port);
 		sa = (const struct sockaddr *)(const void *)&s4;
 	}
-	/* libmicrohttpd divides the connection limit among the threads: no
-	 * more threads than connections, so that -c holds in total */
+	/* libmicrohttpd divides the connection limit among the threads (and
+	 * a thread may take one more than its share): no more threads than
+	 * connections, and the total is counted here as well (accept_ok) */
 	unsigned threads = h->conn_max < HTTPD_THREADS ? h->conn_max : HTTPD_THREADS;
 	pthread_mutex_init(&h->rate_lock, NULL);
-	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handler, h,
+	h->conns = 0;
+	h->mhd = MHD_start_daemon(flags, (uint16_t)port, accept_ok, h, handler, h,
 	                          MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                          MHD_OPTION_SOCK_ADDR, sa,
 	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->conn_max,
 	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->timeout,
 	                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 	                          MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+	                          MHD_OPTION_NOTIFY_CONNECTION, conn_event, h,
 	                          MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(err, errcap, "unable to listen on %s:%u", addr, port);
@@ -294,6 +301,33 @@ bad:
 	snprintf(err, errcap, "bad listen address %s (want an IPv4 address or [IPv6])", addr);
 	errno = EINVAL;
 	return -1;
+}
+
+/* -c in total: a connection past it is refused at accept */
+static enum MHD_Result accept_ok(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct httpd *h = cls;
+	int ok;
+	(void)addr;
+	(void)len;
+	pthread_mutex_lock(&h->rate_lock);
+	ok = h->conns < h->conn_max;
+	pthread_mutex_unlock(&h->rate_lock);
+	return ok ? MHD_YES : MHD_NO;
+}
+
+static void conn_event(void *cls, struct MHD_Connection *c, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	(void)c;
+	(void)socket_context;
+	pthread_mutex_lock(&h->rate_lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		h->conns++;
+	else if (code == MHD_CONNECTION_NOTIFY_CLOSED && h->conns)
+		h->conns--;
+	pthread_mutex_unlock(&h->rate_lock);
 }
 
 void httpd_stop(struct httpd *h)

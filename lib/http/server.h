@@ -36,6 +36,7 @@ struct httpd {
 	struct rate rate;
 	size_t body_max;
 	unsigned conn_max, timeout;
+	unsigned conns;          /* open connections (under rate_lock): -c in total */
 	void *mhd;               /* struct MHD_Daemon */
 };
 
