@@ -53,6 +53,7 @@ int main(void)
 	f = fopen(conf, "w");
 	CHECK(f != NULL);
 	fprintf(f, "server:\n  do-not-query-localhost: no\n  local-zone: \"test.\" static\n"
+	           "  local-zone: \"invalid.\" nodefault\n"  /* unbound answers invalid. itself */
 	           "  local-data: \"one.test. MX 10 mx1.provider.test.\"\n"
 	           "  local-data: \"one.test. MX 20 mx2.provider.test.\"\n"
 	           "  local-data: \"mx1.provider.test. A 127.0.0.1\"\n"
