@@ -94,7 +94,9 @@ int conf_parse_webhook(const char *name, const char *rest, struct conf_webhook *
 				return conf_fail(err, errcap, "bad URL \"%.80s\" (want https://, or http:// to 127.0.0.1, [::1] or localhost)", word);
 			if (strlen(word) <= (strncmp(word, "https://", 8) ? 7u : 8u))
 				return conf_fail(err, errcap, "bad URL \"%.80s\": no host", word);
-			snprintf(w->url, sizeof w->url, "%s", word);
+			if (n >= sizeof w->url)
+				return conf_fail(err, errcap, "URL too long");
+			memcpy(w->url, word, n + 1);
 		} else if (!strncmp(word, "secret=", 7)) {
 			if (!word[7] || n - 7 >= sizeof w->secret)
 				return conf_fail(err, errcap, "bad secret= (want a file name)");
