@@ -61,6 +61,7 @@ static int tail(const char *home, int json, int follow)
 	if (s.skipped)
 		warn_("skipped %lu damaged or unfinished line%s", s.skipped, s.skipped == 1 ? "" : "s");
 	evstream_close(&s);
+	buf_free(&b);
 	return 0;
 }
 

@@ -133,8 +133,10 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	start_events
 	# the first batch is at the receiver, unanswered: kill the daemon now
 	wait_for test -s "$BATS_TEST_TMPDIR/app/requests"
-	kill -9 "$EVD"
+	# the endpoint's process, found before its parent dies (then it is
+	# reparented and pgrep -P no longer finds it)
 	child=$(pgrep -P "$EVD" || true)
+	kill -9 "$EVD"
 	wait_for gone "$EVD" $child
 	rm "$BATS_TEST_TMPDIR/hold"
 	start_events

@@ -49,6 +49,7 @@ int read_fd(int fd, struct buf *b, size_t max)
 		ssize_t r;
 		if (buf_reserve(b, 65536) < 0)
 			return -1;
+		b->p[b->len] = 0;   /* terminated even when nothing is read (an empty file) */
 		r = read(fd, b->p + b->len, 65536);
 		if (r < 0) {
 			if (errno == EINTR)
