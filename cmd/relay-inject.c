@@ -1,7 +1,7 @@
 /* relay-inject: reads a message on stdin, checks it, completes its header
  * and hands it to relay-queue (or $RELAYQUEUE). sendmail compatible: as
  * sendmail, mailq or newaliases, and -bs (relay-smtpd), -bp, -bi, -q.
- * Wiring only: the envelope is lib/intake/envelope.c, local names
+ * Wiring only: the options are lib/intake/sendopts.c, the envelope is lib/intake/envelope.c, local names
  * lib/intake/aliases.c, the completion lib/intake/complete.c, the
  * hand-over lib/intake/submit.c, the queue walk lib/queue/admin.c. */
 #include <errno.h>
@@ -25,95 +25,11 @@
 #include "intake/complete.h"
 #include "intake/envelope.h"
 #include "intake/msg.h"
+#include "intake/sendopts.h"
 #include "intake/submit.h"
 #include "queue/admin.h"
 #include "queue/queue.h"
 #include "send/explain.h"   /* shape2 (issue 12): -bv */
-
-/* What the call asks for: by -b mode, -q, or the name it was run by
- * (sendmail, mailq, newaliases: doc/relay-inject.8). */
-enum mode { M_SUBMIT, M_SMTP, M_LIST, M_FLUSH, M_ALIASES, M_NOTHING };
-
-struct opts {
-	const char *sender, *fullname, *class;
-	const char *dsn_notify, *dsn_ret, *dsn_envid;  /* -N -R -V (RFC 3461) */
-	int t, i, v, n;
-	enum mode mode;
-};
-
-static void usage(void)
-{
-	die(EXIT_PERM, "usage: relay-inject [-t] [-i|-oi] [-n] [-f sender] [-F name] [-C class] [-v]"
-	    " [-N notify] [-R full|hdrs] [-V envid] [rcpt ...]"
-	    " | -bs | -bp | -bi | -q");
-}
-
-static void mode(struct opts *o, enum mode m)
-{
-	if (o->mode != M_SUBMIT && o->mode != m)
-		die(EXIT_PERM, "one of -bm, -bs, -bp, -bi and -q at a time");
-	o->mode = m;
-}
-
-/* The options (sendmail's, the harmless ones ignored); returns the index
- * of the first recipient argument. Flags may be grouped as getopt does
- * (-ti is -t -i); an option with an argument ends its group. */
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	int i;
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *a = argv[i], *p;
-		if (strcmp(a, "--") == 0) { i++; break; }
-		if (a[1] == 'b') {
-			if (!strcmp(a, "-bm")) mode(o, M_SUBMIT);
-			else if (!strcmp(a, "-bs")) mode(o, M_SMTP);
-			else if (!strcmp(a, "-bp")) mode(o, M_LIST);
-			else if (!strcmp(a, "-bi")) mode(o, M_ALIASES);
-			else die(EXIT_PERM, "option %s is not supported (relay-inject submits mail; "
-			         "-bs, -bp and -bi are its other modes)", a);
-			continue;
-		}
-		if (a[1] == 'o') {  /* -oi, and the harmless -oem -oee -odb -odi -om ... */
-			if (strcmp(a, "-oi") == 0) o->i = 1;
-			else if (!a[2]) usage();
-			continue;
-		}
-		if (a[1] == 'q') {
-			/* -q and -qR/-qS/-qI (a site or id: relay flushes all);
-			 * -q30m, a daemon's interval, means nothing to relay-send */
-			mode(o, a[2] >= '0' && a[2] <= '9' ? M_NOTHING : M_FLUSH);
-			continue;
-		}
-		for (p = a + 1; *p; p++) {
-			const char **arg = NULL, *ignored;
-			switch (*p) {
-			case 't': o->t = 1; break;
-			case 'i': o->i = 1; break;
-			case 'v': o->v = 1; break;
-			case 'n': o->n = 1; break;
-			case 'm': case 'U': case 'G': break;
-			case 'I': mode(o, M_ALIASES); break;  /* Postfix's and old sendmail's -bi */
-			case 'f': case 'r': arg = &o->sender; break;
-			case 'F': arg = &o->fullname; break;
-			case 'C': arg = &o->class; break;
-			case 'N': arg = &o->dsn_notify; break;
-			case 'R': arg = &o->dsn_ret; break;
-			case 'V': arg = &o->dsn_envid; break;
-			case 'B': case 'h': case 'L': case 'O':
-				arg = &ignored; break;
-			default:
-				die(EXIT_PERM, "unknown option -%c", *p);
-			}
-			if (!arg)
-				continue;
-			if (p[1]) *arg = p + 1;
-			else if (i + 1 < argc) *arg = argv[++i];
-			else usage();
-			break;
-		}
-	}
-	return i;
-}
 
 /* Settings hostname and maxsize (0 means the default). */
 static void settings(const char *home, char *host, size_t cap, unsigned long *maxsize)
@@ -207,7 +123,7 @@ static int newaliases(const char *home)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct sendopts o = {0};
 	const char *home;
 	char host[256], user[64], err[512], trace[64];
 	unsigned long maxsize;
@@ -232,7 +148,7 @@ int main(int argc, char **argv)
 		pw = getpwuid(getuid());
 		return explain_bv(home, pw && pw->pw_name ? pw->pw_name : "nobody", argc, argv);
 	}
-	i = parse_args(argc, argv, &o);
+	i = sendopts_parse(argc, argv, &o);
 	if (o.mode != M_SUBMIT && i < argc)
 		die(EXIT_PERM, "no recipients with -bs, -bp, -bi or -q (or as mailq or newaliases)");
 	pw = getpwuid(getuid());

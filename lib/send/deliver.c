@@ -18,26 +18,9 @@
 #include "send/job.h"
 #include "send/relayed.h"   /* dsn: the relayed report (RFC 3461 6.2.2) */
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
+#include "send/tasks.h"
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
-
-/* One transaction: recipients of one attempt for one pool (and, for a
- * pool with an MX member, one domain), waiting or in flight. */
-struct task {
-	struct attempt *a;
-	int pool;               /* index, or POOL_DIRECT */
-	const char *domain;     /* recipient domain (mx members) */
-	size_t n;
-	size_t idx[JOB_RCPT_MAX];
-	unsigned long tried;    /* a bit per member tried */
-	int member;
-	struct smtp_result last; /* why the last member failed */
-	int have_last;
-	unsigned char prio;     /* its lane: the message's priority */
-	struct task *next;
-};
-
-static void lanes_setup(struct deliver *d);   /* lanes: below, with dispatch */
 
 /* The attempt's last task is done: conclude it, then forget the message
  * or put it back on the heap. */
@@ -62,64 +45,6 @@ static void attempt_end(struct deliver *d, struct attempt *a)
 }
 
 /* ------------------------------------------------------------ tasks */
-
-static struct task *task_new(struct attempt *a, int pool, const char *domain)
-{
-	struct task *t = calloc(1, sizeof *t);
-	if (!t)
-		die(EXIT_TEMP, "out of memory");
-	t->a = a;
-	t->pool = pool;
-	t->domain = domain;
-	t->member = -1;
-	t->prio = a->m->prio < LANES ? a->m->prio : LANES - 1;
-	a->tasks++;
-	return t;
-}
-
-/* The queue of waiting tasks, in lane order (highest first), FIFO within
- * a lane: O(LANES) at either end of a lane and O(1) for a removal during
- * the walk (pp: the pointer that points at the task). */
-static void task_enqueue(struct deliver *d, struct task *t, int front)
-{
-	struct task *after = NULL;
-	int p;
-	/* the back of its lane, or the front: after the lanes above it */
-	for (p = front ? t->prio + 1 : t->prio; p < LANES && !after; p++)
-		after = d->tlast[p];
-	if (after) {
-		t->next = after->next;
-		after->next = t;
-	} else {
-		t->next = d->thead;
-		d->thead = t;
-	}
-	if (!front || !d->tlast[t->prio])
-		d->tlast[t->prio] = t;
-	if (t->a->waiting++ == 0)
-		d->waiting_attempts++;
-}
-
-static struct task *task_take(struct deliver *d, struct task **pp)
-{
-	struct task *t = *pp;
-	struct task *prev = pp == &d->thead ? NULL : (struct task *)(void *)((char *)pp - offsetof(struct task, next));
-	*pp = t->next;
-	if (d->tlast[t->prio] == t)
-		d->tlast[t->prio] = prev && prev->prio == t->prio ? prev : NULL;
-	t->next = NULL;
-	if (--t->a->waiting == 0)
-		d->waiting_attempts--;
-	return t;
-}
-
-/* One attempt never holds more than half the workers while another
- * attempt's tasks wait: a big message does not delay the others. */
-static int task_hogs(const struct deliver *d, const struct task *t)
-{
-	int half = (d->kids->nw + 1) / 2;
-	return d->waiting_attempts > 1 && t->a->inflight >= (half > 0 ? half : 1);
-}
 
 /* One task of an attempt less; the last one concludes it. */
 static void task_done(struct deliver *d, struct task *t)
@@ -336,34 +261,6 @@ static void job_fill(struct deliver *d, const struct task *t, const struct conf_
 		j->rcpt[i] = t->a->e.rcpt[t->idx[i]];
 	j->n = t->n;
 	job_dsn_fill(j, t->a->env.p, &t->a->e, t->idx);   /* dsn: RFC 3461 parameters */
-}
-
-/* lanes: the workers kept per priority, the attempt slots scaled from
- * them, and the workers idle and busy per lane now. */
-static void lanes_setup(struct deliver *d)
-{
-	lanes_refresh(&d->lanes, d->conf, d->kids->nw, time(NULL));
-	if (!d->index->classify)
-		lanes_attach(d->index, d->conf);   /* the loop attaches it before its scan */
-	d->index->smax = (unsigned)d->max_active;
-	lanes_scale(d->lanes.kept, (unsigned)d->kids->nw, d->index->smax, d->index->skept);
-}
-
-static unsigned lanes_now(struct deliver *d, unsigned busy[LANES])
-{
-	unsigned idle = 0;
-	int i;
-	lanes_setup(d);
-	memset(busy, 0, LANES * sizeof *busy);
-	for (i = 0; i < d->kids->nw; i++) {
-		if (d->kids->w[i].sock < 0)
-			continue;
-		if (d->kids->w[i].t)
-			busy[d->kids->w[i].t->prio]++;
-		else
-			idle++;
-	}
-	return idle;
 }
 
 void deliver_dispatch(struct deliver *d)
