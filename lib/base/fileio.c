@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,4 +161,27 @@ void crash_point(const char *name)
 		at = getenv("RELAY_CRASH_AT");
 	if (at && strcmp(at, name) == 0)
 		kill(getpid(), SIGKILL);
+}
+
+int lock_take(const char *path, mode_t mode)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+void lock_release(int fd)
+{
+	int e = errno;
+	close(fd);   /* releases the flock */
+	errno = e;
 }

@@ -16,6 +16,11 @@ int fsync_dir(const char *dir);
 int fsync_parent(const char *path);
 /* Write data to path atomically and durably (see the file comment). */
 int atomic_write(const char *path, const void *data, size_t len, mode_t mode);
+/* Open (creating with mode, never through a symlink) the lock file path
+ * and take an exclusive flock on it, waiting; the fd, or -1 (errno).
+ * lock_release closes it (the flock goes with it), errno kept. */
+int lock_take(const char *path, mode_t mode);
+void lock_release(int fd);
 /* Test-only fault injection: when RELAY_CRASH_AT names this point, the
  * process kills itself with SIGKILL there. Compiled in always; costs one
  * getenv per call. */

@@ -4,6 +4,26 @@
 #include <stdio.h>
 #include "base/fileio.h"
 
+int netstring_len_byte(char c, unsigned long long *n, int *digits)
+{
+	if (c == ':' && *digits > 0)
+		return 1;
+	if (c < '0' || c > '9' || ++*digits > 15 || (*digits > 1 && *n == 0)) {
+		errno = EPROTO;
+		return -1;
+	}
+	*n = *n * 10 + (unsigned)(c - '0');
+	return 0;
+}
+
+int netstring_len_eof(int digits)
+{
+	if (digits == 0)
+		return 1;
+	errno = EPROTO;
+	return -1;
+}
+
 int netstring_read(int fd, struct buf *b, size_t max)
 {
 	unsigned long long n = 0;
@@ -12,22 +32,17 @@ int netstring_read(int fd, struct buf *b, size_t max)
 	ssize_t r;
 	b->len = 0;
 	for (;;) {
+		int k;
 		r = read_full(fd, &c, 1);
 		if (r < 0)
 			return -1;
-		if (r == 0) {
-			if (digits == 0)
-				return 1;
-			errno = EPROTO;
-			return -1;
-		}
-		if (c == ':' && digits > 0)
+		if (r == 0)
+			return netstring_len_eof(digits);
+		if ((k = netstring_len_byte(c, &n, &digits)) != 0) {
+			if (k < 0)
+				return -1;
 			break;
-		if (c < '0' || c > '9' || ++digits > 15 || (digits > 1 && n == 0)) {
-			errno = EPROTO;
-			return -1;
 		}
-		n = n * 10 + (unsigned)(c - '0');
 	}
 	if (n > max) {
 		char junk[65536];

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -269,7 +268,6 @@ static int list_write(const char *home, const struct list *l)
 static int lock_open(const char *home)
 {
 	char p[PATH_MAX], dir[PATH_MAX];
-	int fd;
 	if (snprintf(dir, sizeof dir, "%s/state", home) >= (int)sizeof dir ||
 	    path(p, home, "suppress.lock") < 0) {
 		errno = ENAMETOOLONG;
@@ -277,25 +275,7 @@ static int lock_open(const char *home)
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -1;
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-	}
-	return fd;
-}
-
-static void lock_close(int fd)
-{
-	int e = errno;
-	close(fd);  /* releases the flock */
-	errno = e;
+	return lock_take(p, 0644);
 }
 
 static int change(const char *home, const char *addr, const char *reason,
@@ -341,7 +321,7 @@ static int change(const char *home, const char *addr, const char *reason,
 	r = remove ? found : 0;
 out:
 	free(l.e);
-	lock_close(fd);
+	lock_release(fd);
 	return r;
 }
 
@@ -452,7 +432,7 @@ int suppress_add_many(const char *home, const struct suppress_item *it, size_t n
 out:
 	free(x.slot);
 	free(l.e);
-	lock_close(fd);
+	lock_release(fd);
 	return r;
 }
 
@@ -466,7 +446,7 @@ int suppress_rebuild(const char *home)
 	if (list_read(home, &l, &bad) == 0 && list_write(home, &l) == 0)
 		r = 0;
 	free(l.e);
-	lock_close(fd);
+	lock_release(fd);
 	return r;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/netstring.h"
 #include "intake/addr.h"
 #include "intake/envelope.h"  /* envelope_class_valid */
 #include "intake/msg.h"       /* msg_date */
@@ -93,21 +94,16 @@ int qq_netstring(struct qq_in *in, struct buf *out, size_t max)
 	char c;
 	out->len = 0;
 	for (;;) {
+		int k;
 		if ((r = in_byte(in, &c)) < 0)
 			return -1;
-		if (r == 0) {
-			if (digits == 0)
-				return 1;
-			errno = EPROTO;
-			return -1;
-		}
-		if (c == ':' && digits > 0)
+		if (r == 0)
+			return netstring_len_eof(digits);
+		if ((k = netstring_len_byte(c, &n, &digits)) != 0) {
+			if (k < 0)
+				return -1;
 			break;
-		if (c < '0' || c > '9' || ++digits > 15 || (digits > 1 && n == 0)) {
-			errno = EPROTO;
-			return -1;
 		}
-		n = n * 10 + (unsigned)(c - '0');
 	}
 	big = n > max;
 	if (!big && buf_reserve(out, (size_t)n) < 0)

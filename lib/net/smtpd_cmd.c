@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/xtext.h"
+
 void smtpd_line_init(struct smtpd_line *l)
 {
 	l->len = 0;
@@ -58,26 +60,6 @@ static const struct { const char *name; enum smtpd_verb v; } verbs[] = {
 	{ NULL, SMTPD_UNKNOWN }
 };
 
-static int hexup(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
-}
-
-int smtpd_xtext_valid(const char *s, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '+') {
-			if (i + 2 >= n || !hexup(s[i + 1]) || !hexup(s[i + 2]))
-				return 0;
-			i += 2;
-		} else if (c < 33 || c > 126 || c == '=') {
-			return 0;
-		}
-	}
-	return 1;
-}
 
 /* The path in <...> at *s into out: quoted strings may hold '>'. */
 static int take_path(const char **s, char *out, size_t cap)
@@ -175,7 +157,7 @@ static int param(const char *k, size_t kn, const char *v, size_t vn, int has_v, 
 		for (size_t i = 0; p->ret[i]; i++)
 			p->ret[i] = (char)(p->ret[i] & ~0x20);
 	} else if (mail && IS("ENVID")) {
-		if (!has_v || !smtpd_xtext_valid(v, vn) || copy_value(p->envid, sizeof p->envid, v, vn) < 0)
+		if (!has_v || !xtext_valid(v, vn) || copy_value(p->envid, sizeof p->envid, v, vn) < 0)
 			return -1;
 	} else if (mail && IS("AUTH")) {
 		if (!has_v || copy_value(p->auth, sizeof p->auth, v, vn) < 0)
@@ -185,7 +167,7 @@ static int param(const char *k, size_t kn, const char *v, size_t vn, int has_v, 
 			return -1;
 	} else if (!mail && IS("ORCPT")) {
 		const char *semi = has_v ? memchr(v, ';', vn) : NULL;
-		if (!semi || semi == v || !smtpd_xtext_valid(semi + 1, vn - (size_t)(semi + 1 - v)) ||
+		if (!semi || semi == v || !xtext_valid(semi + 1, vn - (size_t)(semi + 1 - v)) ||
 		    copy_value(p->orcpt, sizeof p->orcpt, v, vn) < 0)
 			return -1;
 	} else {

@@ -117,7 +117,5 @@ int smtpd_data_end(struct smtpd_data *d);
 /* The reply for d->err: "550 5.6.0 ..." */
 const char *smtpd_data_reply(int err);
 
-/* xtext (RFC 3461 4): 1 if s is valid xtext, 0 if not. */
-int smtpd_xtext_valid(const char *s, size_t n);
 
 #endif

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,32 +19,13 @@
 static int lock(const char *dir)
 {
 	char p[PATH_MAX];
-	int fd;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -1;
 	if (snprintf(p, sizeof p, "%s/lock", dir) >= (int)sizeof p) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-	}
-	return fd;
-}
-
-static void unlock(int fd)
-{
-	int e = errno;
-	close(fd);   /* releases the flock */
-	errno = e;
+	return lock_take(p, 0600);
 }
 
 /* The file at path into b (NUL-terminated): 1, 0 none, -1 error. */
@@ -150,13 +130,13 @@ int smtpd_rate_take(const char *dir, const char *user, unsigned rate, unsigned p
 	r = 1;
 done:
 	buf_free(&b);
-	unlock(fd);
+	lock_release(fd);
 	return r;
 corrupt:
 	errno = EPROTO;
 fail:
 	buf_free(&b);
-	unlock(fd);
+	lock_release(fd);
 	return -1;
 }
 
@@ -239,6 +219,6 @@ done:
 	free(t);
 	buf_free(&b);
 	buf_free(&out);
-	unlock(fd);
+	lock_release(fd);
 	return r;
 }
