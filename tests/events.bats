@@ -107,6 +107,16 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	assert_line --regexp '^deferred relay-send:[0-9:]+ defer@example.net <defer@test>$'
 	assert_line --regexp '^failed relay-send:[0-9:]+ fail@example.net <fail@test>$'
 	assert_line --regexp '^bounced relay-send:'
+	# every delivered, deferred and failed record names its pool
+	run python3 -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["event"] in ("delivered", "deferred", "failed"):
+        print(e["event"], e.get("pool", "NONE"))' < <(relay-events tail --json)
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	refute_output --partial NONE
+	assert_line 'delivered main'
 	# a wrong secret does not verify
 	printf 'other\n' > "$RELAY_HOME/etc/hook.key"
 	run received app
