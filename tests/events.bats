@@ -102,7 +102,7 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	run received app
 	echo "$output"
 	refute_output --partial BAD-SIGNATURE
-	assert_line --regexp '^received relay-inject:1:[0-9]+ - -$'
+	assert_line --regexp '^received relay-queue:1:[0-9]+ - -$'
 	assert_line --regexp '^delivered relay-send:[0-9:]+ ok@example.net <ok@test>$'
 	assert_line --regexp '^deferred relay-send:[0-9:]+ defer@example.net <defer@test>$'
 	assert_line --regexp '^failed relay-send:[0-9:]+ fail@example.net <fail@test>$'
@@ -211,12 +211,12 @@ for l in sys.stdin:
 	run relay-events tail
 	assert_success
 	[ "${#lines[@]}" -eq 3 ]
-	assert_line --index 0 --regexp '^id=relay-inject:1:0 v=1 event=received time=[0-9.]+ writer=relay-inject queue_id=[0-9a-f.]+ sender=s@example.org recipients=1 size=[0-9]+ source=relay-inject$'
+	assert_line --index 0 --regexp "^id=relay-queue:1:0 v=1 event=received time=[0-9.]+ writer=relay-queue queue_id=[0-9a-f.]+ sender=s@example.org recipients=1 size=[0-9]+ source=relay-inject uid=$(id -u)\$"
 	run relay-events tail --json
 	assert_success
 	echo "$output" | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]'
 	# a crash in the middle of a record leaves a line without its newline
-	printf 'E1 00000000 {"v":1,"ev' >> "$RELAY_HOME/state/events/relay-inject/0000000000000001"
+	printf 'E1 00000000 {"v":1,"ev' >> "$RELAY_HOME/state/events/relay-queue/0000000000000001"
 	run relay-events tail
 	assert_success
 	[ "$(echo "$output" | grep -c '^id=')" -eq 3 ]
@@ -224,6 +224,20 @@ for l in sys.stdin:
 	run relay-events tail
 	[ "$(echo "$output" | grep -c '^id=')" -eq 4 ]
 	assert_output --partial "skipped 1 damaged or unfinished line"
+}
+
+@test "relay-queue writes the received record under its own name, whatever it is run as; the source is its caller's name" {
+	ln -s "$RELAY_BUILD/bin/relay-queue" "$BATS_TEST_TMPDIR/relay-send"
+	RELAYQUEUE="$BATS_TEST_TMPDIR/relay-send" RELAYQUEUE_SOURCE=forged inject 1
+	[ ! -e "$RELAY_HOME/state/events/relay-send" ]
+	[ ! -e "$RELAY_HOME/state/events/relay-inject" ]
+	run relay-events tail
+	[ "${#lines[@]}" -eq 1 ]
+	assert_line --regexp "^id=relay-queue:1:0 .* writer=relay-queue .* source=relay-inject uid=$(id -u)\$"
+	# relay-queue run directly: a source that is not a program's name is "unknown"
+	printf 'Subject: x\n\nbody\n' | RELAYQUEUE_SOURCE='a b' relay-queue 1< <(printf 'Fs@example.org\0Tr@example.net\0\0')
+	run relay-events tail
+	assert_line --index 1 --regexp 'sender=s@example.org recipients=1 size=[0-9]+ source=unknown uid='
 }
 
 @test "without state/events/ nothing is written and relay-inject works as before" {
@@ -282,7 +296,9 @@ for l in sys.stdin:
 	id=$(echo "$output" | sed -n 's/^250 2\.0\.0 ok: queued as \([0-9a-f.]*\).*/\1/p')
 	[ -n "$id" ]
 	run relay-events tail
-	assert_line --regexp "^id=relay-smtpd:1:0 v=1 event=received .* queue_id=$id sender=a@example.org recipients=2 size=[0-9]+ source=relay-smtpd\$"
+	# one record, relay-queue's (relay-smtpd's session commit writes none)
+	[ "$(echo "$output" | grep -c 'event=received')" -eq 1 ]
+	assert_line --regexp "^id=relay-queue:1:0 v=1 event=received .* queue_id=$id sender=a@example.org recipients=2 size=[0-9]+ source=relay-smtpd uid=[0-9]+\$"
 }
 
 @test "100 messages and one bounce, read while written, small segments: every event arrives once verified, passed segments go" {
@@ -314,7 +330,7 @@ for l in sys.stdin:
 	# once each: no duplicates without a crash
 	[ "$(echo "$output" | awk '{print $2}' | sort | uniq -d | wc -l)" -eq 0 ]
 	# the segments relay-events passed were removed by their writers
-	[ ! -e "$RELAY_HOME/state/events/relay-inject/0000000000000001" ]
+	[ ! -e "$RELAY_HOME/state/events/relay-queue/0000000000000001" ]
 }
 
 @test "HUP reads etc/webhooks again: a new endpoint starts from the beginning of the spool" {
