@@ -3,6 +3,7 @@
 load helper
 load smtp_helper
 load smtpd_helper
+load httpd_helper
 
 setup_file() { TESTS="$BATS_TEST_DIRNAME"; make_certs; }
 setup() {
@@ -15,6 +16,7 @@ setup() {
 }
 teardown() {
 	stop_servers
+	httpd_stop
 	for p in $RCV_PIDS ${EVD:-}; do kill "$p" 2>/dev/null || true; done
 	true
 }
@@ -238,6 +240,39 @@ for l in sys.stdin:
 	printf 'Subject: x\n\nbody\n' | RELAYQUEUE_SOURCE='a b' relay-queue 1< <(printf 'Fs@example.org\0Tr@example.net\0\0')
 	run relay-events tail
 	assert_line --index 1 --regexp 'sender=s@example.org recipients=1 size=[0-9]+ source=unknown uid='
+}
+
+@test "suppressed: relay-inject and relay-smtpd write a record for a recipient refused at intake" {
+	relay-bounce suppress add gone@example.net 'hard bounce 5.1.1'
+	run relay-inject -f s@example.org gone@example.net <<<'Subject: x'
+	assert_failure 100
+	relay_client 127.0.0.0/8
+	run session <<< "$(crlf 'EHLO app.example' 'MAIL FROM:<a@example.org>' 'RCPT TO:<gone@example.net>' QUIT)"
+	assert_output --partial '550 5.1.1'
+	refute_output --partial 'event='
+	run relay-events tail
+	[ "$(echo "$output" | grep -c 'event=suppressed')" -eq 2 ]
+	assert_line --regexp '^id=relay-inject:1:0 v=1 event=suppressed time=[0-9.]+ writer=relay-inject recipient=gone@example.net sender=s@example.org reason="hard bounce 5.1.1"$'
+	assert_line --regexp '^id=relay-smtpd:1:0 v=1 event=suppressed .* writer=relay-smtpd recipient=gone@example.net sender=a@example.org reason="hard bounce 5.1.1"$'
+	[ "$(echo "$output" | grep -c 'event=received')" -eq 0 ]
+}
+
+@test "relay-httpd: one received record per message (relay-queue's), and a suppressed one for a refused recipient" {
+	httpd_home
+	mkdir -p "$RELAY_HOME/state/events/consumers"
+	chown -R 65534:65534 "$RELAY_HOME/state"
+	relay-bounce suppress add gone@example.net 'hard bounce 5.1.1'
+	newkey app1
+	httpd_start
+	post '{"from": "a@example.com", "to": ["r@example.net", "q@example.net"], "text": "hi"}'
+	[ "$CODE" = 202 ] || [ "$CODE" = 200 ]
+	post '{"from": "a@example.com", "to": ["gone@example.net"], "text": "hi"}'
+	[ "$CODE" = 422 ]
+	run relay-events tail
+	echo "$output"
+	[ "$(echo "$output" | grep -c 'event=received')" -eq 1 ]
+	assert_line --regexp '^id=relay-queue:1:0 v=1 event=received .* sender=a@example.com recipients=2 size=[0-9]+ source=relay-httpd uid=65534$'
+	assert_line --regexp '^id=relay-httpd:1:0 v=1 event=suppressed .* writer=relay-httpd recipient=gone@example.net sender=a@example.com reason="hard bounce 5.1.1"$'
 }
 
 @test "without state/events/ nothing is written and relay-inject works as before" {
