@@ -275,6 +275,27 @@ for l in sys.stdin:
 	assert_line --regexp '^id=relay-httpd:1:0 v=1 event=suppressed .* writer=relay-httpd recipient=gone@example.net sender=a@example.com reason="hard bounce 5.1.1"$'
 }
 
+@test "member_down and member_up: relay-health records each verdict change once; relay-send only logs it" {
+	start_server; OK=$PORT
+	P1=$(free_port)
+	printf 'main failover 127.0.0.1:%s 127.0.0.1:%s\n' "$OK" "$P1" >> "$RELAY_HOME/etc/pools"
+	relay-config -d "$RELAY_HOME"
+	run relay-health -t 5
+	refute_output --partial 'event='
+	run relay-health -t 5      # the same verdict: no record
+	run relay-send -1 -w 1     # reads the verdict: its line, not a record
+	assert_output --partial "event=member_down pool=main relay=127.0.0.1:$P1"
+	start_server --port "$P1"
+	run relay-health -t 5
+	run relay-health -t 5
+	run relay-events tail
+	echo "$output"
+	run grep event=member_ <<< "$output"
+	[ "${#lines[@]}" -eq 2 ]
+	assert_line --index 0 --regexp "^id=relay-health:1:0 v=1 event=member_down .* writer=relay-health pool=main relay=127.0.0.1:$P1 reason=connect state=down since=[0-9]+\$"
+	assert_line --index 1 --regexp "^id=relay-health:1:[0-9]+ v=1 event=member_up .* pool=main relay=127.0.0.1:$P1 reason=ok state=up since=[0-9]+\$"
+}
+
 @test "without state/events/ nothing is written and relay-inject works as before" {
 	rm -r "$RELAY_HOME/state/events"
 	inject 1

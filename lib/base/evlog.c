@@ -62,6 +62,12 @@ void ev_begin_spool(const char *event)
 	quiet_one = 1;
 }
 
+void ev_begin_log(const char *event)
+{
+	ev_begin(event);
+	rec.len = 0;
+}
+
 void ev_rec_str(const char *key, const char *val)
 {
 	char safe[1024];
