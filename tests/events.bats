@@ -273,6 +273,32 @@ for l in sys.stdin:
 	[ "$(echo "$output" | grep -c 'event=received')" -eq 1 ]
 	assert_line --regexp '^id=relay-queue:1:0 v=1 event=received .* sender=a@example.com recipients=2 size=[0-9]+ source=relay-httpd uid=65534$'
 	assert_line --regexp '^id=relay-httpd:1:0 v=1 event=suppressed .* writer=relay-httpd recipient=gone@example.net sender=a@example.com reason="hard bounce 5.1.1"$'
+	# the metrics: relay-events counts the records and gathers its endpoints' figures; /metrics has them
+	printf 'the-secret\n' > "$RELAY_HOME/etc/hook.key"
+	receiver app
+	hook app "http://127.0.0.1:$RPORT/in secret=hook.key"
+	start_events
+	wait_for grep -q '^relay_events_posted_total{endpoint="app"} 2$' "$RELAY_HOME/state/events/consumers/.metrics"
+	run curl -s "$URL/metrics"
+	assert_line 'relay_events_written_total{writer="relay-queue",event="received"} 1'
+	assert_line 'relay_events_written_total{writer="relay-httpd",event="suppressed"} 1'
+	assert_line 'relay_events_posted_total{endpoint="app"} 2'
+	assert_line 'relay_events_lag_bytes{endpoint="app"} 0'
+	assert_line --regexp '^relay_events_retried_total\{endpoint="app"\} 0$'
+	# the text parses as Prometheus exposition (each family once, grouped)
+	echo "$output" | python3 -c '
+import sys, re
+seen, cur = set(), None
+for l in sys.stdin:
+    if l.startswith("# TYPE "):
+        n = l.split()[2]
+        assert n not in seen, n
+        seen.add(n); cur = n
+    elif l.strip() and not l.startswith("#"):
+        m = re.match(r"([a-z_]+)(\{[^}]*\})? [0-9.e+-]+$", l.strip())
+        assert m, l
+        assert m.group(1) == cur or m.group(1).startswith(cur), (l, cur)
+'
 }
 
 @test "member_down and member_up: relay-health records each verdict change once; relay-send only logs it" {
