@@ -21,6 +21,7 @@
 #include "base/evlog.h"
 #include "conf/webhooks.h"
 #include "events/hook.h"
+#include "events/metrics.h"   /* the figures for /metrics */
 #include "events/stream.h"
 
 static void usage(void)
@@ -137,6 +138,9 @@ static int daemon_run(const char *home)
 	long n = 0, i;
 	char dir[PATH_MAX];
 	struct sigaction sa;
+	struct evmetrics met;
+	int met_warned = 0;
+	memset(&met, 0, sizeof met);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_sig;
 	sigaction(SIGTERM, &sa, NULL);
@@ -175,10 +179,17 @@ static int daemon_run(const char *home)
 				k[i].pid = start(home, &w[i]);
 		}
 		got_chld = 0;
+		if (time(NULL) != met.written) {   /* at most once a second */
+			met.written = time(NULL);
+			if (evmetrics_poll(&met, home) < 0 || evmetrics_write(&met, home, w, n) < 0)
+				if (!met_warned++)
+					warn_sys("unable to write %s/%s", home, EVMETRICS_FILE);
+		}
 		if (!got_term && !got_hup && !got_chld)
 			usleep(250000);
 	}
 	stop_all(k, n);
+	evmetrics_free(&met);
 	printf("event=stopped\n");
 	return 0;
 }

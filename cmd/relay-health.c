@@ -21,6 +21,7 @@
 #include "health/report.h"
 #include "health/run.h"
 #include "health/verdict.h"
+#include "health/changes.h"   /* events: member_down, member_up */
 
 static struct health_opts O = {
 	NULL, NULL, NULL, 20, 5000, 14, HEALTH_EJECT_DEFAULTS
@@ -133,6 +134,9 @@ int main(int argc, char **argv)
 	if (!no_state) {
 		if (health_run_state(&run, &prev, now, interval, &cur) < 0)
 			die(NAGIOS_UNKNOWN, "out of memory");
+		/* events: the verdict changes, recorded before the file that
+		 * holds them (a crash between repeats them, never loses one) */
+		health_record_changes(O.home, &prev, &cur);
 		if (health_write(O.home, &cur) < 0) {
 			warn_sys("unable to write %s/%s", O.home, HEALTH_FILE);
 			status = NAGIOS_UNKNOWN;

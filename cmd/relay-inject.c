@@ -20,6 +20,7 @@
 #include "base/fileio.h"
 #include "base/prog.h"
 #include "bounce/suppress.h"
+#include "events/intake.h"   /* events: the suppressed record */
 #include "conf/conf.h"
 #include "intake/aliases.h"
 #include "intake/complete.h"
@@ -61,6 +62,8 @@ static void check_suppressed(const char *home, const struct envelope *e)
 		int s = suppress_lookup(home, e->rcpt[k], &se);
 		if (s < 0)
 			die_sys(EXIT_TEMP, "unable to read the suppression list");
+		if (s > 0)
+			events_suppressed(home, "relay-inject", e->rcpt[k], e->sender, se.reason);   /* events */
 		if (s > 0)
 			die(EXIT_PERM, "refused: <%s> is suppressed after a hard bounce (%s); "
 			    "remove it with: relay-bounce suppress remove %s", e->rcpt[k], se.reason, e->rcpt[k]);

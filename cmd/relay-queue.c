@@ -15,6 +15,8 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/diag.h"
+#include "base/evlog.h"     /* events: the received record */
+#include "base/evspool.h"   /* events */
 #include "base/fileio.h"
 #include "queue/commit.h"
 #include "queue/queue.h"
@@ -128,6 +130,38 @@ static int dsn_item(void *arg, const char *p, size_t avail, struct buf *recs, si
 	return dsnrec_item(arg, p, avail, recs, used, why);
 }
 
+/* events: the "received" record (doc/events.md), after the commit, for
+ * every caller: relay-queue is the one program every message goes
+ * through, and (setuid relayq) it may write the spool when its caller
+ * (relay-inject, run by anyone) may not. The writer is named here, never
+ * taken from argv[0]; source is the caller's word, uid the real uid.
+ * The envelope was checked by qq_parse_envelope. */
+static void received_record(const struct buf *msg, const struct buf *env)
+{
+	static int opened;
+	const char *p = env->p, *end = env->p + env->len, *z, *sender = NULL;
+	const char *src = getenv(SUBMIT_SOURCE_ENV);
+	long long n = 0;
+	if (!opened++)
+		ev_spool(relay_home(), "relay-queue", 0);   /* fd 1 is the envelope: not a log */
+	if (!evspool_enabled() || !p)
+		return;
+	for (; p < end && (z = memchr(p, 0, (size_t)(end - p))) && z > p; p = z + 1) {
+		if (*p == 'F' && !sender)
+			sender = p + 1;
+		else if (*p == 'T')
+			n++;
+	}
+	ev_begin("received");
+	ev_str("id", c.id);
+	ev_str("sender", sender ? sender : "");
+	ev_num("recipients", n);
+	ev_num("size", (long long)msg->len);
+	ev_str("source", src && evspool_name_ok(src) ? src : "unknown");
+	ev_num("uid", (long long)getuid());
+	ev_end();
+}
+
 /* The commit of one message and its envelope, as read. */
 static void commit(const struct buf *msg, const struct buf *env, time_t now)
 {
@@ -142,6 +176,7 @@ static void commit(const struct buf *msg, const struct buf *env, time_t now)
 		quit(code, why);
 	if (queue_commit_finish(&c, now, &recs, trace.p, trace.len, msg->p, msg->len) < 0)
 		quit_sys(QQ_WRITE, c.what);
+	received_record(msg, env);   /* events */
 	buf_free(&recs);
 	buf_free(&trace);
 }

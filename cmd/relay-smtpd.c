@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "bounce/suppress.h"
+#include "events/intake.h"   /* events: the suppressed record */
 #include "conf/clients.h"
 #include "conf/conf.h"
 #include "conf/users.h"
@@ -122,6 +123,8 @@ static int h_rcpt(void *arg, const struct smtpd_session *s, const struct smtpd_c
 	sr = suppress_lookup(w->home, w->in.e.rcpt[n], &se);
 	if (sr == 0)
 		return code;
+	if (sr > 0)   /* events: the suppressed record */
+		events_suppressed(w->home, "relay-smtpd", w->in.e.rcpt[n], w->in.e.sender, se.reason);
 	free(w->in.e.rcpt[n]);
 	w->in.e.nrcpt = n;
 	if (sr < 0) {

@@ -3,6 +3,7 @@
 load helper
 load smtp_helper
 load smtpd_helper
+load httpd_helper
 
 setup_file() { TESTS="$BATS_TEST_DIRNAME"; make_certs; }
 setup() {
@@ -15,6 +16,7 @@ setup() {
 }
 teardown() {
 	stop_servers
+	httpd_stop
 	for p in $RCV_PIDS ${EVD:-}; do kill "$p" 2>/dev/null || true; done
 	true
 }
@@ -102,11 +104,21 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	run received app
 	echo "$output"
 	refute_output --partial BAD-SIGNATURE
-	assert_line --regexp '^received relay-inject:1:[0-9]+ - -$'
+	assert_line --regexp '^received relay-queue:1:[0-9]+ - -$'
 	assert_line --regexp '^delivered relay-send:[0-9:]+ ok@example.net <ok@test>$'
 	assert_line --regexp '^deferred relay-send:[0-9:]+ defer@example.net <defer@test>$'
 	assert_line --regexp '^failed relay-send:[0-9:]+ fail@example.net <fail@test>$'
 	assert_line --regexp '^bounced relay-send:'
+	# every delivered, deferred and failed record names its pool
+	run python3 -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["event"] in ("delivered", "deferred", "failed"):
+        print(e["event"], e.get("pool", "NONE"))' < <(relay-events tail --json)
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	refute_output --partial NONE
+	assert_line 'delivered main'
 	# a wrong secret does not verify
 	printf 'other\n' > "$RELAY_HOME/etc/hook.key"
 	run received app
@@ -201,12 +213,12 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	run relay-events tail
 	assert_success
 	[ "${#lines[@]}" -eq 3 ]
-	assert_line --index 0 --regexp '^id=relay-inject:1:0 v=1 event=received time=[0-9.]+ writer=relay-inject queue_id=[0-9a-f.]+ sender=s@example.org recipients=1 size=[0-9]+ source=relay-inject$'
+	assert_line --index 0 --regexp "^id=relay-queue:1:0 v=1 event=received time=[0-9.]+ writer=relay-queue queue_id=[0-9a-f.]+ sender=s@example.org recipients=1 size=[0-9]+ source=relay-inject uid=$(id -u)\$"
 	run relay-events tail --json
 	assert_success
 	echo "$output" | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]'
 	# a crash in the middle of a record leaves a line without its newline
-	printf 'E1 00000000 {"v":1,"ev' >> "$RELAY_HOME/state/events/relay-inject/0000000000000001"
+	printf 'E1 00000000 {"v":1,"ev' >> "$RELAY_HOME/state/events/relay-queue/0000000000000001"
 	run relay-events tail
 	assert_success
 	[ "$(echo "$output" | grep -c '^id=')" -eq 3 ]
@@ -214,6 +226,100 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	run relay-events tail
 	[ "$(echo "$output" | grep -c '^id=')" -eq 4 ]
 	assert_output --partial "skipped 1 damaged or unfinished line"
+}
+
+@test "relay-queue writes the received record under its own name, whatever it is run as; the source is its caller's name" {
+	ln -s "$RELAY_BUILD/bin/relay-queue" "$BATS_TEST_TMPDIR/relay-send"
+	RELAYQUEUE="$BATS_TEST_TMPDIR/relay-send" RELAYQUEUE_SOURCE=forged inject 1
+	[ ! -e "$RELAY_HOME/state/events/relay-send" ]
+	[ ! -e "$RELAY_HOME/state/events/relay-inject" ]
+	run relay-events tail
+	[ "${#lines[@]}" -eq 1 ]
+	assert_line --regexp "^id=relay-queue:1:0 .* writer=relay-queue .* source=relay-inject uid=$(id -u)\$"
+	# relay-queue run directly: a source that is not a program's name is "unknown"
+	printf 'Subject: x\n\nbody\n' | RELAYQUEUE_SOURCE='a b' relay-queue 1< <(printf 'Fs@example.org\0Tr@example.net\0\0')
+	run relay-events tail
+	assert_line --index 1 --regexp 'sender=s@example.org recipients=1 size=[0-9]+ source=unknown uid='
+}
+
+@test "suppressed: relay-inject and relay-smtpd write a record for a recipient refused at intake" {
+	relay-bounce suppress add gone@example.net 'hard bounce 5.1.1'
+	run relay-inject -f s@example.org gone@example.net <<<'Subject: x'
+	assert_failure 100
+	relay_client 127.0.0.0/8
+	run session <<< "$(crlf 'EHLO app.example' 'MAIL FROM:<a@example.org>' 'RCPT TO:<gone@example.net>' QUIT)"
+	assert_output --partial '550 5.1.1'
+	refute_output --partial 'event='
+	run relay-events tail
+	[ "$(echo "$output" | grep -c 'event=suppressed')" -eq 2 ]
+	assert_line --regexp '^id=relay-inject:1:0 v=1 event=suppressed time=[0-9.]+ writer=relay-inject recipient=gone@example.net sender=s@example.org reason="hard bounce 5.1.1"$'
+	assert_line --regexp '^id=relay-smtpd:1:0 v=1 event=suppressed .* writer=relay-smtpd recipient=gone@example.net sender=a@example.org reason="hard bounce 5.1.1"$'
+	[ "$(echo "$output" | grep -c 'event=received')" -eq 0 ]
+}
+
+@test "relay-httpd: one received record per message (relay-queue's), and a suppressed one for a refused recipient" {
+	httpd_home
+	mkdir -p "$RELAY_HOME/state/events/consumers"
+	chown -R 65534:65534 "$RELAY_HOME/state"
+	relay-bounce suppress add gone@example.net 'hard bounce 5.1.1'
+	newkey app1
+	httpd_start
+	post '{"from": "a@example.com", "to": ["r@example.net", "q@example.net"], "text": "hi"}'
+	[ "$CODE" = 202 ] || [ "$CODE" = 200 ]
+	post '{"from": "a@example.com", "to": ["gone@example.net"], "text": "hi"}'
+	[ "$CODE" = 422 ]
+	run relay-events tail
+	echo "$output"
+	[ "$(echo "$output" | grep -c 'event=received')" -eq 1 ]
+	assert_line --regexp '^id=relay-queue:1:0 v=1 event=received .* sender=a@example.com recipients=2 size=[0-9]+ source=relay-httpd uid=65534$'
+	assert_line --regexp '^id=relay-httpd:1:0 v=1 event=suppressed .* writer=relay-httpd recipient=gone@example.net sender=a@example.com reason="hard bounce 5.1.1"$'
+	# the metrics: relay-events counts the records and gathers its endpoints' figures; /metrics has them
+	printf 'the-secret\n' > "$RELAY_HOME/etc/hook.key"
+	receiver app
+	hook app "http://127.0.0.1:$RPORT/in secret=hook.key"
+	start_events
+	wait_for grep -q '^relay_events_posted_total{endpoint="app"} 2$' "$RELAY_HOME/state/events/consumers/.metrics"
+	run curl -s "$URL/metrics"
+	assert_line 'relay_events_written_total{writer="relay-queue",event="received"} 1'
+	assert_line 'relay_events_written_total{writer="relay-httpd",event="suppressed"} 1'
+	assert_line 'relay_events_posted_total{endpoint="app"} 2'
+	assert_line 'relay_events_lag_bytes{endpoint="app"} 0'
+	assert_line --regexp '^relay_events_retried_total\{endpoint="app"\} 0$'
+	# the text parses as Prometheus exposition (each family once, grouped)
+	echo "$output" | python3 -c '
+import sys, re
+seen, cur = set(), None
+for l in sys.stdin:
+    if l.startswith("# TYPE "):
+        n = l.split()[2]
+        assert n not in seen, n
+        seen.add(n); cur = n
+    elif l.strip() and not l.startswith("#"):
+        m = re.match(r"([a-z_]+)(\{[^}]*\})? [0-9.e+-]+$", l.strip())
+        assert m, l
+        assert m.group(1) == cur or m.group(1).startswith(cur), (l, cur)
+'
+}
+
+@test "member_down and member_up: relay-health records each verdict change once; relay-send only logs it" {
+	start_server; OK=$PORT
+	P1=$(free_port)
+	printf 'main failover 127.0.0.1:%s 127.0.0.1:%s\n' "$OK" "$P1" >> "$RELAY_HOME/etc/pools"
+	relay-config -d "$RELAY_HOME"
+	run relay-health -t 5
+	refute_output --partial 'event='
+	run relay-health -t 5      # the same verdict: no record
+	run relay-send -1 -w 1     # reads the verdict: its line, not a record
+	assert_output --partial "event=member_down pool=main relay=127.0.0.1:$P1"
+	start_server --port "$P1"
+	run relay-health -t 5
+	run relay-health -t 5
+	run relay-events tail
+	echo "$output"
+	run grep event=member_ <<< "$output"
+	[ "${#lines[@]}" -eq 2 ]
+	assert_line --index 0 --regexp "^id=relay-health:1:0 v=1 event=member_down .* writer=relay-health pool=main relay=127.0.0.1:$P1 reason=connect state=down since=[0-9]+\$"
+	assert_line --index 1 --regexp "^id=relay-health:1:[0-9]+ v=1 event=member_up .* pool=main relay=127.0.0.1:$P1 reason=ok state=up since=[0-9]+\$"
 }
 
 @test "without state/events/ nothing is written and relay-inject works as before" {
@@ -272,7 +378,9 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	id=$(echo "$output" | sed -n 's/^250 2\.0\.0 ok: queued as \([0-9a-f.]*\).*/\1/p')
 	[ -n "$id" ]
 	run relay-events tail
-	assert_line --regexp "^id=relay-smtpd:1:0 v=1 event=received .* queue_id=$id sender=a@example.org recipients=2 size=[0-9]+ source=relay-smtpd\$"
+	# one record, relay-queue's (relay-smtpd's session commit writes none)
+	[ "$(echo "$output" | grep -c 'event=received')" -eq 1 ]
+	assert_line --regexp "^id=relay-queue:1:0 v=1 event=received .* queue_id=$id sender=a@example.org recipients=2 size=[0-9]+ source=relay-smtpd uid=[0-9]+\$"
 }
 
 @test "100 messages and one bounce, read while written, small segments: every event arrives once verified, passed segments go" {
@@ -304,7 +412,7 @@ all_arrived() {   # all_arrived NAME: every record of the spool was answered 2xx
 	# once each: no duplicates without a crash
 	[ "$(echo "$output" | awk '{print $2}' | sort | uniq -d | wc -l)" -eq 0 ]
 	# the segments relay-events passed were removed by their writers
-	[ ! -e "$RELAY_HOME/state/events/relay-inject/0000000000000001" ]
+	[ ! -e "$RELAY_HOME/state/events/relay-queue/0000000000000001" ]
 }
 
 @test "HUP reads etc/webhooks again: a new endpoint starts from the beginning of the spool" {

@@ -239,6 +239,18 @@ health_changed() {
 	assert_success
 }
 
+# events (issue 14): relay-queue, setuid relayq, writes the received
+# record of a caller that may not write the spool
+@test "events: mail injected by nobody has its received record, written by relay-queue (relayq, group relaye)" {
+	id=$(inject to@example.net evrec)
+	wait_for not_queued "$id"
+	run env RELAY_HOME="$H" "$B/relay-events" tail
+	assert_line --regexp "^id=relay-queue:[0-9]+:[0-9]+ v=1 event=received .* queue_id=$id .*source=relay-inject uid=65534\$"
+	seg=$(ls "$H/state/events/relay-queue/" | tail -n 1)
+	[ "$(stat -c '%U %G %a' "$H/state/events/relay-queue/$seg")" = "relayq relaye 640" ]
+	[ ! -e "$H/state/events/relay-inject" ]
+}
+
 @test "SIGHUP: relay-send re-reads the config (auth.cdb too) and keeps running; then a delivery" {
 	pid=$(send_pid)
 	[ -n "$pid" ]

@@ -15,6 +15,9 @@ static struct buf line = BUF_INIT;
 /* events: the same event as a spool record (doc/events.md) */
 static struct buf rec = BUF_INIT;
 static int spool_tried, to_stdout = 1, quiet_one;
+/* the record's writer field: the spool's writer, never argv[0] (a setuid
+ * relay-queue is run by anyone under any name) */
+static char writer_name[65];
 
 /* The record's names for the log line's keys (doc/events.md). */
 static const char *rec_key(const char *key)
@@ -29,7 +32,10 @@ int ev_spool(const char *home, const char *writer, int stdout_too)
 {
 	spool_tried = 1;
 	to_stdout = stdout_too;
-	return home && writer ? evspool_open(home, writer) : 1;
+	if (!home || !writer || !evspool_name_ok(writer))
+		return 1;
+	snprintf(writer_name, sizeof writer_name, "%s", writer);
+	return evspool_open(home, writer);
 }
 
 static void spool_auto(void)
@@ -38,8 +44,10 @@ static void spool_auto(void)
 	if (spool_tried)
 		return;
 	spool_tried = 1;
-	if (progname && evspool_name_ok(progname))
+	if (progname && evspool_name_ok(progname)) {
+		snprintf(writer_name, sizeof writer_name, "%s", progname);
 		evspool_open(h && *h ? h : "/var/relay", progname);
+	}
 }
 
 int ev_spooling(void)
@@ -52,6 +60,12 @@ void ev_begin_spool(const char *event)
 {
 	ev_begin(event);
 	quiet_one = 1;
+}
+
+void ev_begin_log(const char *event)
+{
+	ev_begin(event);
+	rec.len = 0;
 }
 
 void ev_rec_str(const char *key, const char *val)
@@ -81,7 +95,7 @@ void ev_begin(const char *event)
 		buf_printf(&rec, "{\"v\":1,\"event\":");
 		json_str(&rec, event, strlen(event));
 		buf_printf(&rec, ",\"time\":%lld.%03ld,\"writer\":", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
-		json_str(&rec, progname ? progname : "", progname ? strlen(progname) : 0);
+		json_str(&rec, writer_name, strlen(writer_name));
 	}
 }
 

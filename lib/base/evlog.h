@@ -25,6 +25,9 @@ int ev_spooling(void);  /* 1 when records are written (opens the spool if not tr
 /* events: an event for the spool only, never on stdout (relay-inject's
  * and relay-smtpd's stdout is not a log): ev_begin_spool, ev_str..., ev_end. */
 void ev_begin_spool(const char *event);
+/* events: an event for stdout only, never a record (relay-send's view
+ * of relay-health's verdict: relay-health records the change itself). */
+void ev_begin_log(const char *event);
 /* events: a field for the record only (the log line stays as it is). */
 void ev_rec_str(const char *key, const char *val);
 #endif

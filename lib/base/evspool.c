@@ -275,7 +275,7 @@ int evspool_open(const char *home, const char *writer)
 	char base[PATH_MAX];
 	unsigned long long *seqs;
 	long n;
-	const char *e = getenv("RELAY_EVENTS_SEGMENT_SIZE");
+	const char *e = secure_getenv("RELAY_EVENTS_SEGMENT_SIZE");   /* not a setuid caller's */
 	struct stat st;
 	static int at;
 	int r;
@@ -294,7 +294,8 @@ int evspool_open(const char *home, const char *writer)
 		warn_sys("unable to make %s", sp.dir);
 		return -1;
 	}
-	if (access(sp.dir, W_OK) < 0)
+	/* the effective uid's right (relay-queue is setuid relayq) */
+	if (faccessat(AT_FDCWD, sp.dir, W_OK, AT_EACCESS) < 0)
 		return 1;
 	snprintf(sp.home, sizeof sp.home, "%s", home);
 	snprintf(sp.writer, sizeof sp.writer, "%s", writer);

@@ -8,6 +8,7 @@
 #include "base/diag.h"
 #include "base/json.h"
 #include "bounce/suppress.h"
+#include "events/intake.h"   /* events (issue 14): the suppressed record */
 #include "http/mime.h"
 #include "intake/addr.h"
 #include "intake/complete.h"
@@ -95,6 +96,8 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 			goto out;
 		}
 		if (r > 0) {
+			/* events (issue 14): the suppressed record */
+			events_suppressed(c->home, "relay-httpd", e->rcpt[i], e->sender, se.reason);
 			snprintf(err, sizeof err, "<%s> is suppressed after a hard bounce (%s)", e->rcpt[i], se.reason);
 			status = api_error(a, 422, "to", err);
 			goto out;

@@ -8,6 +8,7 @@
 
 #include "base/fileio.h"
 #include "base/json.h"
+#include "events/metrics.h"   /* events (issue 14): EVMETRICS_FILE */
 #include "health/counters.h"
 #include "health/health.h"
 #include "health/prom.h"
@@ -191,6 +192,13 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 	}
 	if (o->len && o->p[o->len - 1] != '\n')
 		rc |= buf_addc(o, '\n');
+	{	/* events (issue 14): relay-events' figures, as written (events/metrics.h) */
+		struct buf ev = BUF_INIT;
+		snprintf(path, sizeof path, "%s/" EVMETRICS_FILE, s->home);
+		if (read_file(path, &ev, METRICS_MAX) == 0 && ev.len && ev.p[ev.len - 1] == '\n')
+			rc |= buf_add(o, ev.p, ev.len);
+		buf_free(&ev);
+	}
 	pthread_mutex_lock(&s->lock);
 	rc |= prom_head(o, "relay_httpd_requests_total", "counter", "HTTP requests answered, by status class");
 	for (i = 1; i < 6; i++) {

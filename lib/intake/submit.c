@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "base/diag.h"
-#include "base/evlog.h"   /* events */
 #include "base/fileio.h"
 #include "base/netstring.h"
 #include "base/prog.h"
@@ -136,18 +135,23 @@ static int fail(struct submit *s, const char *what)
 
 /* The environment for the queue program: ours without RELAYQUEUE_IDFD,
  * plus RELAYQUEUE_IDFD=fd when the id is wanted. Made before fork, so
- * the child only calls what is safe after fork. */
+ * the child only calls what is safe after fork. events: and
+ * RELAYQUEUE_SOURCE=our name, for relay-queue's "received" record. */
 static char **child_env(int idfd, char *idvar, size_t cap)
 {
-	size_t n = 0, k = 0, l = strlen(SUBMIT_IDFD_ENV "=");
+	static char srcvar[sizeof SUBMIT_SOURCE_ENV + 80];
+	size_t n = 0, k = 0, l = strlen(SUBMIT_IDFD_ENV "="), ls = strlen(SUBMIT_SOURCE_ENV "=");
 	char **e;
 	while (environ && environ[n])
 		n++;
-	if (!(e = malloc((n + 2) * sizeof *e)))
+	if (!(e = malloc((n + 3) * sizeof *e)))
 		return NULL;
 	for (n = 0; environ && environ[n]; n++)
-		if (strncmp(environ[n], SUBMIT_IDFD_ENV "=", l) != 0)
+		if (strncmp(environ[n], SUBMIT_IDFD_ENV "=", l) != 0 &&
+		    strncmp(environ[n], SUBMIT_SOURCE_ENV "=", ls) != 0)
 			e[k++] = environ[n];
+	snprintf(srcvar, sizeof srcvar, "%s=%s", SUBMIT_SOURCE_ENV, progname ? progname : "");
+	e[k++] = srcvar;
 	if (idfd >= 0) {
 		snprintf(idvar, cap, "%s=%d", SUBMIT_IDFD_ENV, idfd);
 		e[k++] = idvar;
@@ -285,38 +289,14 @@ int submit_end(struct submit *s, const void *env, size_t envlen)
 	return outcome(s);
 }
 
-/* events: the "received" record (doc/events.md), for the spool only:
- * relay-inject's and relay-smtpd's stdout is not a log. */
-static void received_event(const struct submit *s, size_t len, const char *env, size_t envlen)
-{
-	const char *p = env, *end = env + envlen, *z, *sender = NULL;
-	long long n = 0;
-	for (; p < end && (z = memchr(p, 0, (size_t)(end - p))) && z > p; p = z + 1) {
-		if (*p == 'F' && !sender)
-			sender = p + 1;
-		else if (*p == 'T')
-			n++;
-	}
-	ev_begin_spool("received");
-	ev_str("id", s->id);
-	ev_str("sender", sender ? sender : "");
-	ev_num("recipients", n);
-	ev_num("size", (long long)len);
-	ev_str("source", progname);
-	ev_end();
-}
-
 int submit(struct submit *s, const void *msg, size_t len, const void *env,
            size_t envlen, int want_id)
 {
-	int ev = ev_spooling();   /* events: the id is wanted for the record */
-	int r = submit_start(s, want_id || ev);
+	int r = submit_start(s, want_id);
 	if (r)
 		return r;
 	(void)submit_write(s, msg, len);
 	r = submit_end(s, env, envlen);
-	if (r == 0 && ev)
-		received_event(s, len, env, envlen);   /* events */
 	return r;
 }
 
@@ -485,8 +465,6 @@ int submit_session(struct submit_session *ss, struct submit *s, const void *msg,
 		s->code = 0;
 		s->werr = 0;   /* it took the whole message: it said so */
 		buf_free(&rep);
-		if (ev_spooling())
-			received_event(s, len, env, envlen);   /* events, as in submit() */
 		return 0;
 	}
 	/* a refusal, or no answer: the program exits (or has); its exit

@@ -50,6 +50,10 @@ enum {
 };
 
 #define SUBMIT_IDFD_ENV "RELAYQUEUE_IDFD"
+/* events: the program handing the message over (its name), for
+ * relay-queue's "received" record (doc/events.md); the caller's word,
+ * beside the uid relay-queue sees */
+#define SUBMIT_SOURCE_ENV "RELAYQUEUE_SOURCE"
 #define SUBMIT_ID_MAX   63   /* longest queue id line kept (without \n) */
 
 /* The table. 1 if exit code code (nonzero) of the queue program is a

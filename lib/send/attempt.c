@@ -211,7 +211,8 @@ int attempt_sign(struct attempt *a, struct children *kids)
 		attempt_set_err(a, i, &e, "dkim");
 		if (d == DKIM_PERM)
 			a->now[i] = RS_FAILED;
-		record_outcome(d == DKIM_PERM ? "failed" : "deferred", a, i, "dkim", &e, NULL, NULL);
+		record_outcome(d == DKIM_PERM ? "failed" : "deferred", a, i, NULL, "dkim", &e, NULL,
+		               NULL);   /* events: no pool yet */
 	}
 	return 1;
 }

@@ -70,7 +70,7 @@ static void task_defer(struct deliver *d, struct task *t, const char *why)
 	}
 	for (i = 0; i < t->n; i++) {
 		attempt_set_err(t->a, t->idx[i], &r, p->name);
-		record_outcome("deferred", t->a, t->idx[i], p->name, &r, NULL, NULL);
+		record_outcome("deferred", t->a, t->idx[i], p->name, p->name, &r, NULL, NULL);   /* events: pool */
 	}
 	task_done(d, t);
 }
@@ -146,7 +146,7 @@ static void route(struct deliver *d, struct attempt *a)
 			snprintf(e.enh, sizeof e.enh, "4.3.5");
 			snprintf(e.text, sizeof e.text, "route names an unknown pool");
 			attempt_set_err(a, i, &e, "");
-			record_outcome("deferred", a, i, "-", &e, NULL, NULL);
+			record_outcome("deferred", a, i, NULL, "-", &e, NULL, NULL);   /* events: pool */
 			continue;
 		}
 		case ROUTE_POOL:
@@ -366,11 +366,12 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 	 * pool's other members first, without cooling this one */
 	int local_other = shaping_local_failover(sendconf_pool(d->conf, t->pool), t->tried, t->member, r);
 	int failover = r->member_fault || local_other;
+	const char *pool = sendconf_pool(d->conf, t->pool)->name;   /* events: */
 	if (r->code / 100 == 2) {
 		a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
 		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
-		record_outcome("delivered", a, k, relay, r, res->tls, res->tls_policy);
+		record_outcome("delivered", a, k, pool, relay, r, res->tls, res->tls_policy);   /* events: pool */
 		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
 		return;
 	}
@@ -397,12 +398,12 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 			record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
 	} else if (r->temp || r->code / 100 != 5 || cr.action == ACTION_RETRY) {
 		attempt_set_err(a, k, r, relay);
-		record_outcome("deferred", a, k, relay, r, res->tls, res->tls_policy);
+		record_outcome("deferred", a, k, pool, relay, r, res->tls, res->tls_policy);   /* events: pool */
 		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
 	} else {
 		a->now[k] = RS_FAILED;
 		attempt_set_err(a, k, r, relay);
-		record_outcome("failed", a, k, relay, r, res->tls, res->tls_policy);
+		record_outcome("failed", a, k, pool, relay, r, res->tls, res->tls_policy);   /* events: pool */
 		record_count(d->rec, relay, a->e.sender, COUNTER_BOUNCED);
 	}
 }

@@ -84,8 +84,9 @@ void record_free(struct record *r)
 
 /* ------------------------------------------------------------ event lines */
 
-void record_outcome(const char *event, const struct attempt *a, size_t i, const char *relay,
-                    const struct smtp_result *r, const char *tls, const char *tls_policy)
+void record_outcome(const char *event, const struct attempt *a, size_t i, const char *pool,
+                    const char *relay, const struct smtp_result *r, const char *tls,
+                    const char *tls_policy)
 {
 	ev_begin(event);
 	ev_str("id", a->m->id);
@@ -103,6 +104,8 @@ void record_outcome(const char *event, const struct attempt *a, size_t i, const 
 		ev_str("note", "possible duplicate");
 	if (strcmp(event, "delivered") != 0)
 		ev_str("text", r->text);
+	if (pool && *pool)
+		ev_str("pool", pool);   /* events: last, so the line's old prefix stays */
 	/* events: the Message-ID header, in the record only (doc/events.md) */
 	if (ev_spooling()) {
 		char mid[512];

@@ -37,8 +37,11 @@ void record_free(struct record *r);
 /* One event line for recipient i: "delivered", "deferred" or "failed";
  * tls: the version used ("TLSv1.3"), tls_policy: the session's policy
  * (send/tlspolicy.h: none, may, encrypt, verify, dane); NULL or "": none. */
-void record_outcome(const char *event, const struct attempt *a, size_t i, const char *relay,
-                    const struct smtp_result *r, const char *tls, const char *tls_policy);
+/* events: pool is the recipient's pool, NULL or "" when it has none
+ * (no route, a DKIM failure before routing) */
+void record_outcome(const char *event, const struct attempt *a, size_t i, const char *pool,
+                    const char *relay, const struct smtp_result *r, const char *tls,
+                    const char *tls_policy);
 /* A member at fault for a transaction: the "failover" event. recipients
  * < 0: not logged (the whole transaction moves). */
 void record_failover(const struct attempt *a, const char *pool, const char *relay,

@@ -395,7 +395,8 @@ void sendconf_health_refresh(struct sendconf *c)
 				down += d > 0;
 			}
 			if ((d > 0) != ps->ms[i].health_down) {
-				ev_begin(d > 0 ? "member_down" : "member_up");
+				/* events: a log line only; relay-health records the change */
+				ev_begin_log(d > 0 ? "member_down" : "member_up");
 				ev_str("pool", ps->name);
 				ev_str("relay", cm->mx ? "mx" : key);
 				ev_str("source", "relay-health");
