@@ -61,6 +61,9 @@ static int tail(const char *home, int json, int follow)
 	}
 	if (s.skipped)
 		warn_("skipped %lu damaged or unfinished line%s", s.skipped, s.skipped == 1 ? "" : "s");
+	if (s.seal_timeouts)
+		warn_("left %lu segment%s while a writer held its lock (a stopped writer: what it appends there later is not read)",
+		      s.seal_timeouts, s.seal_timeouts == 1 ? "" : "s");
 	evstream_close(&s);
 	buf_free(&b);
 	return 0;

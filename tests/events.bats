@@ -228,6 +228,22 @@ for l in sys.stdin:
 	assert_output --partial "skipped 1 damaged or unfinished line"
 }
 
+@test "a writer stopped while it holds its lock on an old segment delays a reader by seconds, never stalls it" {
+	export RELAY_EVENTS_SEGMENT_SIZE=4096
+	inject 40
+	seg=$(ls "$RELAY_HOME"/state/events/relay-queue/* | head -1)
+	[ "$(ls "$RELAY_HOME"/state/events/relay-queue/ | grep -c '^[0-9]')" -gt 1 ]
+	# a relay-queue SIGSTOPped in the middle of its append holds LOCK_SH
+	flock -s "$seg" sleep 600 3>&- &
+	local holder=$!
+	wait_for sh -c "! flock -n -x '$seg' true"
+	run timeout 30 relay-events tail
+	kill "$holder" 2>/dev/null || true
+	assert_success
+	[ "$(echo "$output" | grep -c '^id=')" -eq 40 ]
+	assert_output --partial "while a writer held its lock"
+}
+
 @test "relay-queue writes the received record under its own name, whatever it is run as; the source is its caller's name" {
 	ln -s "$RELAY_BUILD/bin/relay-queue" "$BATS_TEST_TMPDIR/relay-send"
 	RELAYQUEUE="$BATS_TEST_TMPDIR/relay-send" RELAYQUEUE_SOURCE=forged inject 1

@@ -222,6 +222,7 @@ int hook_run(const char *home, const struct conf_webhook *w)
 	/* registered at once: from now on no writer removes what it needs */
 	if (access(ckpt, F_OK) < 0 && evstream_save(&s, ckpt) < 0)
 		warn_sys("unable to write %s", ckpt);
+	unsigned long seal_seen = 0;
 	for (;;) {
 		struct evpos *before;
 		size_t nb = evstream_tell(&s, &before), k = 0, read = 0;
@@ -242,6 +243,10 @@ int hook_run(const char *home, const struct conf_webhook *w)
 			evstream_json(&r, &body);
 		}
 		buf_addc(&body, ']');
+		if (s.seal_timeouts != seal_seen) {   /* a writer stopped holding its lock */
+			seal_seen = s.seal_timeouts;
+			log_kv("webhook_writer_stalled", w, "segments_left=%lu", seal_seen);
+		}
 		if (got < 0) {
 			warn_sys("unable to read the event spool");
 			evstream_seek(&s, before, nb);

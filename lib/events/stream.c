@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
@@ -194,6 +195,26 @@ static int seg_open(struct evstream *s, struct evw *w)
 }
 
 /* Make w's next record ready: 1, 0 none yet, -1 error. */
+/* Take and drop LOCK_EX on fd, trying for at most SEAL_WAIT_MS: 0, or -1
+ * when a writer held its lock all that time (the reader moves on; a line
+ * that writer appends to this segment later is not read). */
+#define SEAL_WAIT_MS 5000
+static int seal_wait(int fd)
+{
+	const struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int ms;
+	for (ms = 0; ms < SEAL_WAIT_MS; ms += 10) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			flock(fd, LOCK_UN);
+			return 0;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return 0;   /* no lock to wait for (the segment is read as it is) */
+		nanosleep(&tick, NULL);
+	}
+	return -1;
+}
+
 static int peek(struct evstream *s, struct evw *w)
 {
 	int sealed = 0, skipping = 0;
@@ -257,10 +278,12 @@ static int peek(struct evstream *s, struct evw *w)
 			return 0;
 		if (!sealed) {
 			/* a next segment exists: wait out an append in progress
-			 * (writers append under LOCK_SH), then read to the end again */
-			while (flock(w->fd, LOCK_EX) < 0 && errno == EINTR)
-				;
-			flock(w->fd, LOCK_UN);
+			 * (writers append under LOCK_SH), then read to the end
+			 * again. Never for long: a local user can SIGSTOP their
+			 * own setuid relay-queue while it holds the lock, and
+			 * that must not stall every endpoint (hostile-inputs 66). */
+			if (seal_wait(w->fd) < 0)
+				s->seal_timeouts++;
 			sealed = 1;
 			continue;
 		}

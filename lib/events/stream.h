@@ -37,6 +37,8 @@ struct evstream {
 	struct evw *w;
 	size_t n;
 	unsigned long skipped;      /* lines that were not valid records */
+	unsigned long seal_timeouts; /* segments left while a writer held its
+	                              * lock past SEAL_WAIT_MS (a stopped writer) */
 	struct buf out;
 };
 
