@@ -2,6 +2,7 @@
 # not tested: MTA-STS and TLS-RPT here (tests/mta-sts.bats); the system trust anchor (dns_config names the test anchors); DANE for a relay member named in etc/pools (the same code, with its host's TLSA records); TLSA on CNAMEd MX hosts; full-certificate (matching type 0) records over 128 bytes (kept out as unusable).
 load helper
 load smtp_helper
+load tls_helper
 
 # One signed test DNS per file (tests/dnssec-zone: nsd on loopback, the
 # zones' trust anchors for libunbound). Every MX host of the zones is
@@ -130,14 +131,6 @@ send_to() {
 	run relay-config -d "$RELAY_HOME"
 	assert_failure
 	assert_output --partial "want none, may, encrypt, verify, dane or dane-only"
-}
-
-# requiretls (issue 15): queue_rt RCPT [header]: a message queued with
-# the Q record (MAIL REQUIRETLS), straight through relay-queue's fd 1
-queue_rt() {
-	printf '%sSubject: rt\r\n\r\nsecret\r\n' "${2:+$2$'\r\n'}" > "$BATS_TEST_TMPDIR/m"
-	printf 'Fs@example.org\0Q\0T%s\0\0' "$1" > "$BATS_TEST_TMPDIR/e"
-	relay-queue < "$BATS_TEST_TMPDIR/m" 1< "$BATS_TEST_TMPDIR/e"
 }
 
 @test "requiretls: a REQUIRETLS message over DANE to a next hop that offers it: delivered, MAIL ... REQUIRETLS" {

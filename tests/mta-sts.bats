@@ -2,6 +2,7 @@
 # not tested: TLS-RPT reports (not built); MTA-STS over DANE where both exist (DANE first: tlspolicy.c, tested for DANE alone in tests/dane.bats); IPv6 policy hosts; a policy host that stalls (the 20 s fetch timeout).
 load helper
 load smtp_helper
+load tls_helper
 
 # Recipient domains (local DNS data, unbound): sts.test (enforce, MX
 # mx.sts.test), testing.test (testing), other.test (enforce, but its MX
@@ -104,6 +105,27 @@ send_to() {
 	send_to u@other.test
 	assert_line --regexp "event=deferred .*rcpt=u@other.test .*MTA-STS policy"
 	! srv_saw EHLO
+}
+
+@test "requiretls: TLS-Required: No: the MX an enforced policy does not list is used, opportunistically" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	printf 'TLS-Required: No\nSubject: sts\n\nhello\n' | relay-inject -f s@example.org u@other.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=delivered .*rcpt=u@other.test .*tls=TLSv1.[23] tls_policy=tls-required-no"
+}
+
+@test "requiretls: REQUIRETLS over MTA-STS enforce (MX not DNSSEC-signed): delivered with REQUIRETLS; testing: 5.7.30" {
+	mx_server --starttls "$STS/mx.pem" "$STS/mx.key" --requiretls
+	queue_rt u@sts.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=delivered .*rcpt=u@sts.test .*tls_policy=mta-sts"
+	srv_saw "MAIL FROM:<s@example.org>.* REQUIRETLS"
+	queue_rt v@testing.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=failed .*rcpt=v@testing.test .*5\.7\.30.*tls_policy=mta-sts-testing"
 }
 
 @test "mta-sts testing: delivers despite a bad certificate (tls_policy=mta-sts-testing)" {

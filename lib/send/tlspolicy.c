@@ -109,11 +109,11 @@ int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *hos
 	if (mt && mt->tls_optional && !mt->requiretls) {
 		/* TLS-Required: No (RFC 8689 5): the domain's DANE records and
 		 * MTA-STS policy are not applied; STARTTLS still when offered */
-		if (mode == CONF_TLS_DANE || (sts && (mode == CONF_TLS_MAY || mode == CONF_TLS_ENCRYPT))) {
+		if (mode == CONF_TLS_DANE || mode == CONF_TLS_MAY || mode == CONF_TLS_ENCRYPT) {
 			set(p, mode == CONF_TLS_DANE ? CONF_TLS_MAY : mode, "tls-required-no");
 			return 0;
 		}
-		sts = NULL;
+		sts = NULL;   /* none, verify, dane-only: the operator's word stands */
 	}
 	if (pick(dns, mode, host, port, names_secure, sts, sts_ca, p, err, errcap) < 0)
 		return -1;

@@ -39,7 +39,8 @@ struct tls_pick {
  * caller has already left out the MX hosts an enforced policy does not
  * list.
  * mt (NULL: none) is the message's own word (send/msgtls.h): with
- * tls_optional, dane is may and sts is not applied ("tls-required-no");
+ * tls_optional, dane is may and sts is not applied: dane, may and
+ * encrypt log "tls-required-no";
  * with requiretls the pick must verify the peer: DANE ("dane"), MTA-STS
  * enforce ("mta-sts"), or verify over validated names.
  * 0 with p filled; -1 with err filled: do not try this host now; -2
