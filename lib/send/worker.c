@@ -17,6 +17,7 @@
 #include "send/job.h"
 #include "send/sts.h"
 #include "send/tlspolicy.h"
+#include "send/tlsrpt.h"   /* tls-rpt (issue 15) */
 #include "net/smtp.h"
 
 #define MX_TRY_MAX 5  /* hosts per attempt, like Postfix smtp_mx_address_limit */
@@ -126,6 +127,8 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 			set_result(err, 550, "5.7.30", "tls", 0, 0, e);
 		else
 			set_result(err, 0, "4.7.5", "tls", 1, 1, e);
+		if (j->mx && rc == -1)   /* tls-rpt: a TLSA lookup or dane-only failure */
+			tlsrpt_note(j->sts_dir, j->host, "dane", host, NULL, err, time(NULL));
 		free(tp);
 		return rc == -2 ? -2 : -1;
 	}
@@ -133,7 +136,12 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 	o.dane = tp->dane;
 	if (tp->ca)
 		o.ca_file = tp->ca;
-	if (smtp_open(&w->s, &o, err) < 0) {
+	rc = smtp_open(&w->s, &o, err);
+	/* tls-rpt (issue 15): the session's TLS outcome by policy domain (send/tlsrpt.h) */
+	if (j->mx)
+		tlsrpt_note(j->sts_dir, j->host, tp->policy, host, rc == 0 ? smtp_peer(w->s) : NULL,
+		            rc == 0 ? NULL : err, time(NULL));
+	if (rc < 0) {
 		w->s = NULL;
 		free(tp);
 		return -1;
