@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: MTA-STS and TLS-RPT here (tests/mta-sts.bats); the system trust anchor (dns_config names the test anchors); DANE for a relay member named in etc/pools (the same code, with its host's TLSA records); TLSA on CNAMEd MX hosts; full-certificate (matching type 0) records over 128 bytes (kept out as unusable).
+# not tested: MTA-STS and TLS-RPT here (tests/mta-sts.bats); the system trust anchor (dns_config names the test anchors); DANE for a relay member named in etc/pools (the same code, with its host's TLSA records); TLSA on CNAMEd MX hosts.
 load helper
 load smtp_helper
 load tls_helper
@@ -177,4 +177,24 @@ send_to() {
 	echo "$output"
 	assert_line --regexp "event=deferred .*rcpt=u@bad.dane.test .*certificate verify failed"
 	! srv_saw MAIL
+}
+
+@test "dane: the implicit MX (no MX, a signed A): TLSA at _25._tcp.DOMAIN, a match delivers (tls_policy=dane)" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	tls_line "* dane-only"
+	send_to u@implicit.dane.test
+	assert_line --regexp "event=delivered .*rcpt=u@implicit.dane.test .*tls_policy=dane"
+}
+
+@test "dane: TLSA of an MX host whose address records are not signed do not count (RFC 7672 2.2.2): may; dane-only defers" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	tls_line "* dane"
+	send_to u@ai.dane.test
+	assert_line --regexp "event=delivered .*rcpt=u@ai.dane.test .*tls_policy=may"
+	: > "$RELAY_HOME/etc/tls"
+	tls_line "* dane-only"
+	: > "$SRV/log"
+	send_to v@ai.dane.test
+	assert_line --regexp "event=deferred .*rcpt=v@ai.dane.test .*dane-only: the address records are not DNSSEC-signed"
+	! srv_saw EHLO
 }

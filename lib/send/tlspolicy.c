@@ -48,6 +48,19 @@ static int dane_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *h
 		snprintf(err, errcap, "TLSA lookup for %s: no resolver", host);
 		return -1;
 	}
+	/* RFC 7672 2.2.2: the host's address records must be validated too */
+	{
+		int asec = 0;
+		e[0] = 0;
+		rc = dns_addrs_secure(dns, host, &asec, e, sizeof e);
+		if (rc == DNS_TEMP) {
+			snprintf(err, errcap, "address lookup for %s failed: %s", host,
+			         e[0] ? e : "temporary failure");
+			return -1;
+		}
+		if (rc == DNS_OK && !asec)
+			return without(p, mode, host, "the address records are not DNSSEC-signed", err, errcap);
+	}
 	e[0] = 0;
 	rc = dns_tlsa(dns, host, port, &p->set, e, sizeof e);
 	if (rc != DNS_OK) {
