@@ -198,3 +198,10 @@ send_to() {
 	assert_line --regexp "event=deferred .*rcpt=v@ai.dane.test .*dane-only: the address records are not DNSSEC-signed"
 	! srv_saw EHLO
 }
+
+@test "dane: a full-certificate TLSA record (3 0 0, over 128 octets) is usable: delivered (tls_policy=dane)" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	tls_line "* dane-only"
+	send_to u@full.dane.test
+	assert_line --regexp "event=delivered .*rcpt=u@full.dane.test .*tls_policy=dane"
+}

@@ -328,7 +328,7 @@ void dns_tlsa_rdata(const unsigned char *p, size_t n, struct dns_tlsa_set *out)
 {
 	struct dns_tlsa *t;
 	/* RFC 7672 3.1.3: only DANE-TA(2) and DANE-EE(3) are for SMTP;
-	 * selector 0/1, matching 0 (full, bounded here), 1 or 2 */
+	 * selector 0/1, matching 0 (full, up to 4096 octets), 1 or 2 */
 	if (n < 4 || (p[0] != 2 && p[0] != 3) || p[1] > 1 || p[2] > 2 ||
 	    (p[2] == 1 && n - 3 != 32) || (p[2] == 2 && n - 3 != 64) ||
 	    n - 3 > sizeof t->data || out->n == DNS_TLSA_MAX) {

@@ -76,7 +76,8 @@ int dns_addrs_secure(struct dns_ctx *d, const char *host, int *secure, char *err
 struct dns_tlsa {
 	unsigned char usage, selector, mtype;
 	unsigned short len;
-	unsigned char data[128];   /* a digest, or a full key or certificate up to 128 */
+	unsigned char data[4096];  /* a digest, or a full key or certificate (matching
+	                              type 0) up to 4096 octets; longer is unusable */
 };
 struct dns_tlsa_set {
 	size_t n;
