@@ -14,6 +14,7 @@
 #include "queue/admin.h"
 #include "queue/queue.h"
 #include "send/explain.h"
+#include "send/tlsrpt.h"   /* tls-rpt (issue 15) */
 
 static void human_age(char *out, size_t cap, long long s)
 {
@@ -210,6 +211,8 @@ int main(int argc, char **argv)
 		buf_free(&out);
 		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
 	}
+	if (!strcmp(cmd, "tls-report"))   /* tls-rpt (issue 15): lib/send/tlsrpt_send.c */
+		return tlsrpt_cmd(relay_home(), argc - i, argv + i);
 	if (!strcmp(cmd, "flush")) {
 		if (i != argc)
 			usage();

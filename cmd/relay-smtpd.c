@@ -99,6 +99,16 @@ static int h_mail(void *arg, const struct smtpd_session *s, const struct smtpd_c
 		w->in.in_txn = 0;
 		return 501;
 	}
+	/* requiretls (issue 15): MAIL REQUIRETLS (RFC 8689), stored as the Q
+	 * record; a queue filter that speaks qmail-queue would drop it */
+	if (code < 300 && c->prm.requiretls) {
+		if (!envelope_dsn_wanted()) {
+			w->in.in_txn = 0;
+			snprintf(r, cap, "5.5.4 REQUIRETLS cannot be queued here (a queue filter)");
+			return 555;
+		}
+		w->in.e.requiretls = 1;
+	}
 	return code;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# not tested: MTA-STS, TLS-RPT and REQUIRETLS (not built); the system trust anchor (dns_config names the test anchors); DANE for a relay member named in etc/pools (the same code, with its host's TLSA records); TLSA on CNAMEd MX hosts; full-certificate (matching type 0) records over 128 bytes (kept out as unusable).
+# not tested: MTA-STS and TLS-RPT here (tests/mta-sts.bats); the system trust anchor (dns_config names the test anchors); DANE for a relay member named in etc/pools (the same code, with its host's TLSA records); TLSA on CNAMEd MX hosts.
 load helper
 load smtp_helper
+load tls_helper
 
 # One signed test DNS per file (tests/dnssec-zone: nsd on loopback, the
 # zones' trust anchors for libunbound). Every MX host of the zones is
@@ -130,4 +131,77 @@ send_to() {
 	run relay-config -d "$RELAY_HOME"
 	assert_failure
 	assert_output --partial "want none, may, encrypt, verify, dane or dane-only"
+}
+
+@test "requiretls: a REQUIRETLS message over DANE to a next hop that offers it: delivered, MAIL ... REQUIRETLS" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key" --requiretls
+	tls_line "* dane"
+	queue_rt u@ee.dane.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=delivered .*rcpt=u@ee.dane.test .*tls_policy=dane"
+	srv_saw "MAIL FROM:<s@example.org>.* REQUIRETLS"
+}
+
+@test "requiretls: REQUIRETLS to an unsigned zone (dane falls back to may): failed 5.7.30, nothing connects" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key" --requiretls
+	tls_line "x.plain.test dane"
+	queue_rt u@x.plain.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=failed .*rcpt=u@x.plain.test .*5\.7\.30.*would not be verified \(tls_policy=may\)"
+	! srv_saw EHLO
+}
+
+@test "requiretls: TLS-Required: No over a TLSA mismatch delivers opportunistically (tls_policy=tls-required-no); dane-only still defers" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	tls_line "* dane"
+	printf 'TLS-Required: No\nSubject: dane\n\nhello\n' | relay-inject -f s@example.org u@bad.dane.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=delivered .*rcpt=u@bad.dane.test .*tls=TLSv1.[23] tls_policy=tls-required-no"
+	srv_saw STARTTLS
+	: > "$RELAY_HOME/etc/tls"
+	tls_line "* dane-only"
+	printf 'TLS-Required: No\nSubject: dane\n\nhello\n' | relay-inject -f s@example.org v@bad.dane.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=deferred .*rcpt=v@bad.dane.test .*certificate verify failed"
+}
+
+@test "requiretls: the REQUIRETLS parameter wins over TLS-Required: No (RFC 8689 5): a TLSA mismatch defers" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key" --requiretls
+	tls_line "* dane"
+	queue_rt u@bad.dane.test "TLS-Required: No"
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=deferred .*rcpt=u@bad.dane.test .*certificate verify failed"
+	! srv_saw MAIL
+}
+
+@test "dane: the implicit MX (no MX, a signed A): TLSA at _25._tcp.DOMAIN, a match delivers (tls_policy=dane)" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	tls_line "* dane-only"
+	send_to u@implicit.dane.test
+	assert_line --regexp "event=delivered .*rcpt=u@implicit.dane.test .*tls_policy=dane"
+}
+
+@test "dane: TLSA of an MX host whose address records are not signed do not count (RFC 7672 2.2.2): may; dane-only defers" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	tls_line "* dane"
+	send_to u@ai.dane.test
+	assert_line --regexp "event=delivered .*rcpt=u@ai.dane.test .*tls_policy=may"
+	: > "$RELAY_HOME/etc/tls"
+	tls_line "* dane-only"
+	: > "$SRV/log"
+	send_to v@ai.dane.test
+	assert_line --regexp "event=deferred .*rcpt=v@ai.dane.test .*dane-only: the address records are not DNSSEC-signed"
+	! srv_saw EHLO
+}
+
+@test "dane: a full-certificate TLSA record (3 0 0, over 128 octets) is usable: delivered (tls_policy=dane)" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	tls_line "* dane-only"
+	send_to u@full.dane.test
+	assert_line --regexp "event=delivered .*rcpt=u@full.dane.test .*tls_policy=dane"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# not tested: TLS-RPT reports (not built); MTA-STS over DANE where both exist (DANE first: tlspolicy.c, tested for DANE alone in tests/dane.bats); IPv6 policy hosts; a policy host that stalls (the 20 s fetch timeout).
+# not tested: TLS-RPT for DANE (tlsa: the same file and report, tests/c/t_tlsrpt.c); a day's report sent by relay-send itself (relay-qctl tls-report --send is run daily from cron, relay-qctl(8)); MTA-STS over DANE where both exist (DANE first: tlspolicy.c, tested for DANE alone in tests/dane.bats); IPv6 policy hosts; a policy host that stalls (the 20 s fetch timeout).
 load helper
 load smtp_helper
+load tls_helper
 
 # Recipient domains (local DNS data, unbound): sts.test (enforce, MX
 # mx.sts.test), testing.test (testing), other.test (enforce, but its MX
@@ -57,6 +58,8 @@ dns() { # dns ID: the zone data, every _mta-sts TXT with id=ID
 			printf '  local-data: "mta-sts.%s A %s"\n' "$d" "$WEB"
 			printf "  local-data: '_mta-sts.%s TXT \"v=STSv1; id=%s;\"'\n" "$d" "$1"
 		done
+		# tls-rpt (issue 15): sts.test asks for reports by mail and by https
+		printf "  local-data: '_smtp._tls.sts.test TXT \"v=TLSRPTv1; rua=mailto:rpt@testing.test,https://mta-sts.sts.test/tlsrpt\"'\n"
 	} > "$BATS_TEST_TMPDIR/unbound.conf"
 }
 start_web() {
@@ -104,6 +107,27 @@ send_to() {
 	send_to u@other.test
 	assert_line --regexp "event=deferred .*rcpt=u@other.test .*MTA-STS policy"
 	! srv_saw EHLO
+}
+
+@test "requiretls: TLS-Required: No: the MX an enforced policy does not list is used, opportunistically" {
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	printf 'TLS-Required: No\nSubject: sts\n\nhello\n' | relay-inject -f s@example.org u@other.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=delivered .*rcpt=u@other.test .*tls=TLSv1.[23] tls_policy=tls-required-no"
+}
+
+@test "requiretls: REQUIRETLS over MTA-STS enforce (MX not DNSSEC-signed): delivered with REQUIRETLS; testing: 5.7.30" {
+	mx_server --starttls "$STS/mx.pem" "$STS/mx.key" --requiretls
+	queue_rt u@sts.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=delivered .*rcpt=u@sts.test .*tls_policy=mta-sts"
+	srv_saw "MAIL FROM:<s@example.org>.* REQUIRETLS"
+	queue_rt v@testing.test
+	run relay-send -1
+	echo "$output"
+	assert_line --regexp "event=failed .*rcpt=v@testing.test .*5\.7\.30.*tls_policy=mta-sts-testing"
 }
 
 @test "mta-sts testing: delivers despite a bad certificate (tls_policy=mta-sts-testing)" {
@@ -159,4 +183,55 @@ send_to() {
 	send_to u@sts.test
 	assert_line --regexp "event=delivered .*rcpt=u@sts.test .*tls_policy=may"
 	[ ! -s "$BATS_TEST_TMPDIR/web.log" ]
+}
+
+@test "tls-rpt: the day's sessions by policy domain; the report is valid RFC 8460 JSON; mailto: and https: rua get it once" {
+	mx_server --starttls "$STS/mx.pem" "$STS/mx.key"; GOOD=$SRV
+	send_to u@sts.test
+	assert_line --partial "event=delivered"
+	stop_servers
+	mx_server --starttls "$CERTS/server.pem" "$CERTS/server.key"
+	send_to v@sts.test
+	assert_line --regexp "event=deferred .*rcpt=v@sts.test .*certificate verify failed"
+	run relay-qctl tls-report
+	echo "$output"
+	assert_line --regexp "^day=[0-9-]{10} domain=sts.test policy-type=sts successful=1 failed=1$"
+	# the JSON report, checked against the schema written from RFC 8460 4
+	relay-qctl tls-report --json > "$BATS_TEST_TMPDIR/report.json"
+	run "$TESTS/tlsrpt-check" "$TESTS/tlsrpt-schema.json" "$BATS_TEST_TMPDIR/report.json"
+	echo "$output"
+	assert_success
+	assert_output --partial '"result-type": "certificate-host-mismatch"'
+	assert_output --partial '"receiving-mx-hostname": "mx.sts.test"'
+	assert_output --partial '"policy-string": ["version: STSv1", "mode: enforce", "mx: mx.sts.test", "max_age: 86400"]'
+	# sent: a POST to the https: rua, a message to the mailto: rua
+	stop_servers
+	mx_server --starttls "$STS/mx.pem" "$STS/mx.key"
+	run relay-qctl tls-report --send --day "$(date -u +%F)"
+	echo "$output"
+	assert_success
+	assert_line --regexp "rua=https://mta-sts.sts.test/tlsrpt result=sent"
+	assert_line --regexp "rua=mailto:rpt@testing.test result=sent"
+	grep -qx 'POST mta-sts.sts.test /tlsrpt application/tlsrpt+gzip' "$BATS_TEST_TMPDIR/web.log"
+	run "$TESTS/tlsrpt-check" "$TESTS/tlsrpt-schema.json" "$WEBDIR/mta-sts.sts.test/tlsrpt.posted" --gzip
+	echo "$output"
+	assert_success
+	run relay-send -1
+	assert_line --regexp "event=delivered .*rcpt=rpt@testing.test"
+	run "$TESTS/tlsrpt-check" "$TESTS/tlsrpt-schema.json" "$(ls "$SRV"/rec/*.eml | tail -1)" --mail
+	echo "$output"
+	assert_success
+	assert_line "domain=sts.test submitter=relay.test"
+	# once: a second run sends nothing
+	run relay-qctl tls-report --send --day "$(date -u +%F)"
+	assert_success
+	refute_output --partial "result="
+}
+
+@test "tls-rpt: --day is checked; a day without sessions prints nothing" {
+	run relay-qctl tls-report --day 2026-13
+	assert_failure 100
+	run relay-qctl tls-report --day 2020-01-01
+	assert_success
+	assert_output ""
 }

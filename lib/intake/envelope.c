@@ -298,7 +298,7 @@ static int item(struct buf *b, char type, const char *v)
 int envelope_records(const struct envelope *e, struct buf *env)
 {
 	size_t i;
-	int any = e->ret[0] || e->envid[0] || e->notify_all[0];
+	int any = e->ret[0] || e->envid[0] || e->notify_all[0] || e->requiretls;
 	for (i = 0; !any && i < e->nrcpt && i < e->dsn_cap; i++)
 		any = e->notify[i][0] || e->orcpt[i];
 	if (!any || !envelope_dsn_wanted())
@@ -308,7 +308,8 @@ int envelope_records(const struct envelope *e, struct buf *env)
 	if (e->class && *e->class && item(env, 'C', e->class) < 0)
 		return -1;
 	if (item(env, 'F', e->sender) < 0 || (e->envid[0] && item(env, 'E', e->envid) < 0) ||
-	    (e->ret[0] && item(env, 'R', e->ret) < 0))
+	    (e->ret[0] && item(env, 'R', e->ret) < 0) ||
+	    (e->requiretls && item(env, 'Q', "") < 0))   /* requiretls (issue 15) */
 		return -1;
 	for (i = 0; i < e->nrcpt; i++) {
 		const char *n = i < e->dsn_cap && e->notify[i][0] ? e->notify[i] : e->notify_all;

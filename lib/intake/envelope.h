@@ -38,6 +38,8 @@ struct envelope {
 	char (*notify)[DSN_NOTIFY_MAX + 1];
 	char **orcpt;
 	size_t dsn_cap;
+	int requiretls;       /* requiretls (issue 15): MAIL REQUIRETLS (RFC
+	                         8689), the Q record of queue/dsnrec.h */
 };
 
 void envelope_init(struct envelope *e, const char *host);

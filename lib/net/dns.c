@@ -210,6 +210,43 @@ int dns_addrs(struct dns_ctx *d, const char *host, struct dns_addr *out, size_t 
 	return DNS_NOADDR;
 }
 
+/* dane (issue 15): RFC 7672 2.2.2 */
+int dns_addrs_secure(struct dns_ctx *d, const char *host, int *secure, char *err, size_t errcap)
+{
+	static const int types[2] = { RR_AAAA, RR_A };
+	int t, have = 0, nx = 0;
+	*secure = 1;
+	if (!valid_name(host)) {
+		snprintf(err, errcap, "bad host name");
+		return DNS_NOADDR;
+	}
+	for (t = 0; t < 2; t++) {
+		struct ub_result *res;
+		int rc = resolve(d, host, types[t], &res, err, errcap);
+		if (rc == DNS_TEMP) {
+			if (res)
+				ub_resolve_free(res);
+			return DNS_TEMP;   /* bogus too: never "insecure" */
+		}
+		if (!res || !res->secure)
+			*secure = 0;
+		if (rc == DNS_NXDOMAIN)
+			nx++;
+		else if (res && res->havedata)
+			have = 1;
+		if (res)
+			ub_resolve_free(res);
+	}
+	if (have)
+		return DNS_OK;
+	if (nx == 2) {
+		snprintf(err, errcap, "%s: no such domain", host);
+		return DNS_NXDOMAIN;
+	}
+	snprintf(err, errcap, "%s has no address", host);
+	return DNS_NOADDR;
+}
+
 int dns_mx(struct dns_ctx *d, const char *domain, struct mx_list *out, char *err, size_t errcap)
 {
 	struct ub_result *res;
@@ -265,13 +302,15 @@ int dns_mx(struct dns_ctx *d, const char *domain, struct mx_list *out, char *err
 		}
 		return DNS_OK;
 	}
-	/* no MX: the domain itself, if it has an address (RFC 5321 5.1) */
+	/* no MX: the domain itself, if it has an address (RFC 5321 5.1);
+	 * dane: secure only when the MX denial and the address answers are
+	 * (RFC 7672 2.2.1) */
 	{
-		struct dns_addr a[1];
-		size_t n;
-		rc = dns_addrs(d, domain, a, 1, &n, err, errcap);
+		int asec;
+		rc = dns_addrs_secure(d, domain, &asec, err, errcap);
 		if (rc != DNS_OK)
 			return rc;
+		out->secure = out->secure && asec;
 		snprintf(out->h[0].name, sizeof out->h[0].name, "%s", domain);
 		for (k = 0; out->h[0].name[k]; k++)
 			out->h[0].name[k] = (char)tolower((unsigned char)out->h[0].name[k]);
@@ -289,7 +328,7 @@ void dns_tlsa_rdata(const unsigned char *p, size_t n, struct dns_tlsa_set *out)
 {
 	struct dns_tlsa *t;
 	/* RFC 7672 3.1.3: only DANE-TA(2) and DANE-EE(3) are for SMTP;
-	 * selector 0/1, matching 0 (full, bounded here), 1 or 2 */
+	 * selector 0/1, matching 0 (full, up to 4096 octets), 1 or 2 */
 	if (n < 4 || (p[0] != 2 && p[0] != 3) || p[1] > 1 || p[2] > 2 ||
 	    (p[2] == 1 && n - 3 != 32) || (p[2] == 2 && n - 3 != 64) ||
 	    n - 3 > sizeof t->data || out->n == DNS_TLSA_MAX) {

@@ -43,7 +43,8 @@ struct mx_host {
 struct mx_list {
 	size_t n;
 	int implicit;     /* 1: no MX records, the domain itself (RFC 5321 5.1) */
-	int secure;       /* 1: the MX answer was DNSSEC-validated (0 when implicit) */
+	int secure;       /* 1: the MX answer was DNSSEC-validated (implicit: the
+	                     MX denial and the domain's A/AAAA answers were) */
 	struct mx_host h[DNS_MX_MAX];
 };
 /* MX hosts of domain, sorted by preference (ties keep answer order; the
@@ -60,6 +61,11 @@ struct dns_addr {
 int dns_addrs(struct dns_ctx *d, const char *host, struct dns_addr *out, size_t max,
 	size_t *n, char *err, size_t errcap);
 
+/* Whether host's AAAA and A answers (denials included) were both
+ * DNSSEC-validated (RFC 7672 2.2.2: TLSA records count only then). DNS_OK
+ * with *secure, DNS_NOADDR, DNS_NXDOMAIN, or DNS_TEMP (bogus too). */
+int dns_addrs_secure(struct dns_ctx *d, const char *host, int *secure, char *err, size_t errcap);
+
 /* TLSA records of _PORT._tcp.HOST (RFC 6698) that SMTP can use: usage
  * DANE-TA(2) or DANE-EE(3), selector 0 or 1, matching type 0, 1 (SHA-256,
  * 32 octets) or 2 (SHA-512, 64 octets); others are counted in unusable and
@@ -70,7 +76,8 @@ int dns_addrs(struct dns_ctx *d, const char *host, struct dns_addr *out, size_t 
 struct dns_tlsa {
 	unsigned char usage, selector, mtype;
 	unsigned short len;
-	unsigned char data[128];   /* a digest, or a full key or certificate up to 128 */
+	unsigned char data[4096];  /* a digest, or a full key or certificate (matching
+	                              type 0) up to 4096 octets; longer is unusable */
 };
 struct dns_tlsa_set {
 	size_t n;

@@ -68,6 +68,8 @@ static void ehlo_line(void *arg, const char *t, size_t n)
 		s->ncaps |= SMTP_CAP_STARTTLS;
 	else if (!strcasecmp(w, "DSN"))   /* dsn: RFC 3461 (smtp_send_dsn) */
 		s->ncaps |= SMTP_CAP_DSN;
+	else if (!strcasecmp(w, "REQUIRETLS"))   /* requiretls (issue 15) */
+		s->ncaps |= SMTP_CAP_REQUIRETLS;
 	else if (!strcasecmp(w, "SIZE")) {
 		unsigned long v = 0;
 		s->ncaps |= SMTP_CAP_SIZE;

@@ -191,6 +191,8 @@ int smtp_send(struct smtp_session *s, const char *from, const char *const *rcpt,
 struct smtp_dsn {
 	const char *ret, *envid;
 	const char *const *notify, *const *orcpt;
+	int requiretls;   /* requiretls (issue 15): MAIL REQUIRETLS, only to a
+	                     server that offers it, DSN or not */
 };
 /* smtp_send with DSN parameters: MAIL carries RET= and ENVID=, each RCPT
  * NOTIFY= and ORCPT=, only when the server offers DSN (SMTP_CAP_DSN);
@@ -224,7 +226,8 @@ const char *smtp_peer_name(struct smtp_session *s);   /* first word of the (last
 enum {
 	SMTP_CAP_PIPELINING = 1, SMTP_CAP_8BITMIME = 2, SMTP_CAP_SMTPUTF8 = 4,
 	SMTP_CAP_STARTTLS = 8, SMTP_CAP_SIZE = 16, SMTP_CAP_AUTH_PLAIN = 32,
-	SMTP_CAP_AUTH_LOGIN = 64, SMTP_CAP_ESMTP = 128, SMTP_CAP_DSN = 256
+	SMTP_CAP_AUTH_LOGIN = 64, SMTP_CAP_ESMTP = 128, SMTP_CAP_DSN = 256,
+	SMTP_CAP_REQUIRETLS = 512   /* requiretls (issue 15): RFC 8689 */
 };
 unsigned smtp_caps(struct smtp_session *s);
 unsigned long smtp_size_limit(struct smtp_session *s); /* SIZE value, 0 = none */

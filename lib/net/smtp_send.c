@@ -149,7 +149,10 @@ static int envelope(struct smtp_session *s, const char *from, const char *const 
 				k += snprintf(line + k, sizeof line - (size_t)k, " SMTPUTF8");
 			if (dsn) {
 				k = dsn_param(line, sizeof line, k, "RET", dsn->ret);
-				dsn_param(line, sizeof line, k, "ENVID", dsn->envid);
+				k = dsn_param(line, sizeof line, k, "ENVID", dsn->envid);
+				if (dsn->requiretls && (s->caps & SMTP_CAP_REQUIRETLS) && k >= 0 &&
+				    (size_t)k < sizeof line)   /* requiretls */
+					snprintf(line + k, sizeof line - (size_t)k, " REQUIRETLS");
 			}
 		} else {
 			int k = snprintf(line, sizeof line, "RCPT TO:<%s>", rcpt[i - 1]);
@@ -315,8 +318,10 @@ int smtp_send_dsn(struct smtp_session *s, const char *from, const char *const *r
 	for (i = 0; i < n; i++)
 		sess_res_set(&rcpt_res[i], "rcpt", 0, "", 1, 1, "not attempted");
 
+	/* requiretls (issue 15): REQUIRETLS goes on without the DSN parameters */
+	struct smtp_dsn rt_only = { NULL, NULL, NULL, NULL, 1 };
 	if (!(s->caps & SMTP_CAP_DSN))
-		dsn = NULL;   /* never to a server that does not offer DSN */
+		dsn = dsn && dsn->requiretls ? &rt_only : NULL;   /* never to a server that does not offer DSN */
 	if (envelope(s, from, rcpt, n, len, eightbit, smtputf8, dsn, rcpt_res, &mail_ok, &accepted, &r) < 0) {
 		/* recipients not yet answered, or accepted but never given the data */
 		for (i = 0; i < n; i++)

@@ -110,6 +110,8 @@ static void ehlo(struct smtpd_session *s, const struct smtpd_cmd *c, int esmtp)
 	smtpd_io_reply(s->io, "250-SMTPUTF8");
 	smtpd_io_reply(s->io, "250-DSN");
 	smtpd_io_reply(s->io, "250-CHUNKING");
+	if (tls)   /* requiretls (issue 15): only over TLS (RFC 8689 4) */
+		smtpd_io_reply(s->io, "250-REQUIRETLS");
 	if (cf->tls_ok && !tls)
 		smtpd_io_reply(s->io, "250-STARTTLS");
 	if (!s->authed && (tls || cf->auth_plain_ok))
@@ -140,6 +142,10 @@ static void mail(struct smtpd_session *s, const struct smtpd_cmd *c)
 	}
 	if (c->prm.has_size && c->prm.size > s->cf->maxsize) {
 		smtpd_reply(s, 552, "5.3.4 message size exceeds the fixed limit");
+		return;
+	}
+	if (c->prm.requiretls && !s->io->ssl) {   /* requiretls: not offered in plaintext */
+		smtpd_reply(s, 555, "5.5.4 REQUIRETLS is offered over TLS only");
 		return;
 	}
 	smtpd_reset_txn(s);

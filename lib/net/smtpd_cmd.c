@@ -159,6 +159,10 @@ static int param(const char *k, size_t kn, const char *v, size_t vn, int has_v, 
 	} else if (mail && IS("ENVID")) {
 		if (!has_v || !xtext_valid(v, vn) || copy_value(p->envid, sizeof p->envid, v, vn) < 0)
 			return -1;
+	} else if (mail && IS("REQUIRETLS")) {   /* requiretls (issue 15): no value */
+		if (has_v)
+			return -1;
+		p->requiretls = 1;
 	} else if (mail && IS("AUTH")) {
 		if (!has_v || copy_value(p->auth, sizeof p->auth, v, vn) < 0)
 			return -1;

@@ -58,6 +58,7 @@ struct smtpd_params {
 	char notify[40];           /* "NEVER" or SUCCESS,FAILURE,DELAY */
 	char orcpt[ADDR_PATH_MAX + 16]; /* addr-type;xtext as given */
 	char auth[ADDR_PATH_MAX + 4];   /* MAIL AUTH=, ignored but kept */
+	int requiretls;            /* requiretls (issue 15): MAIL REQUIRETLS (RFC 8689) */
 };
 
 struct smtpd_cmd {

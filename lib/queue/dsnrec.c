@@ -21,6 +21,12 @@ static int value_ok(char t, const char *v, size_t n, char *norm, size_t cap, con
 		if (!dsn_orcpt_valid(v, n, why))
 			return 0;
 		break;
+	case 'Q':   /* requiretls: REQUIRETLS has no value */
+		if (n) {
+			*why = "REQUIRETLS record with a value";
+			return 0;
+		}
+		break;
 	default:
 		*why = "not a DSN record";
 		return 0;
@@ -56,6 +62,7 @@ int dsnrec_item(struct dsnrec_seq *s, const char *p, size_t avail, struct buf *o
 	case 'R': seen = &s->r; break;
 	case 'N': seen = &s->n; break;
 	case 'O': seen = &s->o; break;
+	case 'Q': seen = &s->q; break;   /* requiretls */
 	default: return 0;
 	}
 	l = strnlen(p, avail);
@@ -67,12 +74,13 @@ int dsnrec_item(struct dsnrec_seq *s, const char *p, size_t avail, struct buf *o
 		*why = "DSN record before the sender";
 		return -1;
 	}
-	if ((t == 'E' || t == 'R') && s->have_t) {
-		*why = "RET or ENVID record after a recipient";
+	if ((t == 'E' || t == 'R' || t == 'Q') && s->have_t) {
+		*why = "RET, ENVID or REQUIRETLS record after a recipient";
 		return -1;
 	}
 	if (*seen) {
 		*why = t == 'E' ? "ENVID record twice" : t == 'R' ? "RET record twice" :
+		       t == 'Q' ? "REQUIRETLS record twice" :
 		       t == 'N' ? "NOTIFY record twice for one recipient" :
 		                  "ORCPT record twice for one recipient";
 		return -1;
@@ -105,9 +113,12 @@ void dsnrec_msg_read(const char *data, const struct queue_env *e, struct dsnrec_
 {
 	const char *p = data + 4, *end = e->nrcpt ? e->rcpt[0] - 1 : data + e->body_off;
 	m->ret = m->envid = NULL;
+	m->requiretls = 0;
 	while (p < end) {
 		size_t l = strlen(p);
-		if (p[0] == 'R')
+		if (p[0] == 'Q' && l == 1)   /* requiretls */
+			m->requiretls = 1;
+		else if (p[0] == 'R')
 			m->ret = p + 1;
 		else if (p[0] == 'E')
 			m->envid = p + 1;

@@ -132,6 +132,7 @@ int queue_parse(char *data, size_t len, struct queue_env *e, const char **why)
 		}
 		/* dsn: RFC 3461 records (queue/dsnrec.h), read by dsnrec_*_read */
 		case 'E': case 'R': case 'N': case 'O':
+		case 'Q':   /* requiretls (issue 15): RFC 8689 */
 			if (!dsnrec_line_ok(line, l, why))
 				goto fail;
 			break;

@@ -48,6 +48,19 @@ static int dane_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *h
 		snprintf(err, errcap, "TLSA lookup for %s: no resolver", host);
 		return -1;
 	}
+	/* RFC 7672 2.2.2: the host's address records must be validated too */
+	{
+		int asec = 0;
+		e[0] = 0;
+		rc = dns_addrs_secure(dns, host, &asec, e, sizeof e);
+		if (rc == DNS_TEMP) {
+			snprintf(err, errcap, "address lookup for %s failed: %s", host,
+			         e[0] ? e : "temporary failure");
+			return -1;
+		}
+		if (rc == DNS_OK && !asec)
+			return without(p, mode, host, "the address records are not DNSSEC-signed", err, errcap);
+	}
 	e[0] = 0;
 	rc = dns_tlsa(dns, host, port, &p->set, e, sizeof e);
 	if (rc != DNS_OK) {
@@ -69,11 +82,10 @@ static int dane_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *h
 	return without(p, mode, host, "no TLSA records", err, errcap);
 }
 
-int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
-                   unsigned port, int names_secure, const struct mtasts_policy *sts,
-                   const char *sts_ca, struct tls_pick *p, char *err, size_t errcap)
+static int pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
+                unsigned port, int names_secure, const struct mtasts_policy *sts,
+                const char *sts_ca, struct tls_pick *p, char *err, size_t errcap)
 {
-	memset(p, 0, sizeof *p);
 	if (dane_pick(dns, mode, host, port, names_secure, p, err, errcap) < 0)
 		return -1;
 	/* MTA-STS where DANE did not decide (RFC 8461 2), over the modes
@@ -86,6 +98,42 @@ int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *hos
 		p->ca = sts_ca && *sts_ca ? sts_ca : NULL;
 	} else if (sts->mode == MTASTS_TESTING) {
 		snprintf(p->policy, sizeof p->policy, "mta-sts-testing");
+	}
+	return 0;
+}
+
+int tlspolicy_verified(const struct tls_pick *p, int names_secure)
+{
+	if (p->dane)
+		return 1;   /* the records checked by OpenSSL's DANE code */
+	if (p->mode != CONF_TLS_VERIFY)
+		return 0;
+	/* MTA-STS enforce lists the MX names itself; verify checks the
+	 * certificate against a name that must come from a validated answer */
+	return strcmp(p->policy, "mta-sts") == 0 || names_secure;
+}
+
+int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
+                   unsigned port, int names_secure, const struct mtasts_policy *sts,
+                   const char *sts_ca, const struct msgtls *mt, struct tls_pick *p,
+                   char *err, size_t errcap)
+{
+	memset(p, 0, sizeof *p);
+	if (mt && mt->tls_optional && !mt->requiretls) {
+		/* TLS-Required: No (RFC 8689 5): the domain's DANE records and
+		 * MTA-STS policy are not applied; STARTTLS still when offered */
+		if (mode == CONF_TLS_DANE || mode == CONF_TLS_MAY || mode == CONF_TLS_ENCRYPT) {
+			set(p, mode == CONF_TLS_DANE ? CONF_TLS_MAY : mode, "tls-required-no");
+			return 0;
+		}
+		sts = NULL;   /* none, verify, dane-only: the operator's word stands */
+	}
+	if (pick(dns, mode, host, port, names_secure, sts, sts_ca, p, err, errcap) < 0)
+		return -1;
+	if (mt && mt->requiretls && !tlspolicy_verified(p, names_secure)) {
+		snprintf(err, errcap, "REQUIRETLS: TLS to %s would not be verified (tls_policy=%s%s)", host,
+		         p->policy, p->mode == CONF_TLS_VERIFY ? ", the MX answer not DNSSEC-signed" : "");
+		return -2;
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "conf/conf.h"
 #include "net/dns.h"
 #include "net/mtasts.h"
+#include "send/msgtls.h"
 
 struct tls_pick {
 	enum conf_tls_mode mode;            /* what smtp_open gets */
@@ -37,8 +38,18 @@ struct tls_pick {
  * ("mta-sts-testing"). none and verify in etc/tls stay as they are. The
  * caller has already left out the MX hosts an enforced policy does not
  * list.
- * 0 with p filled; -1 with err filled: do not try this host now. */
+ * mt (NULL: none) is the message's own word (send/msgtls.h): with
+ * tls_optional, dane is may and sts is not applied: dane, may and
+ * encrypt log "tls-required-no";
+ * with requiretls the pick must verify the peer: DANE ("dane"), MTA-STS
+ * enforce ("mta-sts"), or verify over validated names.
+ * 0 with p filled; -1 with err filled: do not try this host now; -2
+ * with err: the host cannot meet the message's REQUIRETLS (not tried). */
 int tlspolicy_pick(struct dns_ctx *dns, enum conf_tls_mode mode, const char *host,
                    unsigned port, int names_secure, const struct mtasts_policy *sts,
-                   const char *sts_ca, struct tls_pick *p, char *err, size_t errcap);
+                   const char *sts_ca, const struct msgtls *mt, struct tls_pick *p,
+                   char *err, size_t errcap);
+/* A session opened with p meets REQUIRETLS when its peer is verified:
+ * 1 or 0. */
+int tlspolicy_verified(const struct tls_pick *p, int names_secure);
 #endif

@@ -17,6 +17,7 @@
 #include "send/job.h"
 #include "send/sts.h"
 #include "send/tlspolicy.h"
+#include "send/tlsrpt.h"   /* tls-rpt (issue 15) */
 #include "net/smtp.h"
 
 #define MX_TRY_MAX 5  /* hosts per attempt, like Postfix smtp_mx_address_limit */
@@ -28,6 +29,8 @@ struct wstate {
 	unsigned msgs;
 	struct dns_ctx *dns;
 	char dns_config[1100];
+	struct msgtls mt;       /* requiretls (issue 15): the job's message (send/msgtls.h) */
+	int verified;           /* requiretls: the open session's peer is verified */
 };
 
 static void set_result(struct smtp_result *r, int code, const char *enh, const char *stage,
@@ -50,6 +53,7 @@ static void close_session(struct wstate *w)
 	w->key[0] = 0;
 	w->tls_policy[0] = 0;
 	w->msgs = 0;
+	w->verified = 0;
 }
 
 static void fill_opts(struct smtp_opts *o, const struct job *j, const char *host, struct wstate *w)
@@ -102,6 +106,7 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 	struct smtp_opts o;
 	struct tls_pick *tp;
 	char e[400];
+	int rc;
 	if (w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)
 		return 0;
 	close_session(w);
@@ -114,26 +119,58 @@ static int session(struct wstate *w, const struct job *j, const char *host, cons
 		set_result(err, 0, "4.3.0", "connect", 1, 0, "out of memory");
 		return -1;
 	}
-	if (tlspolicy_pick(w->dns, (enum conf_tls_mode)j->tls, host, j->port ? j->port : 25,
-	                   names_secure, sts, j->sts_ca, tp, e, sizeof e) < 0) {
-		/* not this host now; never a weaker policy instead */
-		set_result(err, 0, "4.7.5", "tls", 1, 1, e);
+	if ((rc = tlspolicy_pick(w->dns, (enum conf_tls_mode)j->tls, host, j->port ? j->port : 25,
+	                         names_secure, sts, j->sts_ca, &w->mt, tp, e, sizeof e)) < 0) {
+		/* not this host now; never a weaker policy instead (requiretls:
+		 * -2, this host cannot meet the message's REQUIRETLS) */
+		if (rc == -2)
+			set_result(err, 550, "5.7.30", "tls", 0, 0, e);
+		else
+			set_result(err, 0, "4.7.5", "tls", 1, 1, e);
+		if (j->mx && rc == -1)   /* tls-rpt: a TLSA lookup or dane-only failure */
+			tlsrpt_note(j->sts_dir, j->host, "dane", host, NULL, err, time(NULL));
 		free(tp);
-		return -1;
+		return rc == -2 ? -2 : -1;
 	}
 	o.tls = tp->mode;
 	o.dane = tp->dane;
 	if (tp->ca)
 		o.ca_file = tp->ca;
-	if (smtp_open(&w->s, &o, err) < 0) {
+	rc = smtp_open(&w->s, &o, err);
+	/* tls-rpt (issue 15): the session's TLS outcome by policy domain (send/tlsrpt.h) */
+	if (j->mx)
+		tlsrpt_note(j->sts_dir, j->host, tp->policy, host, rc == 0 ? smtp_peer(w->s) : NULL,
+		            rc == 0 ? NULL : err, time(NULL));
+	if (rc < 0) {
 		w->s = NULL;
 		free(tp);
 		return -1;
 	}
+	/* requiretls (issue 15): only to a next hop that offers REQUIRETLS (RFC 8689 4.2.1) */
+	if (w->mt.requiretls && !(smtp_caps(w->s) & SMTP_CAP_REQUIRETLS)) {
+		snprintf(e, sizeof e, "REQUIRETLS: %s does not offer REQUIRETLS", host);
+		set_result(err, 550, "5.7.30", "ehlo", 0, 0, e);
+		smtp_close(w->s);
+		w->s = NULL;
+		free(tp);
+		return -2;
+	}
+	w->verified = tlspolicy_verified(tp, names_secure);
 	snprintf(w->key, sizeof w->key, "%s", key);
 	snprintf(w->tls_policy, sizeof w->tls_policy, "%s", tp->policy);
 	free(tp);
 	return 0;
+}
+
+/* requiretls (issue 15): no host could meet the message's REQUIRETLS: its
+ * recipients fail for good with that reason (5.7.30), not the member */
+static void requiretls_fail(const struct job *j, struct job_result *res)
+{
+	size_t i;
+	for (i = 0; i < j->n; i++)
+		res->r[i] = res->conn;
+	res->n = j->n;
+	res->conn_failed = 0;
 }
 
 /* The recipient domain's MTA-STS policy when it may apply (mta_sts on;
@@ -142,6 +179,8 @@ static const struct mtasts_policy *mx_sts(struct wstate *w, const struct job *j,
 					  struct mtasts_policy *p)
 {
 	char note[400];
+	if (w->mt.tls_optional)   /* requiretls (issue 15): TLS-Required: No */
+		return NULL;
 	if (!j->sts_dir || !*j->sts_dir ||
 	    (j->tls != CONF_TLS_MAY && j->tls != CONF_TLS_ENCRYPT && j->tls != CONF_TLS_DANE))
 		return NULL;
@@ -160,14 +199,20 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 		eightbit = (unsigned char)msg[i] >= 0x80;
 	for (i = 0; i < j->n; i++)
 		utf8 |= addr_is_utf8(j->rcpt[i], strlen(j->rcpt[i]));
+	/* requiretls (issue 15): a cached session is reused only when it meets REQUIRETLS */
+	if (w->mt.requiretls && w->s && !(w->verified && (smtp_caps(w->s) & SMTP_CAP_REQUIRETLS)))
+		close_session(w);
 
 	if (!j->mx) {
 		/* shape2 (issue 12): a session is reused only with the same AUTH
 		 * identity (etc/auth by sender: two tenants, one smarthost) */
 		snprintf(key, sizeof key, "%s:%u%s%.256s", j->host, j->port,
 		         j->user && *j->user ? " auth=" : "", j->user ? j->user : "");
-		if (session(w, j, j->host, key, 1, NULL, &res->conn) < 0) {
+		int rc = session(w, j, j->host, key, 1, NULL, &res->conn);
+		if (rc < 0) {
 			res->conn_failed = 1;
+			if (rc == -2)   /* requiretls */
+				requiretls_fail(j, res);
 			return;
 		}
 	} else {
@@ -177,7 +222,7 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 		const struct mtasts_policy *sts;
 		char e[256];
 		size_t tried;
-		int rc;
+		int rc, rtls_only = 1;   /* requiretls: every host failed REQUIRETLS */
 		snprintf(key, sizeof key, "mx:%s", j->host);
 		if (!(w->s && strcmp(w->key, key) == 0 && w->msgs < WORKER_CONN_MSGS)) {
 			if (need_dns(w, j, &res->conn) < 0) {
@@ -201,14 +246,17 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 				if (sts && sts->mode == MTASTS_ENFORCE && !mtasts_mx_match(sts, mx.h[k].name))
 					continue;
 				tried++;
-				if (session(w, j, mx.h[k].name, key, mx.secure, sts, &res->conn) == 0)
+				if ((rc = session(w, j, mx.h[k].name, key, mx.secure, sts, &res->conn)) == 0)
 					break;
+				rtls_only &= rc == -2;
 			}
 			if (!tried)
 				set_result(&res->conn, 0, "4.7.5", "tls", 1, 1,
 					   "no MX host matches the domain's MTA-STS policy (enforce)");
 			if (!w->s) {
 				res->conn_failed = 1;
+				if (tried && rtls_only && w->mt.requiretls)   /* requiretls */
+					requiretls_fail(j, res);
 				return;
 			}
 		}
@@ -216,6 +264,7 @@ static void deliver_on(struct wstate *w, const struct job *j, const char *msg, s
 	/* dsn: RET ENVID NOTIFY ORCPT to a next hop that offers DSN (send/job.h) */
 	struct smtp_dsn dsn;
 	job_dsn(j, &dsn);
+	dsn.requiretls = w->mt.requiretls;   /* requiretls (issue 15) */
 	res->dsn = (smtp_caps(w->s) & SMTP_CAP_DSN) != 0;
 	if (smtp_send_dsn(w->s, j->sender, j->rcpt, j->n, msg, len, eightbit, utf8, &dsn, rr, &txn) < 0) {
 		snprintf(res->peer, sizeof res->peer, "%s", smtp_peer(w->s) ? smtp_peer(w->s) : "");
@@ -322,7 +371,15 @@ void worker_run(int sock)
 			res->n = j.n;
 		} else {
 			msg.len += (size_t)st.st_size - j.body_off;
-			deliver(&w, &j, msg.p, msg.len, res);
+			/* requiretls (issue 15): the message's own word on TLS; unread, no send */
+			if (msgtls_read(fd, j.body_off, msg.p, msg.len, &w.mt) < 0) {
+				size_t i;
+				for (i = 0; i < j.n; i++)
+					set_result(&res->r[i], 0, "4.3.0", "local", 1, 0,
+					           "unable to read the queued envelope");
+				res->n = j.n;
+			} else
+				deliver(&w, &j, msg.p, msg.len, res);
 		}
 		close(fd);
 		if (msg.cap > 4 * 1024 * 1024)

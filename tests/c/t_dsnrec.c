@@ -122,6 +122,14 @@ static void fd1(void)
 	CHECK(ITEMS("Fa@b\0Nsoon\0Tc@d\0\0") == -1 && strstr(why, "NOTIFY"));
 	CHECK(ITEMS("Fa@b\0Ea\nb\0Tc@d\0\0") == -1 && strstr(why, "xtext"));
 	CHECK(ITEMS("Fa@b\0Eab") == -1 && strstr(why, "not terminated"));
+	/* requiretls (issue 15): Q, no value, once, before the recipients */
+	CHECK(ITEMS("Fa@b\0Q\0Tc@d\0\0") == 0);
+	buf_addc(&b, 0);
+	CHECK_STR(b.p, "Fa@b\nQ\nTc@d\n");
+	CHECK(ITEMS("Fa@b\0Qx\0Tc@d\0\0") == -1 && strstr(why, "with a value"));
+	CHECK(ITEMS("Fa@b\0Q\0Q\0Tc@d\0\0") == -1 && strstr(why, "twice"));
+	CHECK(ITEMS("Fa@b\0Tc@d\0Q\0\0") == -1 && strstr(why, "after a recipient"));
+	CHECK(ITEMS("Q\0Fa@b\0Tc@d\0\0") == -1 && strstr(why, "before the sender"));
 #undef ITEMS
 	buf_free(&b);
 }
@@ -151,10 +159,19 @@ static void file(void)
 		char old[] = "RQ1\nA1\nCdefault\nF\nTc@d\n\n";
 		CHECK(queue_parse(old, sizeof old - 1, &e, &why) == 0);
 		dsnrec_msg_read(old, &e, &m);
-		CHECK(!m.envid && !m.ret);
+		CHECK(!m.envid && !m.ret && !m.requiretls);
 		dsnrec_rcpt_read(old, &e, 0, &n, &o);
 		CHECK(!n && !o);
 		queue_env_free(&e);
+	}
+	{   /* requiretls (issue 15): the Q line */
+		char q[] = "RQ1\nA1\nCdefault\nFa@b\nEe\nQ\nTc@d\nL0\n\n";
+		char qbad[] = "RQ1\nA1\nCdefault\nFa@b\nQyes\nTc@d\n\n";
+		CHECK(queue_parse(q, sizeof q - 1, &e, &why) == 0);
+		dsnrec_msg_read(q, &e, &m);
+		CHECK(m.requiretls && m.envid && !m.ret);
+		queue_env_free(&e);
+		CHECK(queue_parse(qbad, sizeof qbad - 1, &e, &why) < 0 && strstr(why, "with a value"));
 	}
 	{   /* a bad value or a value not in its stored form is quarantined */
 		char bad1[] = "RQ1\nA1\nCdefault\nF\nEa=b\nTc@d\n\n";
