@@ -133,16 +133,15 @@ static int h_rcpt(void *arg, const struct smtpd_session *s, const struct smtpd_c
 	sr = suppress_lookup(w->home, w->in.e.rcpt[n], &se);
 	if (sr == 0)
 		return code;
-	if (sr > 0)   /* events: the suppressed record */
+	if (sr > 0) {   /* events: the suppressed record */
 		events_suppressed(w->home, "relay-smtpd", w->in.e.rcpt[n], w->in.e.sender, se.reason);
+		snprintf(r, cap, "5.1.1 <%s> is suppressed after a hard bounce", w->in.e.rcpt[n]);
+	} else {
+		snprintf(r, cap, "4.3.0 unable to read the suppression list");
+	}
 	free(w->in.e.rcpt[n]);
 	w->in.e.nrcpt = n;
-	if (sr < 0) {
-		snprintf(r, cap, "4.3.0 unable to read the suppression list");
-		return 451;
-	}
-	snprintf(r, cap, "5.1.1 <%s> is suppressed after a hard bounce", w->in.e.rcpt[n] ? "" : "");
-	return 550;
+	return sr > 0 ? 550 : 451;
 }
 
 static int h_data(void *arg, const struct smtpd_session *s, const struct buf *msg,

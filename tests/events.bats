@@ -264,7 +264,7 @@ for l in sys.stdin:
 	assert_failure 100
 	relay_client 127.0.0.0/8
 	run session <<< "$(crlf 'EHLO app.example' 'MAIL FROM:<a@example.org>' 'RCPT TO:<gone@example.net>' QUIT)"
-	assert_output --partial '550 5.1.1'
+	assert_output --partial '550 5.1.1 <gone@example.net> is suppressed'
 	refute_output --partial 'event='
 	run relay-events tail
 	[ "$(echo "$output" | grep -c 'event=suppressed')" -eq 2 ]
