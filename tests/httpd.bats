@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: TLS (relay-httpd has none: a TLS proxy in front, relay-httpd.8); the unsubscribe routes (not built); GET /v1/messages/ID of a held message; the 24-hour ring past one sample a second (it is a ring in memory: tests/c would reach it, bench/ would fill it).
+# not tested: TLS (relay-httpd has none: a TLS proxy in front, relay-httpd.8); GET /v1/messages/ID of a held message; the 24-hour ring past one sample a second (it is a ring in memory: tests/c would reach it, bench/ would fill it).
 load helper
 load smtp_helper
 load httpd_helper

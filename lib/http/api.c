@@ -8,6 +8,7 @@
 #include "base/diag.h"
 #include "base/json.h"
 #include "bounce/suppress.h"
+#include "bounce/unsub.h"
 #include "http/mime.h"
 #include "intake/addr.h"
 #include "intake/complete.h"
@@ -88,14 +89,14 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 	}
 	for (i = 0; i < e->nrcpt; i++) {
 		struct suppress_entry se;
-		int r = suppress_lookup(c->home, e->rcpt[i], &se);
+		int r = unsub_suppressed(c->home, e->rcpt[i], e->sender, &se);   /* scoped too (RFC 8058) */
 		if (r < 0) {
 			warn_sys("unable to read the suppression list");
 			status = api_error(a, 503, NULL, "unable to read the suppression list");
 			goto out;
 		}
 		if (r > 0) {
-			snprintf(err, sizeof err, "<%s> is suppressed after a hard bounce (%s)", e->rcpt[i], se.reason);
+			snprintf(err, sizeof err, "<%s> is suppressed (%s)", e->rcpt[i], se.reason);
 			status = api_error(a, 422, "to", err);
 			goto out;
 		}

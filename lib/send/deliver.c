@@ -19,6 +19,7 @@
 #include "send/relayed.h"   /* dsn: the relayed report (RFC 3461 6.2.2) */
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 #include "send/tasks.h"
+#include "send/unsub.h"   /* httpd (issue 13) */
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
 
@@ -159,7 +160,7 @@ static void route(struct deliver *d, struct attempt *a)
 			*sp = task_new(a, pi, dom ? dom : "");
 		t = *sp;
 		t->idx[t->n++] = i;
-		if (t->n == JOB_RCPT_MAX) {
+		if (t->n == JOB_RCPT_MAX || a->unsub) {   /* httpd (issue 13): one recipient a task */
 			task_enqueue(d, t, 0);
 			*sp = NULL;
 			/* keep the probe chains whole: re-insert what follows */
@@ -223,7 +224,9 @@ void deliver_start(struct deliver *d, struct qmsg *m)
 	lanes_setup(d);     /* from the first start on, the ready list keeps the slots */
 	qindex_started(d->index, m);
 	a->tasks = 1;   /* held while routing, released below */
-	refused = !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
+	/* httpd (issue 13): RFC 8058 classes are signed per recipient, at dispatch */
+	a->unsub = !a->sig.len && unsub_wanted(d->conf->home, a) != 0;
+	refused = !a->unsub && !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
 	if (!refused)
 		route(d, a);
 	if (--a->tasks == 0)
@@ -323,6 +326,13 @@ void deliver_dispatch(struct deliver *d)
 			warn_("%s: %s", cm->mx ? "mx" : key, err);
 			conf_member_policy_wipe(&pol);
 			task_defer(d, task_take(d, pp), "unable to read the source address");
+			continue;
+		}
+		/* httpd (issue 13): this recipient's List-Unsubscribe, signed (send/unsub.c) */
+		if (t->a->unsub && unsub_prefix(d->kids, t->a, t->idx[0], err, sizeof err) < 0) {
+			warn_("%s: %s", t->a->m->id, err);
+			conf_member_policy_wipe(&pol);
+			task_defer(d, task_take(d, pp), err);
 			continue;
 		}
 		wi = children_idle_worker(d->kids, key);
