@@ -19,7 +19,8 @@
 #include "send/relayed.h"   /* dsn: the relayed report (RFC 3461 6.2.2) */
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 #include "send/tasks.h"
-#include "send/unsub.h"   /* httpd (issue 13) */
+#include "send/latrec.h"   /* httpd (issue 13) */
+#include "send/unsub.h"    /* httpd (issue 13) */
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
 
@@ -382,6 +383,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
 		record_outcome("delivered", a, k, relay, r, res->tls, res->tls_policy);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
+		record_latency(d->rec, relay, qindex_clock() - a->t0);   /* httpd (issue 13) */
 		return;
 	}
 	/* the shared table (etc/classify, relay-bounce's defaults) says
