@@ -173,7 +173,9 @@ int status_json(struct status *s, time_t now, struct buf *o)
 		}
 		rc |= buf_adds(o, "]}");
 	}
-	rc |= buf_adds(o, "]}\n");
+	rc |= buf_addc(o, ']');
+	rc |= recent_json(&s->rec, s->home, (long long)now, o);   /* oldest message, last events */
+	rc |= buf_adds(o, "}\n");
 	pthread_mutex_unlock(&s->lock);
 	return rc ? -1 : 0;
 }
