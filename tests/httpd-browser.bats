@@ -54,7 +54,8 @@ class P(HTMLParser):
         elif s.cur: s.ids[s.cur] = d
 p = P(); p.feed(open(sys.argv[1]).read())
 names = [x[0] for x in p.series]
-assert names == ["queued", "deferred", "delivered", "deferred"], names
+assert names == ["queued", "deferred", "delivered", "deferred", "127.0.0.1:2525"], names
+assert p.series[4][1] == 60, p.series[4]
 assert p.series[0][1] >= 2 and p.series[2][1] == 60, p.series
 assert p.ids["queued"] == "2" and p.ids["deferred"] == "0", p.ids
 relays = [r for r in p.rows if r[0] == "relay"]
