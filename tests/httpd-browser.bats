@@ -65,7 +65,7 @@ assert tp == [["throughput", "127.0.0.1:2525", "13", "4", "1"]], tp
 PY
 	# the oldest message and the last events: relay-send defers both (a
 	# closed port) and spools its events; the page lists them
-	id=$(basename "$(ls "$RELAY_HOME"/queue/msg/*/* | sort | head -1)")
+	id=$(ls "$RELAY_HOME"/queue/msg/*/ | grep -E "^[0-9a-f]{13}\." | sort | head -1)
 	mkdir -p "$RELAY_HOME/state/events"
 	echo "main failover 127.0.0.1:1" >> "$RELAY_HOME/etc/pools"
 	echo "default main" >> "$RELAY_HOME/etc/routes"
