@@ -20,6 +20,7 @@
 #include "bounce/classify.h"
 #include "bounce/dsn.h"
 #include "bounce/suppress.h"
+#include "bounce/unsub.h"   /* httpd (issue 13) */
 #include "health/counters.h"
 #include "intake/submit.h"
 
@@ -31,7 +32,8 @@ static void __attribute__((noreturn)) usage(void)
 	    "classify REPLY | suppress list [--json] | suppress add ADDR [REASON] | "
 	    "suppress remove ADDR | suppress check ADDR | suppress rebuild | "
 	    "counters relay|domain NAME [SECONDS] | "
-	    "counters add relay|domain NAME delivered|deferred|bounced N");
+	    "counters add relay|domain NAME delivered|deferred|bounced N | "
+	    "unsubscribe");   /* httpd (issue 13) */
 }
 
 static int enqueue(const struct buf *msg, const char *to);
@@ -241,6 +243,15 @@ int main(int argc, char **argv)
 		return cmd_suppress(argc, argv);
 	if (strcmp(argv[1], "counters") == 0)
 		return cmd_counters(argc, argv);
+	/* httpd (issue 13): apply relay-httpd's one-click unsubscribe requests
+	 * (state/unsub/, bounce/unsub.h) as relay-bounce's uid */
+	if (strcmp(argv[1], "unsubscribe") == 0 && argc == 2) {
+		size_t n, bad;
+		if (unsub_apply(home, time(NULL), &n, &bad) < 0)
+			die_errno("unable to apply the requests in %s/state/unsub", home);
+		printf("applied=%zu bad=%zu\n", n, bad);
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
 	usage();
 }
 

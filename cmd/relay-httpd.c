@@ -18,12 +18,13 @@
 #include "conf/conf.h"
 #include "http/server.h"
 #include "queue/queue.h"
+#include "bounce/unsub.h"
 
 #define LISTEN_DEFAULT "127.0.0.1:8025"
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-httpd [-l ADDR:PORT] [-c CONNECTIONS] [-t SECONDS] [-i SECONDS]");
+	die(EXIT_PERM, "usage: relay-httpd [-l ADDR:PORT] [-c CONNECTIONS] [-t SECONDS] [-i SECONDS] | relay-httpd -K");
 }
 
 static unsigned long num(const char *s, unsigned long lo, unsigned long hi)
@@ -45,13 +46,14 @@ int main(int argc, char **argv)
 	unsigned long maxsize = 0, interval = 60, port;
 	char addr[64], err[256];
 	sigset_t set;
-	int opt, sig;
+	int opt, sig, makekey = 0;
 
 	diag_init(argv[0]);
 	h.conn_max = 64;
 	h.timeout = 30;
-	while ((opt = getopt(argc, argv, "l:c:t:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:c:t:i:K")) != -1) {
 		switch (opt) {
+		case 'K': makekey = 1; break;
 		case 'l': listen = optarg; break;
 		case 'c': h.conn_max = (unsigned)num(optarg, 1, 10000); break;
 		case 't': h.timeout = (unsigned)num(optarg, 1, 3600); break;
@@ -61,6 +63,13 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (makekey) {   /* RFC 8058's token key (bounce/unsub.h), once */
+		int r = unsub_key_make(relay_home());
+		if (r < 0)
+			die_sys(EXIT_TEMP, "unable to make %s/etc/unsubscribe.key", relay_home());
+		printf("%s/etc/unsubscribe.key %s\n", relay_home(), r ? "made" : "exists: kept");
+		return 0;
+	}
 	if (geteuid() == 0 || getuid() == 0)
 		die(EXIT_PERM, "refusing to run as root: run relay-httpd as its own user (relayw)");
 	colon = strrchr(listen, ':');

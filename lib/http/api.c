@@ -8,11 +8,13 @@
 #include "base/diag.h"
 #include "base/json.h"
 #include "bounce/suppress.h"
+#include "bounce/unsub.h"
 #include "events/intake.h"   /* events (issue 14): the suppressed record */
 #include "http/mime.h"
 #include "intake/addr.h"
 #include "intake/complete.h"
 #include "intake/envelope.h"
+#include "intake/fromcheck.h"
 #include "intake/msg.h"
 #include "intake/submit.h"
 #include "queue/admin.h"
@@ -28,35 +30,16 @@ int api_error(struct buf *a, int status, const char *field, const char *text)
 	return status;
 }
 
-/* msg_addrlist's callback: every From: address must be allowed. */
-struct from_check {
-	const struct conf_user *u;
-	char who[ADDR_PATH_MAX + 1];
-};
-
-static int from_one(const char *a, size_t n, void *arg)
-{
-	struct from_check *fc = arg;
-	char bare[ADDR_PATH_MAX + 1];
-	int l = addr_strip(a, n, bare, sizeof bare);
-	if (l < 0 || !conf_user_from_ok(fc->u, bare)) {
-		safe_text(fc->who, sizeof fc->who, a, n);
-		return -1;
-	}
-	return 0;
-}
-
 /* The steps after the envelope and message are known: shared by both
  * content types. m is the message as built or given. */
 static int finish(const struct api_ctx *c, const struct conf_apikey *key, const char *client,
                   struct envelope *e, const char *m0, size_t n0, struct buf *a)
 {
-	struct buf m = BUF_INIT, out = BUF_INIT, env = BUF_INIT, v = BUF_INIT;
+	struct buf m = BUF_INIT, out = BUF_INIT, env = BUF_INIT;
 	struct msg_headers h = {0};
 	struct complete cp;
 	struct submit s;
-	char err[512], trace[300], cl[80];
-	long k = -1;
+	char err[512], trace[300], cl[80], who[ADDR_PATH_MAX + 1];
 	size_t i;
 	int st, status;
 
@@ -70,15 +53,10 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 		status = st == EXIT_TEMP ? api_error(a, 503, NULL, "out of memory") : api_error(a, 400, "message", err);
 		goto out;
 	}
-	while ((k = msg_find(m.p, &h, "From", (size_t)(k + 1))) >= 0) {
-		struct from_check fc = { &key->u, "" };
-		v.len = 0;
-		if (msg_value(m.p, &h.f[k], &v) < 0 || msg_addrlist(v.p ? v.p : "", v.len, from_one, &fc) < 0) {
-			snprintf(err, sizeof err, "From: %s is not an address the key %s may send as",
-			         fc.who[0] ? fc.who : "(unreadable)", key->name);
-			status = api_error(a, 403, "from", err);
-			goto out;
-		}
+	if (!from_header_ok(&key->u, m.p, &h, who, sizeof who)) {   /* intake/fromcheck.c */
+		snprintf(err, sizeof err, "From: %s is not an address the key %s may send as", who, key->name);
+		status = api_error(a, 403, "from", err);
+		goto out;
 	}
 	if (key->u.class[0])
 		e->class = key->u.class;   /* the key's class wins, as a user's does */
@@ -89,7 +67,7 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 	}
 	for (i = 0; i < e->nrcpt; i++) {
 		struct suppress_entry se;
-		int r = suppress_lookup(c->home, e->rcpt[i], &se);
+		int r = unsub_suppressed(c->home, e->rcpt[i], e->sender, &se);   /* scoped too (RFC 8058) */
 		if (r < 0) {
 			warn_sys("unable to read the suppression list");
 			status = api_error(a, 503, NULL, "unable to read the suppression list");
@@ -98,7 +76,7 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 		if (r > 0) {
 			/* events (issue 14): the suppressed record */
 			events_suppressed(c->home, "relay-httpd", e->rcpt[i], e->sender, se.reason);
-			snprintf(err, sizeof err, "<%s> is suppressed after a hard bounce (%s)", e->rcpt[i], se.reason);
+			snprintf(err, sizeof err, "<%s> is suppressed (%s)", e->rcpt[i], se.reason);
 			status = api_error(a, 422, "to", err);
 			goto out;
 		}
@@ -135,7 +113,6 @@ out:
 	buf_free(&m);
 	buf_free(&out);
 	buf_free(&env);
-	buf_free(&v);
 	return status;
 }
 

@@ -14,6 +14,7 @@
 #include "conf/apikeys.h"
 #include "conf/conf.h"
 #include "http/page.h"
+#include "http/unsub.h"
 
 #define TO_MAX 1000   /* to= in a message/rfc822 query */
 
@@ -196,6 +197,32 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		}
 		q->answered = 1;
 		return post(h, c, q);
+	}
+	if (strncmp(url, "/u/", 3) == 0 && (get || strcmp(method, "POST") == 0)) {
+		/* RFC 8058 one-click unsubscribe (http/unsub.h): no bearer token */
+		int code;
+		if (!get) {
+			if (!q) {
+				if (!(q = calloc(1, sizeof *q)))
+					return MHD_NO;
+				*con_cls = q;
+				return MHD_YES;
+			}
+			if (*size) {
+				if (q->body.len + *size > UNSUB_BODY_MAX)
+					q->too_big = 1;
+				else if (buf_add(&q->body, data, *size) < 0)
+					return MHD_NO;
+				*size = 0;
+				return MHD_YES;
+			}
+			if (q->too_big)
+				return reply_err(h, c, 413, NULL, "the body is over the size limit", 0);
+		}
+		code = http_unsub(h->api.home, url + 3, !get, q && q->body.p ? q->body.p : "", q ? q->body.len : 0, &b);
+		r = reply(h, c, code, "text/html; charset=utf-8", b.p ? b.p : "", b.len, code == 503 ? API_RETRY_AFTER : 0);
+		buf_free(&b);
+		return r;
 	}
 	if (get && strncmp(url, "/v1/messages/", 13) == 0) {
 		struct conf_apikey key;

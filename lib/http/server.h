@@ -16,7 +16,7 @@
  *                      a slow client (slowloris) is closed after it
  *   JSON               depth 16, jansson's UTF-8 check (mime.h)
  *
- * Routes: POST /v1/messages and GET /v1/messages/ID (token), GET /v1/status,
+ * Routes: GET and POST /u/TOKEN (RFC 8058, http/unsub.h), POST /v1/messages and GET /v1/messages/ID (token), GET /v1/status,
  * GET /metrics, GET /
  * (the page), GET /healthz. The read-only routes need no token: keep
  * relay-httpd on loopback or behind a proxy that decides who may look. */

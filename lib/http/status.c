@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "events/metrics.h"   /* events (issue 14): EVMETRICS_FILE */
 #include "health/counters.h"
+#include "health/latency.h"
 #include "health/health.h"
 #include "health/prom.h"
 #include "queue/qscan.h"
@@ -173,7 +174,9 @@ int status_json(struct status *s, time_t now, struct buf *o)
 		}
 		rc |= buf_adds(o, "]}");
 	}
-	rc |= buf_adds(o, "]}\n");
+	rc |= buf_addc(o, ']');
+	rc |= recent_json(&s->rec, s->home, (long long)now, o);   /* oldest message, last events */
+	rc |= buf_adds(o, "}\n");
 	pthread_mutex_unlock(&s->lock);
 	return rc ? -1 : 0;
 }
@@ -182,7 +185,7 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 {
 	char path[4096], code[8];
 	size_t i, nr;
-	int rc = 0;
+	int rc = 0, lat_head = 0, pass;
 	o->len = 0;
 	snprintf(path, sizeof path, "%s/" METRICS_FILE, s->home);
 	if (read_file(path, o, METRICS_MAX) < 0) {
@@ -224,6 +227,40 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 			rc |= prom_sample(o, "relay_relay_events_last_hour", (double)v, kv);
 		}
 	}
+	/* delivery latency per relay (health/latency.h), a histogram: every
+	 * _bucket, then every _sum, then every _count (a family's samples
+	 * together, and each name's too) */
+	for (pass = 0; pass < 3; pass++)
+		for (i = 0; i < nr; i++) {
+			static const char *const nm[3] = { "relay_delivery_latency_seconds_bucket",
+			                                   "relay_delivery_latency_seconds_sum",
+			                                   "relay_delivery_latency_seconds_count" };
+			const char *kv[] = { "relay", relay_names[i], "le", NULL, NULL };
+			struct latency l;
+			unsigned long long cum = 0;
+			char le[32];
+			size_t k;
+			if (latency_read(s->home, relay_names[i], &l) != 1)
+				continue;
+			if (!lat_head++)
+				rc |= prom_head(o, "relay_delivery_latency_seconds", "histogram",
+				                "Time from the start of an attempt to the relay's 2xx, per relay "
+				                "(state/counters/latency)");
+			if (pass) {
+				kv[2] = NULL;
+				rc |= prom_sample(o, nm[pass], pass == 1 ? l.sum : (double)l.count, kv);
+				continue;
+			}
+			kv[3] = le;
+			for (k = 0; k < LATENCY_NB; k++) {
+				cum += l.b[k];
+				if (k < LATENCY_NB - 1)
+					snprintf(le, sizeof le, "%g", latency_bounds[k]);
+				else
+					snprintf(le, sizeof le, "+Inf");
+				rc |= prom_sample(o, nm[0], (double)cum, kv);
+			}
+		}
 	pthread_mutex_unlock(&s->lock);
 	return rc ? -1 : 0;
 }

@@ -17,6 +17,7 @@
  * samples (relay_httpd_*) and the per-relay counts of the last hour
  * (relay_relay_events_last_hour), in the Prometheus text format. */
 #include <pthread.h>
+#include "http/recent.h"
 #include <time.h>
 #include "base/buf.h"
 
@@ -35,6 +36,7 @@ struct status {
 	size_t head, n;
 	unsigned long long accepted, refused, requests;
 	unsigned long long by_code[6];     /* 1xx..5xx, [0] unused */
+	struct recent rec;                 /* oldest message, last events (http/recent.h) */
 };
 
 void status_init(struct status *s, const char *home);

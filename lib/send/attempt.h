@@ -40,6 +40,7 @@ struct attempt {
 	int has_info;           /* an info file exists (else nothing to remove) */
 	struct buf sig;         /* DKIM header fields sent before the message */
 	int sig_new;            /* made in this attempt: store it if we retry */
+	int unsub;              /* httpd (issue 13): RFC 8058 fields, signed per recipient (send/unsub.h) */
 	unsigned char *relayed; /* dsn: delivered to a hop without DSN, NOTIFY=SUCCESS (send/relayed.h) */
 };
 

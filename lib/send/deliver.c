@@ -19,6 +19,8 @@
 #include "send/relayed.h"   /* dsn: the relayed report (RFC 3461 6.2.2) */
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 #include "send/tasks.h"
+#include "send/latrec.h"   /* httpd (issue 13) */
+#include "send/unsub.h"    /* httpd (issue 13) */
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
 
@@ -159,7 +161,7 @@ static void route(struct deliver *d, struct attempt *a)
 			*sp = task_new(a, pi, dom ? dom : "");
 		t = *sp;
 		t->idx[t->n++] = i;
-		if (t->n == JOB_RCPT_MAX) {
+		if (t->n == JOB_RCPT_MAX || a->unsub) {   /* httpd (issue 13): one recipient a task */
 			task_enqueue(d, t, 0);
 			*sp = NULL;
 			/* keep the probe chains whole: re-insert what follows */
@@ -223,7 +225,9 @@ void deliver_start(struct deliver *d, struct qmsg *m)
 	lanes_setup(d);     /* from the first start on, the ready list keeps the slots */
 	qindex_started(d->index, m);
 	a->tasks = 1;   /* held while routing, released below */
-	refused = !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
+	/* httpd (issue 13): RFC 8058 classes are signed per recipient, at dispatch */
+	a->unsub = !a->sig.len && unsub_wanted(d->conf->home, a) != 0;
+	refused = !a->unsub && !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
 	if (!refused)
 		route(d, a);
 	if (--a->tasks == 0)
@@ -325,6 +329,13 @@ void deliver_dispatch(struct deliver *d)
 			task_defer(d, task_take(d, pp), "unable to read the source address");
 			continue;
 		}
+		/* httpd (issue 13): this recipient's List-Unsubscribe, signed (send/unsub.c) */
+		if (t->a->unsub && unsub_prefix(d->kids, t->a, t->idx[0], err, sizeof err) < 0) {
+			warn_("%s: %s", t->a->m->id, err);
+			conf_member_policy_wipe(&pol);
+			task_defer(d, task_take(d, pp), err);
+			continue;
+		}
 		wi = children_idle_worker(d->kids, key);
 		w = &d->kids->w[wi];
 		task_take(d, pp);
@@ -373,6 +384,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
 		record_outcome("delivered", a, k, pool, relay, r, res->tls, res->tls_policy);   /* events: pool */
 		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
+		record_latency(d->rec, relay, qindex_clock() - a->t0);   /* httpd (issue 13) */
 		return;
 	}
 	/* the shared table (etc/classify, relay-bounce's defaults) says

@@ -23,6 +23,7 @@
 #include "intake/addr.h"
 #include "queue/queue.h"
 #include "send/qindex.h"
+#include "send/latrec.h"   /* httpd (issue 13) */
 
 /* ------------------------------------------------------------ counters */
 
@@ -70,6 +71,7 @@ void record_counters_flush(struct record *r, double now, int force)
 	for (i = 0; i < r->nctr; i++)
 		if (counters_add_at(r->home, r->ctr[i].kind, r->ctr[i].name, &r->ctr[i].c, t) < 0)
 			warn_sys("unable to update state/counters/%s/%s", r->ctr[i].kind, r->ctr[i].name);
+	record_latency_flush(r);   /* httpd (issue 13): state/counters/latency/ (send/latrec.c) */
 	free(r->ctr);
 	r->ctr = NULL;
 	r->nctr = 0;
@@ -77,6 +79,7 @@ void record_counters_flush(struct record *r, double now, int force)
 
 void record_free(struct record *r)
 {
+	record_latency_drop(r);   /* httpd (issue 13) */
 	free(r->ctr);
 	r->ctr = NULL;
 	r->nctr = 0;

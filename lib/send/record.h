@@ -25,6 +25,8 @@ struct record {
 	struct record_count *ctr;   /* counted since the last write */
 	size_t nctr;
 	double flush_at;            /* monotonic: next write */
+	struct record_latency *lat; /* httpd (issue 13): latencies since the last write (send/latrec.h) */
+	size_t nlat;
 };
 
 /* Count one outcome for the relay and the sender's domain. */
