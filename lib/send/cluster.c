@@ -69,6 +69,7 @@ struct cluster {
 	int up;               /* shared now */
 	int told;             /* the state logged at least once */
 	double retry_at, backoff, beat_at, sweep_at;
+	double wake_at;       /* the next token due for a destination waiting (0: none) */
 	char sha_rate[41], sha_count[41], sha_beat[41];
 };
 
@@ -201,7 +202,9 @@ static int take_rate(struct cluster *cl, struct shape *s, struct shape_dest *d, 
 	const char *argv[5] = { key, T, tau, w, b };
 	snprintf(key, sizeof key, "relay:rate:%s", d->key);
 	snprintf(T, sizeof T, "%.0f", t_us < 1 ? 1 : t_us);
-	snprintf(tau, sizeof tau, "%.0f", (t_us < 1 ? 1 : t_us) * cluster_rate_block(d->lim.rate, d->lim.rate_per));
+	/* the burst: one block per node seen */
+	snprintf(tau, sizeof tau, "%.0f", (t_us < 1 ? 1 : t_us) * cluster_rate_block(d->lim.rate, d->lim.rate_per) *
+	                                      (cl->nodes_seen ? cl->nodes_seen : 1));
 	snprintf(w, sizeof w, "%lld", want);
 	snprintf(b, sizeof b, "%lld", back);
 	return run(cl, s, cluster_rate_lua, cl->sha_rate, 1, 5, argv, v, mono);
@@ -269,6 +272,8 @@ void cluster_prepare(struct cluster *cl, struct shape *s, struct shape_dest *d, 
 		if (v[0] <= 0) {
 			double wait = (double)v[1] / 1e6;
 			d->grant_retry = mono + (wait < 0.01 ? 0.01 : wait > 1 ? 1 : wait);
+			if (!cl->wake_at || d->grant_retry < cl->wake_at)
+				cl->wake_at = d->grant_retry;
 		}
 	}
 }
@@ -344,4 +349,16 @@ void cluster_tick(struct cluster *cl, struct shape *s, double mono, time_t wall,
 			if (d->shared && (d->grant >= 1 || d->qgrant || d->rgrant) && mono - d->used_at > CLUSTER_IDLE_S)
 				hand_back(cl, s, d, mono, wall);
 	}
+}
+
+int cluster_wait_ms(struct cluster *cl, double mono)
+{
+	double at = cl->up ? cl->beat_at : cl->retry_at;
+	if (cl->wake_at && cl->wake_at <= mono)
+		cl->wake_at = 0;
+	if (cl->wake_at && cl->wake_at < at)
+		at = cl->wake_at;
+	if (at <= mono)
+		return 0;
+	return at - mono > 1 ? 1000 : (int)((at - mono) * 1000) + 1;
 }

@@ -53,6 +53,10 @@ void cluster_tick(struct cluster *cl, struct shape *s, double mono, time_t wall,
 /* Apply the current mode to s (after etc/limits was loaded again). */
 void cluster_apply(struct cluster *cl, struct shape *s);
 int cluster_shared(const struct cluster *cl);
+/* Milliseconds until the loop should turn again for the cluster (the
+ * heartbeat, a reconnection, a token due for a destination that waits):
+ * 0..1000. */
+int cluster_wait_ms(struct cluster *cl, double mono);
 unsigned long cluster_calls(const struct cluster *cl);
 
 /* Pure parts (tests/c/t_cluster.c). */

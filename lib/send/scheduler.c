@@ -325,8 +325,11 @@ static void wait_events(struct sched *s, double now)
 	}
 	if (s->dl.thead && (timeout < 0 || 1000 < timeout))
 		timeout = 1000;	/* tasks wait for a member slot: cooling needs a timer */
-	if (shaping_clustered(&s->conf) && (timeout < 0 || 1000 < timeout))
-		timeout = 1000;	/* cluster (issue 16): heartbeat, blocks handed back */
+	{	/* cluster (issue 16): heartbeat, reconnection, a shared token due */
+		int cw = shaping_cluster_wait_ms(&s->conf);
+		if (cw >= 0 && (timeout < 0 || cw < timeout))
+			timeout = cw;
+	}
 	if (s->respawn_in > 0) {
 		int rt = (int)(s->respawn_in * 1000) + 1;
 		if (timeout < 0 || rt < timeout)

@@ -405,7 +405,9 @@ void shaping_tick(struct sendconf *c)
 		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
 }
 
-int shaping_clustered(const struct sendconf *c)
+int shaping_cluster_wait_ms(struct sendconf *c)
 {
-	return c->shape_loaded && c->shape.cluster != NULL;
+	if (!c->shape_loaded || !c->shape.cluster)
+		return -1;
+	return cluster_wait_ms(c->shape.cluster, qindex_clock());
 }

@@ -52,8 +52,9 @@ void shaping_tick(struct sendconf *c);
 /* cluster (issue 16, send/cluster.h): once a loop turn, with the queue's
  * depth for the heartbeat; nothing without setting shared. */
 void shaping_cluster_tick(struct sendconf *c, unsigned long queued);
-/* 1 when setting shared is on (the loop then wakes at least once a second). */
-int shaping_clustered(const struct sendconf *c);
+/* -1 without setting shared; else the milliseconds (0..1000) the loop
+ * may wait at most (cluster_wait_ms). */
+int shaping_cluster_wait_ms(struct sendconf *c);
 /* The keys of member cm for domain into keys (at most 2): its relay
  * "host:port", or the domain and its site. Returns how many. */
 size_t shaping_keys(struct sendconf *c, const struct conf_member *cm, const char *domain, double now,
