@@ -25,6 +25,9 @@ at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
 
 @test "setting shared: relay-config takes redis:// and unix:, refuses anything else" {
 	relay_home
+	run relay-qctl cluster
+	[ "$status" -eq 100 ]
+	assert_output --partial "setting shared is not set"
 	cp "$RELAY_HOME/etc/settings" "$BATS_TEST_TMPDIR/settings"
 	for url in redis://:secret@127.0.0.1:6380/2 'unix:/run/redis/redis.sock?db=1' 'redis://[::1]:6379'; do
 		cp "$BATS_TEST_TMPDIR/settings" "$RELAY_HOME/etc/settings"
@@ -54,6 +57,12 @@ at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
 	[ "$(recorded_n "$SA")" -eq 300 ]
 	[ "$(recorded_n "$SB")" -eq 150 ]
 	[ "$(rcli get "relay:quota:127.0.0.1:$A:$(( $(date +%s) / 86400 ))")" -eq 300 ]
+	# relay-qctl cluster: the three nodes (queue depths) and the counter
+	wait_for sh -c "RELAY_HOME='$BATS_TEST_TMPDIR/a' relay-qctl cluster | grep -c '^node [abc] .*queued=0' | grep -qx 3"
+	run on a relay-qctl cluster
+	assert_success
+	assert_line "redis redis://127.0.0.1:$REDIS_PORT/0"
+	assert_line --regexp "^counter relay:quota:127.0.0.1:$A:[0-9]+ 300\$"
 	for n in a b c; do grep -q "event=cluster state=shared .*node=$n" "$BATS_TEST_TMPDIR/$n.log"; done
 	! grep -q "state=fallback" "$BATS_TEST_TMPDIR/a.log"
 }

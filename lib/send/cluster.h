@@ -59,6 +59,13 @@ int cluster_shared(const struct cluster *cl);
 int cluster_wait_ms(struct cluster *cl, double mono);
 unsigned long cluster_calls(const struct cluster *cl);
 
+struct buf;
+/* relay-qctl cluster: the nodes seen (relay:nodes, each one's hash:
+ * queued, calls, beat) and the shared counters (relay:quota:*,
+ * relay:ramp:*), as lines "redis URL", "node NAME k=v...", "counter KEY
+ * VALUE" into out. 0, or -1 with err (Redis not reachable). */
+int cluster_show(const char *url, struct buf *out, char *err, size_t cap);
+
 /* Pure parts (tests/c/t_cluster.c). */
 /* Tokens one call takes of a rate: a quarter second's worth, 1..1000. */
 unsigned cluster_rate_block(unsigned rate, double per);
