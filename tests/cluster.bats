@@ -45,13 +45,8 @@ at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
 @test "quota=300/d across three nodes: exactly 300 go to that member, the rest spill to the next" {
 	start_server; A=$PORT; SA=$SRV
 	start_server; B=$PORT; SB=$SRV
-	for n in a b c; do
-		node $n
-		table $n pools "main failover 127.0.0.1:$A 127.0.0.1:$B"
-		table $n routes "default main"
-		table $n limits "127.0.0.1:$A quota=300/d"
-		inject_on $n 150
-	done
+	three "127.0.0.1:$A 127.0.0.1:$B" "127.0.0.1:$A quota=300/d"
+	for n in a b c; do inject_on $n 150; done
 	for n in a b c; do daemon_on $n; done
 	wait_for all_empty
 	[ "$(recorded_n "$SA")" -eq 300 ]
@@ -69,13 +64,8 @@ at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
 
 @test "rate=600/m shared by three nodes: together they stay near it, in blocks (few Redis calls)" {
 	start_server; A=$PORT; SA=$SRV
-	for n in a b c; do
-		node $n
-		table $n pools "main failover 127.0.0.1:$A"
-		table $n routes "default main"
-		table $n limits "127.0.0.1:$A rate=600/m"
-		inject_on $n 100
-	done
+	three "127.0.0.1:$A" "127.0.0.1:$A rate=600/m"
+	for n in a b c; do inject_on $n 100; done
 	t0=$(date +%s.%N)
 	for n in a b c; do daemon_on $n; done
 	WAIT_FOR_CAP=240 wait_for all_empty
@@ -93,14 +83,8 @@ at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
 @test "Redis killed mid-run and restarted: nothing lost or stuck, fallback and return logged, limits hold locally" {
 	start_server; A=$PORT; SA=$SRV
 	start_server; B=$PORT; SB=$SRV
-	for n in a b c; do
-		node $n
-		table $n pools "main failover 127.0.0.1:$A 127.0.0.1:$B"
-		table $n routes "default main"
-		# a node's share in fallback: 90/3 = 30 today
-		table $n limits "127.0.0.1:$A quota=90/d"
-		printf 'shared_nodes 3\n' >> "$BATS_TEST_TMPDIR/$n/etc/settings"; relay-config -d "$BATS_TEST_TMPDIR/$n" >/dev/null
-	done
+	# a node's share in fallback: 90/3 = 30 today
+	three "127.0.0.1:$A 127.0.0.1:$B" "127.0.0.1:$A quota=90/d" "shared_nodes 3"
 	for n in a b c; do daemon_on $n; done
 	for n in a b c; do wait_for grep -q "event=cluster state=shared" "$BATS_TEST_TMPDIR/$n.log"; done
 	for n in a b c; do inject_on $n 10; done

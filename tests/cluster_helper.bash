@@ -27,17 +27,27 @@ node() {
 	printf 'hostname %s\nsmtp_timeout 10s\nshared redis://127.0.0.1:%s/0\n' "$1" "$REDIS_PORT" >> "$h/etc/settings"
 	relay-config -d "$h" >/dev/null
 }
+# three MEMBERS LIMITS [SETTING]: nodes a, b, c with one failover pool of
+# MEMBERS routed to, etc/limits LIMITS, and SETTING ("name value") added
+three() {
+	local n h
+	for n in a b c; do
+		node $n
+		h="$BATS_TEST_TMPDIR/$n"
+		echo "main failover $1" > "$h/etc/pools"
+		echo "default main" > "$h/etc/routes"
+		echo "$2" > "$h/etc/limits"
+		[ -z "${3:-}" ] || echo "$3" >> "$h/etc/settings"
+		relay-config -d "$h" >/dev/null
+	done
+}
 # on NAME CMD...: CMD with RELAY_HOME the node's
 on() { local n=$1; shift; RELAY_HOME="$BATS_TEST_TMPDIR/$n" "$@"; }
-# table NAME FILE LINE: append LINE to the node's etc/FILE, recompile
-table() { echo "$3" >> "$BATS_TEST_TMPDIR/$1/etc/$2"; relay-config -d "$BATS_TEST_TMPDIR/$1" >/dev/null; }
 # inject_on NAME N: N messages to r@example.net through NAME's relay-inject
 inject_on() {
 	local i
 	for i in $(seq "$2"); do
-		printf 'Subject: %s-%s\n\nbody\n' "$1" "$i"
-	done | while IFS= read -r subj && read -r blank && read -r body; do
-		printf '%s\n\n%s\n' "$subj" "$body" | on "$1" relay-inject -f s@example.org r@example.net
+		printf 'Subject: %s-%s\n\nbody\n' "$1" "$i" | on "$1" relay-inject -f s@example.org r@example.net
 	done
 }
 recorded_n() { ls "$1/rec" | grep -c '\.eml$' || true; }
