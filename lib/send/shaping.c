@@ -29,7 +29,10 @@ static void cluster_load(struct sendconf *c)
 	struct buf url = BUF_INIT, node = BUF_INIT;
 	unsigned long nodes = 0;
 	char err[256];
-	int r = conf_setting_value(c->home, "shared", &url);
+	int r;
+	if (c->site_sync)
+		return;   /* relay-qctl explain: this node's own view, no heartbeat */
+	r = conf_setting_value(c->home, "shared", &url);
 	if (r < 0)
 		die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
 	if (r == 1 && url.len) {
