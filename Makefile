@@ -17,6 +17,8 @@ LDFLAGS += -Wl,--as-needed
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lunbound
 # events: libcurl for relay-events (--as-needed: only what calls it links it)
 LDLIBS  += $(shell pkg-config --libs libcurl)
+# cluster (issue 16): hiredis for relay-send's shared limits (send/redis.c)
+LDLIBS  += -lhiredis
 
 # ---- hardening (tests/hardening.bats checks it with hardening-check) ----
 # PIE everywhere (relay-queue: -static-pie), stack protector, stack clash
@@ -134,7 +136,7 @@ clean:
 # not in CI): scripts/fuzz-run NAME for the parsers of outside input, then
 # the SMTP reply parser and DKIM. A crash stops it (input in build-fuzz/).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = addr intake conf queue dsn dsnrec qqread proxy tlsa mtasts tlsrpt   # dsnrec: the DSN records; qqread: relay-queue's protocol; proxy: PROXY v1/v2; tlsa, mtasts, tlsrpt: issue 15
+FUZZ_TARGETS = addr intake conf queue dsn dsnrec qqread proxy tlsa mtasts tlsrpt redis_url   # dsnrec: the DSN records; qqread: relay-queue's protocol; proxy: PROXY v1/v2; tlsa, mtasts, tlsrpt: issue 15; redis_url: issue 16
 fuzz:
 	for t in $(FUZZ_TARGETS); do FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-run $$t || exit 1; done
 	scripts/fuzz-smtp $(FUZZ_SECONDS)

@@ -15,6 +15,8 @@
 #include "queue/queue.h"
 #include "send/explain.h"
 #include "send/tlsrpt.h"   /* tls-rpt (issue 15) */
+#include "conf/conf.h"       /* cluster (issue 16) */
+#include "send/cluster.h"   /* cluster (issue 16) */
 
 static void human_age(char *out, size_t cap, long long s)
 {
@@ -126,7 +128,8 @@ static int cmd_stat(int json)
 static void usage(void)
 {
 	die(EXIT_PERM, "usage: relay-qctl [-d home] list|stat [--json] | flush | hold|release|delete|requeue ID... | "
-	    "explain [-C class] [-f sender] [--json] rcpt... | shaping [--json]");
+	    "explain [-C class] [-f sender] [--json] rcpt... | shaping [--json] | cluster | "
+	    "tls-report [--json|--send] [--day YYYY-MM-DD]");
 }
 
 static int cmd_ids(const char *cmd, int argc, char **argv)
@@ -213,6 +216,23 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "tls-report"))   /* tls-rpt (issue 15): lib/send/tlsrpt_send.c */
 		return tlsrpt_cmd(relay_home(), argc - i, argv + i);
+	if (!strcmp(cmd, "cluster")) {   /* cluster (issue 16): lib/send/cluster.c */
+		struct buf out = BUF_INIT, url = BUF_INIT;
+		char err[512];
+		int r;
+		if (i != argc)
+			usage();
+		if ((r = conf_setting_value(relay_home(), "shared", &url)) < 0)
+			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+		if (r == 0 || !url.len)
+			die(EXIT_PERM, "setting shared is not set: every limit is local");
+		if (cluster_show(url.p, &out, err, sizeof err) < 0)
+			die(EXIT_TEMP, "%s", err);
+		fwrite(out.p ? out.p : "", 1, out.len, stdout);
+		buf_free(&out);
+		buf_free(&url);
+		return fflush(stdout) == 0 ? 0 : EXIT_TEMP;
+	}
 	if (!strcmp(cmd, "flush")) {
 		if (i != argc)
 			usage();

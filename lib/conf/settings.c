@@ -16,8 +16,10 @@
 #include "base/fileio.h"
 #include "conf/conf.h"
 #include "conf/parse.h"
+#include "conf/redis_url.h"   /* cluster (issue 16) */
 
-enum stype { S_HOST, S_ADDR, S_SIZE, S_COUNT, S_PATH, S_DURATION0, S_DURATION, S_BOOL, S_COMMIT };
+enum stype { S_HOST, S_ADDR, S_SIZE, S_COUNT, S_PATH, S_DURATION0, S_DURATION, S_BOOL, S_COMMIT,
+             S_REDIS /* cluster (issue 16) */ };
 static const struct setting {
 	const char *name;
 	enum stype type;
@@ -48,6 +50,9 @@ static const struct setting {
 	{ "smtpd_greeting_delay", S_DURATION0, "0s" }, /* early talkers are dropped */
 	{ "smtpd_hide_user", S_BOOL, "no" },     /* yes: no "authenticated user" in Received */
 	{ "smtpd_commit", S_COMMIT, "session" }, /* exec: one relay-queue per message */
+	/* cluster (issue 16, doc/cluster.md) */
+	{ "shared", S_REDIS, NULL },             /* none: every limit local */
+	{ "shared_nodes", S_COUNT, NULL },       /* none: the nodes seen recently */
 	{ NULL, 0, NULL }
 };
 
@@ -146,6 +151,13 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
 		if (strlen(f) > CONF_PATH_MAX)
 			return conf_fail(err, errcap, "%s: file name too long", st->name);
 		return buf_adds(out, f);
+	case S_REDIS: {   /* cluster (issue 16) */
+		struct redis_url u;
+		char why[160];
+		if (redis_url_parse(f, &u, why, sizeof why) < 0)
+			return conf_fail(err, errcap, "%s: %s", st->name, why);
+		return buf_adds(out, f);
+	}
 	case S_DURATION0:
 	case S_DURATION: {
 		char d[32];

@@ -36,6 +36,7 @@
 #include "send/qindex.h"
 #include "send/record.h"
 #include "send/sendconf.h"
+#include "send/shaping.h"   /* cluster (issue 16) */
 
 #define HOUSEKEEP_S   3600.0   /* tmp/ and orphan clean-up */
 
@@ -324,6 +325,11 @@ static void wait_events(struct sched *s, double now)
 	}
 	if (s->dl.thead && (timeout < 0 || 1000 < timeout))
 		timeout = 1000;	/* tasks wait for a member slot: cooling needs a timer */
+	{	/* cluster (issue 16): heartbeat, reconnection, a shared token due */
+		int cw = shaping_cluster_wait_ms(&s->conf);
+		if (cw >= 0 && (timeout < 0 || cw < timeout))
+			timeout = cw;
+	}
 	if (s->respawn_in > 0) {
 		int rt = (int)(s->respawn_in * 1000) + 1;
 		if (timeout < 0 || rt < timeout)
@@ -449,6 +455,7 @@ static int turn(struct sched *s, double now)
 	while (!s->dl.terminating && s->dl.active < s->dl.max_active && (m = qindex_ready_pop(&s->index)))
 		deliver_start(&s->dl, m);
 	sendconf_health_refresh(&s->conf);
+	shaping_cluster_tick(&s->conf, (unsigned long)s->index.count);   /* cluster (issue 16) */
 	/* workers lost are replaced (a transient fork failure is retried,
 	 * never an exit); privileged, by the fork server */
 	forker_reports(s);	/* exits it reported while we waited for a spawn */

@@ -90,6 +90,9 @@ void shape_free(struct shape *s)
 		s->tab[i] = NULL;
 	}
 	s->n = 0;
+	if (s->cluster && s->cluster_free)
+		s->cluster_free(s->cluster, s);
+	s->cluster = NULL;
 }
 
 struct shape_dest *shape_find(const struct shape *s, const char *key)
@@ -150,6 +153,50 @@ struct shape_dest *shape_dest(struct shape *s, const char *key)
 	return d;
 }
 
+/* The local bucket of d's rate: halved by a halving throttle (restored,
+ * or on before a reload), divided by a fallback share. */
+static void bucket_of(struct shape_dest *d)
+{
+	unsigned rate = d->lim.rate;
+	if (rate && !d->shared && d->div > 1)
+		rate = (unsigned)shape_share(rate, d->div);
+	if (d->throttle == THROTTLE_HALVE && rate)
+		shape_bucket_set(&d->bucket, rate, 2.0 * d->lim.rate_per);
+	else
+		shape_bucket_set(&d->bucket, rate, rate ? (double)d->lim.rate_per : 0);
+}
+
+/* ------------------------------------------------------------ cluster */
+
+unsigned long shape_share(unsigned long whole, unsigned div)
+{
+	if (div <= 1 || !whole)
+		return whole;
+	return (whole + div - 1) / div;
+}
+
+int shape_sharable(const struct shape_dest *d)
+{
+	return d->configured && (d->lim.rate || d->lim.quota || d->lim.ramp_n);
+}
+
+void shape_cluster_mode(struct shape *s, int shared, unsigned div)
+{
+	size_t i;
+	struct shape_dest *d;
+	for (i = 0; i < SHAPE_BUCKETS; i++)
+		for (d = s->tab[i]; d; d = d->next) {
+			d->shared = shared && shape_sharable(d);
+			d->div = shared ? 1 : div;
+			if (!d->shared) {
+				d->grant = 0;
+				d->qgrant = d->rgrant = 0;
+			}
+			if (d->configured)
+				bucket_of(d);
+		}
+}
+
 void shape_config_clear(struct shape *s)
 {
 	size_t i;
@@ -181,11 +228,7 @@ int shape_config_add(struct shape *s, const char *key, const struct conf_limits 
 		return -1;
 	d->lim = *l;
 	d->configured = 1;
-	/* a halving on (restored, or before a reload) keeps halving */
-	if (d->throttle == THROTTLE_HALVE && l->rate)
-		shape_bucket_set(&d->bucket, l->rate, 2.0 * l->rate_per);
-	else
-		shape_bucket_set(&d->bucket, l->rate, l->rate ? (double)l->rate_per : 0);
+	bucket_of(d);
 	return 0;
 }
 
@@ -241,6 +284,7 @@ unsigned long shape_ramp_today(const struct conf_limits *l, time_t wall)
 unsigned long shape_quota_left(struct shape_dest *d, time_t wall)
 {
 	long period;
+	unsigned long q;
 	if (!d->configured || !d->lim.quota)
 		return ULONG_MAX;
 	period = (long)(wall / d->lim.quota_per);
@@ -248,7 +292,8 @@ unsigned long shape_quota_left(struct shape_dest *d, time_t wall)
 		d->qperiod = period;   /* a new hour or day: counted from 0 */
 		d->qcount = 0;
 	}
-	return d->qcount >= d->lim.quota ? 0 : d->lim.quota - d->qcount;
+	q = d->shared ? d->lim.quota : shape_share(d->lim.quota, d->div);
+	return d->qcount >= q ? 0 : q - d->qcount;
 }
 
 unsigned long shape_ramp_left(struct shape_dest *d, time_t wall)
@@ -262,6 +307,8 @@ unsigned long shape_ramp_left(struct shape_dest *d, time_t wall)
 		d->rcount = 0;
 	}
 	today = shape_ramp_today(&d->lim, wall);
+	if (!d->shared)
+		today = shape_share(today, d->div);
 	return d->rcount >= today ? 0 : today - d->rcount;
 }
 
@@ -269,10 +316,38 @@ unsigned long shape_ramp_left(struct shape_dest *d, time_t wall)
 static void throttle_expire(struct shape_dest *d, double mono)
 {
 	if (d->throttle != THROTTLE_NONE && d->throttle_until <= mono) {
-		if (d->throttle == THROTTLE_HALVE)
-			shape_bucket_set(&d->bucket, d->lim.rate, d->lim.rate ? (double)d->lim.rate_per : 0);
 		d->throttle = THROTTLE_NONE;
+		bucket_of(d);
 	}
+}
+
+/* A shared destination's reservations: none left of its quota or ramp
+ * (a reservation of another period is void: Redis counts per period). */
+static int shared_spent(struct shape_dest *d, time_t wall, const char **why)
+{
+	long period, day = (long)(wall / 86400);
+	if (d->lim.quota) {
+		period = (long)(wall / d->lim.quota_per);
+		if (d->qgrant_period != period) {
+			d->qgrant_period = period;
+			d->qgrant = 0;
+		}
+		if (!d->qgrant) {
+			*why = "quota";
+			return 1;
+		}
+	}
+	if (d->lim.ramp_n) {
+		if (d->rgrant_day != day) {
+			d->rgrant_day = day;
+			d->rgrant = 0;
+		}
+		if (!d->rgrant) {
+			*why = "ramp";
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static enum shape_verdict check_one(struct shape_dest *d, double mono, time_t wall, const char **why)
@@ -295,13 +370,15 @@ static enum shape_verdict check_one(struct shape_dest *d, double mono, time_t wa
 		*why = "ramp";
 		return SHAPE_SKIP;
 	}
+	if (d->shared && shared_spent(d, wall, why))
+		return SHAPE_SKIP;
 	if (d->throttle == THROTTLE_CONCURRENCY && (!cap || d->throttle_conc < cap))
 		cap = d->throttle_conc;
 	if (cap && d->active >= cap) {
 		*why = "concurrency";
 		return SHAPE_BUSY;
 	}
-	if (!shape_bucket_ready(&d->bucket, mono)) {
+	if (!shape_bucket_ready(&d->bucket, mono) || (d->shared && d->lim.rate && d->grant < 1)) {
 		*why = "rate";
 		return SHAPE_BUSY;
 	}
@@ -346,6 +423,15 @@ void shape_used(struct shape *s, const char *const *keys, size_t n, double mono,
 			continue;
 		d->active++;
 		shape_bucket_take(&d->bucket, mono);
+		d->used_at = mono;
+		if (d->shared) {
+			if (d->grant >= 1)
+				d->grant -= 1;
+			if (d->qgrant)
+				d->qgrant--;
+			if (d->rgrant)
+				d->rgrant--;
+		}
 		if (shape_quota_left(d, wall) != ULONG_MAX) {
 			d->qcount++;
 			s->dirty = 1;
@@ -437,7 +523,7 @@ int shape_throttle_hit(struct shape *s, const char *key, int action, unsigned th
 	s->dirty = 1;   /* state/shaping: it survives a restart */
 	if (action == THROTTLE_HALVE) {
 		if (d->lim.rate)
-			shape_bucket_set(&d->bucket, d->lim.rate, 2.0 * d->lim.rate_per);
+			bucket_of(d);
 		else {
 			/* no rate to halve: half the sessions open now, at least one */
 			d->throttle = THROTTLE_CONCURRENCY;

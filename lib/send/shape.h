@@ -70,6 +70,19 @@ struct shape_dest {
 	double site_at;           /* when the domain's site was found */
 	double site_asked;        /* a lookup asked then, not answered yet (0: none) */
 	char used_site[CONF_NAME_MAX + 1]; /* the site its open sessions count against */
+	/* cluster (issue 16, send/cluster.h): a shared destination's rate,
+	 * quota and ramp come from blocks taken from Redis. grant: tokens of
+	 * the shared rate taken and not used yet (the local bucket is
+	 * checked as well: one node never goes past the whole rate, and a
+	 * halving throttle halves it); qgrant, rgrant: quota and ramp slots
+	 * reserved for qgrant_period and rgrant_day. */
+	int shared;
+	double grant, grant_retry;      /* no token asked for before grant_retry */
+	double count_retry;             /* quota, ramp: not asked again before this when spent */
+	unsigned long qgrant, rgrant;
+	long qgrant_period, rgrant_day;
+	double used_at;                 /* the last transaction (idle grants go back) */
+	unsigned div;                   /* fallback: rate, quota, ramp divided by this (0, 1: whole) */
 	struct shape_dest *next;  /* hash chain */
 };
 
@@ -85,6 +98,8 @@ struct shape {
 	size_t nsites;
 	int dirty;                /* counts changed since the last save */
 	double mono;              /* the latest monotonic time seen */
+	struct cluster *cluster;  /* send/cluster.h: NULL without setting shared */
+	void (*cluster_free)(struct cluster *, struct shape *);   /* shape_free calls it */
 };
 
 void shape_init(struct shape *s);
@@ -128,6 +143,17 @@ void shape_succeeded(struct shape *s, const char *key);
  * and *cool_until = mono + 15 p^2 s (at most an hour), unless cooling
  * already. */
 void shape_cool(double *cool_until, unsigned *penalty, double mono);
+
+/* cluster (issue 16): whether d has a limit the cluster shares (a rate,
+ * a quota or a ramp from etc/limits). */
+int shape_sharable(const struct shape_dest *d);
+/* Every sharable destination shared (grants from Redis) or not; when
+ * not, div > 1 divides each one's rate, quota and ramp (a node's share
+ * while Redis is away; 0 or 1: the whole limit). Grants held are
+ * dropped when sharing ends (the caller hands them back first). */
+void shape_cluster_mode(struct shape *s, int shared, unsigned div);
+/* A whole limit divided by div, rounded up (at least 1 of a non-zero). */
+unsigned long shape_share(unsigned long whole, unsigned div);
 
 /* Today's ramp volume of l at wall (0 before the ramp starts; the last
  * volume after its last day); ULONG_MAX when l has no ramp. */

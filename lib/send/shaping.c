@@ -14,11 +14,46 @@
 #include "bounce/classify.h"
 #include "net/dns.h"
 #include "send/attempt.h"
+#include "send/cluster.h"
 #include "send/qindex.h"
 #include "queue/queue.h"
 
 #define SITE_TTL_S 3600.0   /* a domain's site (its MX hosts) is looked up again after this */
 #define SAVE_EVERY_S 1      /* state/shaping at most once a second */
+
+/* cluster (issue 16): setting shared, read once at start-up (a change
+ * needs a restart). A URL that does not parse is fatal: the limits would
+ * silently be local. */
+static void cluster_load(struct sendconf *c)
+{
+	struct buf url = BUF_INIT, node = BUF_INIT;
+	unsigned long nodes = 0;
+	char err[256];
+	int r;
+	if (c->site_sync)
+		return;   /* relay-qctl explain: this node's own view, no heartbeat */
+	r = conf_setting_value(c->home, "shared", &url);
+	if (r < 0)
+		die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+	if (r == 1 && url.len) {
+		if (conf_setting_number(c->home, "shared_nodes", &nodes) < 0)
+			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+		if (conf_setting_value(c->home, "hostname", &node) < 0)
+			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
+		if (!(c->shape.cluster = cluster_new(url.p, node.len ? node.p : "relay", (unsigned)nodes, err, sizeof err)))
+			die(EXIT_TEMP, "setting shared: %s", err);
+		c->shape.cluster_free = cluster_end;
+		cluster_tick(c->shape.cluster, &c->shape, qindex_clock(), time(NULL), 0);   /* connect now */
+	}
+	buf_free(&url);
+	buf_free(&node);
+}
+
+void shaping_cluster_tick(struct sendconf *c, unsigned long queued)
+{
+	if (c->shape_loaded && c->shape.cluster)
+		cluster_tick(c->shape.cluster, &c->shape, qindex_clock(), time(NULL), queued);
+}
 
 void shaping_load(struct sendconf *c)
 {
@@ -35,6 +70,7 @@ void shaping_load(struct sendconf *c)
 			warn_("%s/%s: %lu line(s) that do not parse, ignored (their counts, throttles "
 			      "and cooling start from nothing)", c->home, SHAPE_FILE, bad);
 		c->shape_loaded = 1;
+		cluster_load(c);
 	}
 	shape_config_clear(&c->shape);
 	conf_rewind(&c->limits);
@@ -51,6 +87,8 @@ void shaping_load(struct sendconf *c)
 		die_sys(EXIT_TEMP, "unable to read etc/limits.cdb");
 	buf_free(&k);
 	buf_free(&v);
+	if (c->shape.cluster)
+		cluster_apply(c->shape.cluster, &c->shape);
 }
 
 #define SITE_ASK_AGAIN_S 10.0 /* a question not answered by then is asked again */
@@ -181,6 +219,14 @@ static int veto(void *ctx, int i)
 	size_t n = keys_of(x->c, &x->p->cfg.m[i], x->domain, x->now, keys, &pending);
 	if (pending)
 		return POOL_BUSY;   /* the site's limits are not known yet: soon */
+	if (x->c->shape.cluster) {   /* cluster (issue 16): blocks from Redis first */
+		size_t j;
+		for (j = 0; j < n; j++) {
+			struct shape_dest *d = shape_find(&x->c->shape, k[j]);
+			if (d && d->shared)
+				cluster_prepare(x->c->shape.cluster, &x->c->shape, d, x->now, x->wall);
+		}
+	}
 	switch (shape_check(&x->c->shape, k, n, x->now, x->wall, &why)) {
 	case SHAPE_OK:
 		return POOL_OK;
@@ -360,4 +406,11 @@ void shaping_tick(struct sendconf *c)
 	c->shape_saved = now;
 	if (shape_save(&c->shape, c->home, qindex_clock(), now) < 0)
 		warn_sys("unable to write %s/%s", c->home, SHAPE_FILE);
+}
+
+int shaping_cluster_wait_ms(struct sendconf *c)
+{
+	if (!c->shape_loaded || !c->shape.cluster)
+		return -1;
+	return cluster_wait_ms(c->shape.cluster, qindex_clock());
 }

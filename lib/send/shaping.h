@@ -49,6 +49,12 @@ double shaping_retry_due(struct sendconf *c, const struct attempt *a, double due
 /* Once a loop turn: state/shaping written when counts changed (at most
  * once a second). */
 void shaping_tick(struct sendconf *c);
+/* cluster (issue 16, send/cluster.h): once a loop turn, with the queue's
+ * depth for the heartbeat; nothing without setting shared. */
+void shaping_cluster_tick(struct sendconf *c, unsigned long queued);
+/* -1 without setting shared; else the milliseconds (0..1000) the loop
+ * may wait at most (cluster_wait_ms). */
+int shaping_cluster_wait_ms(struct sendconf *c);
 /* The keys of member cm for domain into keys (at most 2): its relay
  * "host:port", or the domain and its site. Returns how many. */
 size_t shaping_keys(struct sendconf *c, const struct conf_member *cm, const char *domain, double now,

@@ -1,0 +1,458 @@
+/* Limits shared between relay nodes through Redis (send/cluster.h). */
+#include "send/cluster.h"
+
+#include <hiredis/hiredis.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/diag.h"
+#include "base/evlog.h"
+#include "send/redis.h"
+
+/* KEYS[1] the arrival time; ARGV: T (µs a token), tau (µs of burst),
+ * want, back. Returns {granted, µs until the next token}. */
+const char cluster_rate_lua[] =
+	"local t = redis.call('TIME')\n"
+	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+	"local T, tau = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+	"local n, back = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+	"local tat = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+	"if tat < now then tat = now end\n"
+	"if back > 0 then tat = tat - back * T; if tat < now then tat = now end end\n"
+	"local k = 0\n"
+	"if n > 0 then\n"
+	"  k = math.floor((now + tau - tat) / T)\n"
+	"  if k > n then k = n end\n"
+	"  if k < 0 then k = 0 end\n"
+	"  tat = tat + k * T\n"
+	"end\n"
+	"redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.floor((tat - now) / 1000) + 60000)\n"
+	"local wait = 0\n"
+	"if k < n then wait = tat + T - tau - now; if wait < 0 then wait = 0 end end\n"
+	"return {k, wait}\n";
+
+/* KEYS[1] the period's counter; ARGV: limit, want (negative: hand
+ * back), ttl s. Returns {granted, count}. Near the limit (less than ten
+ * blocks left) one slot a call: a slot reserved is then used at once, so
+ * no node spills over while another holds slots it will not use. */
+const char cluster_count_lua[] =
+	"local lim, n = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+	"local v = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+	"local k = 0\n"
+	"if n < 0 then\n"
+	"  local b = -n; if b > v then b = v end; v = v - b\n"
+	"else\n"
+	"  if lim - v < n * 10 then n = 1 end\n"
+	"  k = lim - v; if k > n then k = n end; if k < 0 then k = 0 end; v = v + k\n"
+	"end\n"
+	"redis.call('SET', KEYS[1], v, 'EX', ARGV[3])\n"
+	"return {k, v}\n";
+
+/* KEYS: relay:nodes, relay:node:NAME; ARGV: NAME, queued, calls, seen s.
+ * Returns {nodes seen}. */
+const char cluster_beat_lua[] =
+	"local t = tonumber(redis.call('TIME')[1])\n"
+	"redis.call('ZADD', KEYS[1], t, ARGV[1])\n"
+	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - tonumber(ARGV[4]))\n"
+	"redis.call('HSET', KEYS[2], 'queued', ARGV[2], 'calls', ARGV[3], 'beat', t)\n"
+	"redis.call('EXPIRE', KEYS[2], ARGV[4])\n"
+	"return {redis.call('ZCARD', KEYS[1])}\n";
+
+struct cluster {
+	struct rconn r;
+	char node[256];
+	char shown[REDIS_URL_MAX + 16];
+	unsigned nodes_setting, nodes_seen;
+	int up;               /* shared now */
+	int told;             /* the state logged at least once */
+	double retry_at, backoff, beat_at, sweep_at;
+	double wake_at;       /* the next token due for a destination waiting (0: none) */
+	char sha_rate[41], sha_count[41], sha_beat[41];
+};
+
+unsigned cluster_rate_block(unsigned rate, double per)
+{
+	double b;
+	if (!rate || per <= 0)
+		return 1;
+	b = ceil((double)rate * 0.25 / per);
+	return b < 1 ? 1 : b > 1000 ? 1000 : (unsigned)b;
+}
+
+unsigned long cluster_count_block(unsigned long limit)
+{
+	unsigned long b = limit / 50;
+	return b < 1 ? 1 : b > 100 ? 100 : b;
+}
+
+unsigned cluster_fallback_div(unsigned setting, unsigned seen)
+{
+	return setting ? setting : seen ? seen : 1;
+}
+
+struct cluster *cluster_new(const char *url, const char *node, unsigned nodes, char *err, size_t cap)
+{
+	struct redis_url u;
+	struct cluster *cl;
+	if (redis_url_parse(url, &u, err, cap) < 0)
+		return NULL;
+	if (!(cl = calloc(1, sizeof *cl))) {
+		snprintf(err, cap, "out of memory");
+		return NULL;
+	}
+	rconn_init(&cl->r, &u, CLUSTER_TIMEOUT_MS);
+	snprintf(cl->node, sizeof cl->node, "%s", node);
+	redis_url_show(&u, cl->shown, sizeof cl->shown);
+	cl->nodes_setting = nodes;
+	cl->backoff = 1;
+	return cl;
+}
+
+void cluster_free(struct cluster *cl)
+{
+	if (!cl)
+		return;
+	rconn_close(&cl->r);
+	free(cl);
+}
+
+static void hand_back(struct cluster *cl, struct shape *s, struct shape_dest *d, double mono, time_t wall);
+
+void cluster_end(struct cluster *cl, struct shape *s)
+{
+	size_t i;
+	time_t wall = time(NULL);
+	for (i = 0; i < SHAPE_BUCKETS && cl->up; i++) {
+		struct shape_dest *d;
+		for (d = s->tab[i]; d && cl->up; d = d->next)
+			if (d->shared && (d->grant >= 1 || d->qgrant || d->rgrant))
+				hand_back(cl, s, d, s->mono, wall);
+	}
+	cluster_free(cl);
+}
+
+int cluster_shared(const struct cluster *cl)
+{
+	return cl && cl->up;
+}
+
+unsigned long cluster_calls(const struct cluster *cl)
+{
+	return cl ? cl->r.calls : 0;
+}
+
+void cluster_apply(struct cluster *cl, struct shape *s)
+{
+	shape_cluster_mode(s, cl->up, cluster_fallback_div(cl->nodes_setting, cl->nodes_seen));
+}
+
+static void tell(struct cluster *cl, const char *reason)
+{
+	ev_begin("cluster");
+	ev_str("state", cl->up ? "shared" : "fallback");
+	ev_str("redis", cl->shown);
+	ev_str("node", cl->node);
+	ev_num("nodes", (long long)cluster_fallback_div(cl->nodes_setting, cl->nodes_seen));
+	ev_num("calls", (long long)cl->r.calls);
+	if (reason)
+		ev_str("reason", reason);
+	ev_end();
+	cl->told = 1;
+}
+
+/* Redis failed: fallback (logged once, at the switch). */
+static void down(struct cluster *cl, struct shape *s, const char *why, double mono)
+{
+	rconn_close(&cl->r);
+	cl->retry_at = mono + cl->backoff;
+	if (cl->backoff < CLUSTER_RETRY_MAX_S)
+		cl->backoff *= 2;
+	if (cl->up || !cl->told) {
+		cl->up = 0;
+		cluster_apply(cl, s);
+		tell(cl, why);
+	}
+}
+
+/* A script's two integers; 0, or -1 (then down). */
+static int run(struct cluster *cl, struct shape *s, const char *text, char *sha, int nkeys, int argc,
+               const char **argv, long long v[2], double mono)
+{
+	char err[256];
+	struct redisReply *rep = rconn_script(&cl->r, text, sha, nkeys, argc, argv, err, sizeof err);
+	int n = rconn_ints(rep, v, 2);
+	rconn_free(rep);
+	if (!rep || n < 1) {
+		down(cl, s, rep ? "unexpected reply" : err, mono);
+		return -1;
+	}
+	if (n < 2)
+		v[1] = 0;
+	return 0;
+}
+
+static int take_rate(struct cluster *cl, struct shape *s, struct shape_dest *d, long long want,
+                     long long back, double mono, long long v[2])
+{
+	char key[SHAPE_KEY_MAX + 16], T[32], tau[32], w[32], b[32];
+	double t_us = (double)d->lim.rate_per * 1e6 / (double)d->lim.rate;
+	const char *argv[5] = { key, T, tau, w, b };
+	snprintf(key, sizeof key, "relay:rate:%s", d->key);
+	snprintf(T, sizeof T, "%.0f", t_us < 1 ? 1 : t_us);
+	/* the burst: one block per node seen */
+	snprintf(tau, sizeof tau, "%.0f", (t_us < 1 ? 1 : t_us) * cluster_rate_block(d->lim.rate, d->lim.rate_per) *
+	                                      (cl->nodes_seen ? cl->nodes_seen : 1));
+	snprintf(w, sizeof w, "%lld", want);
+	snprintf(b, sizeof b, "%lld", back);
+	return run(cl, s, cluster_rate_lua, cl->sha_rate, 1, 5, argv, v, mono);
+}
+
+/* what: "quota" or "ramp"; period its number; n slots (negative: back). */
+static int take_count(struct cluster *cl, struct shape *s, struct shape_dest *d, const char *what,
+                      long period, unsigned long limit, long ttl, long long n, double mono, long long v[2])
+{
+	char key[SHAPE_KEY_MAX + 48], l[32], w[32], t[32];
+	const char *argv[4] = { key, l, w, t };
+	snprintf(key, sizeof key, "relay:%s:%s:%ld", what, d->key, period);
+	snprintf(l, sizeof l, "%lu", limit);
+	snprintf(w, sizeof w, "%lld", n);
+	snprintf(t, sizeof t, "%ld", ttl);
+	return run(cl, s, cluster_count_lua, cl->sha_count, 1, 4, argv, v, mono);
+}
+
+void cluster_prepare(struct cluster *cl, struct shape *s, struct shape_dest *d, double mono, time_t wall)
+{
+	long long v[2];
+	long day = (long)(wall / 86400);
+	if (!cl->up || !d->shared)
+		return;
+	if (d->lim.quota) {
+		long period = (long)(wall / d->lim.quota_per);
+		if (d->qgrant_period != period) {
+			d->qgrant_period = period;
+			d->qgrant = 0;
+			d->count_retry = 0;
+		}
+		if (!d->qgrant && mono >= d->count_retry) {
+			if (take_count(cl, s, d, "quota", period, d->lim.quota, (long)d->lim.quota_per + 3600,
+			               (long long)cluster_count_block(d->lim.quota), mono, v) < 0)
+				return;
+			d->qgrant = (unsigned long)(v[0] > 0 ? v[0] : 0);
+			if (!d->qgrant)
+				d->count_retry = mono + 5;   /* spent: another node may hand some back */
+		}
+		if (!d->qgrant)
+			return;
+	}
+	if (d->lim.ramp_n) {
+		unsigned long today = shape_ramp_today(&d->lim, wall);
+		if (d->rgrant_day != day) {
+			d->rgrant_day = day;
+			d->rgrant = 0;
+			d->count_retry = 0;
+		}
+		if (!d->rgrant && mono >= d->count_retry) {
+			if (take_count(cl, s, d, "ramp", day, today, 86400 + 3600,
+			               (long long)cluster_count_block(today), mono, v) < 0)
+				return;
+			d->rgrant = (unsigned long)(v[0] > 0 ? v[0] : 0);
+			if (!d->rgrant)
+				d->count_retry = mono + 5;
+		}
+		if (!d->rgrant)
+			return;
+	}
+	if (d->lim.rate && d->grant < 1 && mono >= d->grant_retry) {
+		if (take_rate(cl, s, d, cluster_rate_block(d->lim.rate, d->lim.rate_per), 0, mono, v) < 0)
+			return;
+		d->grant += (double)(v[0] > 0 ? v[0] : 0);
+		if (v[0] <= 0) {
+			double wait = (double)v[1] / 1e6;
+			d->grant_retry = mono + (wait < 0.01 ? 0.01 : wait > 1 ? 1 : wait);
+			if (!cl->wake_at || d->grant_retry < cl->wake_at)
+				cl->wake_at = d->grant_retry;
+		}
+	}
+}
+
+/* Blocks d has not used for CLUSTER_IDLE_S go back. */
+static void hand_back(struct cluster *cl, struct shape *s, struct shape_dest *d, double mono, time_t wall)
+{
+	long long v[2];
+	if (d->grant >= 1 && d->lim.rate) {
+		if (take_rate(cl, s, d, 0, (long long)d->grant, mono, v) < 0)
+			return;
+		d->grant = 0;
+	}
+	if (d->qgrant && d->lim.quota && d->qgrant_period == (long)(wall / d->lim.quota_per)) {
+		if (take_count(cl, s, d, "quota", d->qgrant_period, d->lim.quota, (long)d->lim.quota_per + 3600,
+		               -(long long)d->qgrant, mono, v) < 0)
+			return;
+	}
+	d->qgrant = 0;
+	if (d->rgrant && d->lim.ramp_n && d->rgrant_day == (long)(wall / 86400)) {
+		if (take_count(cl, s, d, "ramp", d->rgrant_day, shape_ramp_today(&d->lim, wall), 86400 + 3600,
+		               -(long long)d->rgrant, mono, v) < 0)
+			return;
+	}
+	d->rgrant = 0;
+}
+
+static int beat(struct cluster *cl, struct shape *s, double mono, unsigned long queued)
+{
+	char nodekey[300], q[32], c[32], seen[16];
+	const char *argv[6] = { "relay:nodes", nodekey, cl->node, q, c, seen };
+	long long v[2];
+	snprintf(nodekey, sizeof nodekey, "relay:node:%s", cl->node);
+	snprintf(q, sizeof q, "%lu", queued);
+	snprintf(c, sizeof c, "%lu", cl->r.calls + 1);
+	snprintf(seen, sizeof seen, "%d", CLUSTER_SEEN_S);
+	if (run(cl, s, cluster_beat_lua, cl->sha_beat, 2, 6, argv, v, mono) < 0)
+		return -1;
+	if (v[0] > 0 && v[0] < 100000)
+		cl->nodes_seen = (unsigned)v[0];
+	cl->beat_at = mono + CLUSTER_BEAT_S;
+	return 0;
+}
+
+void cluster_tick(struct cluster *cl, struct shape *s, double mono, time_t wall, unsigned long queued)
+{
+	size_t i;
+	if (!cl->up) {
+		char err[256];
+		if (mono < cl->retry_at)
+			return;
+		if (rconn_open(&cl->r, err, sizeof err) < 0) {
+			down(cl, s, err, mono);
+			return;
+		}
+		cl->sha_rate[0] = cl->sha_count[0] = cl->sha_beat[0] = 0;
+		if (beat(cl, s, mono, queued) < 0)
+			return;
+		cl->up = 1;
+		cl->backoff = 1;
+		cluster_apply(cl, s);
+		tell(cl, NULL);
+		return;
+	}
+	if (mono >= cl->beat_at && beat(cl, s, mono, queued) < 0)
+		return;
+	if (mono < cl->sweep_at)
+		return;
+	cl->sweep_at = mono + 1;
+	for (i = 0; i < SHAPE_BUCKETS && cl->up; i++) {
+		struct shape_dest *d;
+		for (d = s->tab[i]; d && cl->up; d = d->next)
+			if (d->shared && (d->grant >= 1 || d->qgrant || d->rgrant) && mono - d->used_at > CLUSTER_IDLE_S)
+				hand_back(cl, s, d, mono, wall);
+	}
+}
+
+int cluster_wait_ms(struct cluster *cl, double mono)
+{
+	double at = cl->up ? cl->beat_at : cl->retry_at;
+	if (cl->wake_at && cl->wake_at <= mono)
+		cl->wake_at = 0;
+	if (cl->wake_at && cl->wake_at < at)
+		at = cl->wake_at;
+	if (at <= mono)
+		return 0;
+	return at - mono > 1 ? 1000 : (int)((at - mono) * 1000) + 1;
+}
+
+/* ------------------------------------------------------------ relay-qctl cluster */
+
+static int show_cmd(struct rconn *r, struct buf *out, int argc, const char **argv, redisReply **rep, char *err,
+                    size_t cap)
+{
+	(void)out;
+	*rep = rconn_cmd(r, argc, argv, err, cap);
+	return *rep ? 0 : -1;
+}
+
+/* The counters of one SCAN pattern: "counter KEY VALUE" lines. */
+static int show_counters(struct rconn *r, struct buf *out, const char *pattern, char *err, size_t cap)
+{
+	char cursor[32] = "0";
+	do {
+		const char *a[6] = { "SCAN", cursor, "MATCH", pattern, "COUNT", "500" };
+		redisReply *rep;
+		size_t i;
+		if (show_cmd(r, out, 6, a, &rep, err, cap) < 0)
+			return -1;
+		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 || rep->element[0]->type != REDIS_REPLY_STRING ||
+		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
+			rconn_free(rep);
+			snprintf(err, cap, "SCAN: unexpected reply");
+			return -1;
+		}
+		snprintf(cursor, sizeof cursor, "%.*s", (int)rep->element[0]->len, rep->element[0]->str);
+		for (i = 0; i < rep->element[1]->elements; i++) {
+			const redisReply *k = rep->element[1]->element[i];
+			const char *g[2] = { "GET", k->str };
+			redisReply *v;
+			if (k->type != REDIS_REPLY_STRING)
+				continue;
+			if (!(v = rconn_cmd(r, 2, g, err, cap))) {
+				rconn_free(rep);
+				return -1;
+			}
+			if (v->type == REDIS_REPLY_STRING)
+				buf_printf(out, "counter %s %.*s\n", k->str, (int)v->len, v->str);
+			rconn_free(v);
+		}
+		rconn_free(rep);
+	} while (strcmp(cursor, "0") != 0);
+	return 0;
+}
+
+int cluster_show(const char *url, struct buf *out, char *err, size_t cap)
+{
+	struct redis_url u;
+	struct rconn r;
+	char shown[REDIS_URL_MAX + 16];
+	const char *z[5] = { "ZRANGE", "relay:nodes", "0", "-1", "WITHSCORES" };
+	redisReply *rep;
+	size_t i;
+	if (redis_url_parse(url, &u, err, cap) < 0)
+		return -1;
+	rconn_init(&r, &u, 1000);
+	if (rconn_open(&r, err, cap) < 0)
+		return -1;
+	redis_url_show(&u, shown, sizeof shown);
+	buf_printf(out, "redis %s\n", shown);
+	if (show_cmd(&r, out, 5, z, &rep, err, cap) < 0)
+		goto fail;
+	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+		const redisReply *n = rep->element[i];
+		char key[300];
+		const char *h[2] = { "HGETALL", key };
+		redisReply *hr;
+		size_t j;
+		if (n->type != REDIS_REPLY_STRING)
+			continue;
+		snprintf(key, sizeof key, "relay:node:%s", n->str);
+		if (!(hr = rconn_cmd(&r, 2, h, err, cap))) {
+			rconn_free(rep);
+			goto fail;
+		}
+		buf_printf(out, "node %s", n->str);
+		for (j = 0; hr->type == REDIS_REPLY_ARRAY && j + 1 < hr->elements; j += 2)
+			if (hr->element[j]->type == REDIS_REPLY_STRING && hr->element[j + 1]->type == REDIS_REPLY_STRING)
+				buf_printf(out, " %s=%s", hr->element[j]->str, hr->element[j + 1]->str);
+		buf_adds(out, "\n");
+		rconn_free(hr);
+	}
+	rconn_free(rep);
+	if (show_counters(&r, out, "relay:quota:*", err, cap) < 0 || show_counters(&r, out, "relay:ramp:*", err, cap) < 0)
+		goto fail;
+	rconn_close(&r);
+	return 0;
+fail:
+	rconn_close(&r);
+	return -1;
+}

@@ -1,0 +1,54 @@
+# Shared by tests/cluster.bats and bench/cluster: a redis-server of the
+# test's own (port, pid) and relay homes that share limits through it.
+
+# start_redis [PORT]: a redis-server on loopback in the test's directory,
+# no persistence; REDIS_PORT, REDIS_PID.
+start_redis() {
+	REDIS_PORT=${1:-$(free_port)}
+	mkdir -p "$BATS_TEST_TMPDIR/redis"
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$BATS_TEST_TMPDIR/redis" --daemonize no \
+		--logfile "$BATS_TEST_TMPDIR/redis/log" 3>&- &
+	REDIS_PID=$!
+	wait_for redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
+}
+stop_redis() {
+	[ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
+	[ -n "${REDIS_PID:-}" ] && wait_for gone "$REDIS_PID"
+	REDIS_PID=
+}
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# node NAME: a relay home $BATS_TEST_TMPDIR/NAME with hostname NAME,
+# sharing through the redis-server (RELAY_HOME stays as it was).
+node() {
+	local h="$BATS_TEST_TMPDIR/$1"
+	relay-config init "$h" >/dev/null
+	printf 'hostname %s\nsmtp_timeout 10s\nshared redis://127.0.0.1:%s/0\n' "$1" "$REDIS_PORT" >> "$h/etc/settings"
+	relay-config -d "$h" >/dev/null
+}
+# three MEMBERS LIMITS [SETTING]: nodes a, b, c with one failover pool of
+# MEMBERS routed to, etc/limits LIMITS, and SETTING ("name value") added
+three() {
+	local n h
+	for n in a b c; do
+		node $n
+		h="$BATS_TEST_TMPDIR/$n"
+		echo "main failover $1" > "$h/etc/pools"
+		echo "default main" > "$h/etc/routes"
+		echo "$2" > "$h/etc/limits"
+		[ -z "${3:-}" ] || echo "$3" >> "$h/etc/settings"
+		relay-config -d "$h" >/dev/null
+	done
+}
+# on NAME CMD...: CMD with RELAY_HOME the node's
+on() { local n=$1; shift; RELAY_HOME="$BATS_TEST_TMPDIR/$n" "$@"; }
+# inject_on NAME N: N messages to r@example.net through NAME's relay-inject
+inject_on() {
+	local i
+	for i in $(seq "$2"); do
+		printf 'Subject: %s-%s\n\nbody\n' "$1" "$i" | on "$1" relay-inject -f s@example.org r@example.net
+	done
+}
+recorded_n() { ls "$1/rec" | grep -c '\.eml$' || true; }
+queued_on() { find "$BATS_TEST_TMPDIR/$1/queue/msg" -type f | wc -l; }
