@@ -141,5 +141,5 @@ fuzz:
 	for t in $(FUZZ_TARGETS); do FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-run $$t || exit 1; done
 	scripts/fuzz-smtp $(FUZZ_SECONDS)
 	scripts/fuzz-dkim $(FUZZ_SECONDS)
-	for f in aliases shape smtpd lanes events httpmsg; do scripts/fuzz-$$f $(FUZZ_SECONDS) || exit 1; done
+	for f in aliases shape smtpd lanes events httpmsg unsub; do scripts/fuzz-$$f $(FUZZ_SECONDS) || exit 1; done
 .PHONY: fuzz

@@ -20,6 +20,7 @@
 #include "base/fileio.h"
 #include "base/prog.h"
 #include "bounce/suppress.h"
+#include "bounce/unsub.h"
 #include "events/intake.h"   /* events: the suppressed record */
 #include "conf/conf.h"
 #include "intake/aliases.h"
@@ -59,14 +60,15 @@ static void check_suppressed(const char *home, const struct envelope *e)
 	size_t k;
 	for (k = 0; k < e->nrcpt; k++) {
 		struct suppress_entry se;
-		int s = suppress_lookup(home, e->rcpt[k], &se);
+		/* the plain key, then the one scoped to the sender's domain (RFC 8058) */
+		int s = unsub_suppressed(home, e->rcpt[k], e->sender, &se);
 		if (s < 0)
 			die_sys(EXIT_TEMP, "unable to read the suppression list");
-		if (s > 0)
+		if (s > 0) {
 			events_suppressed(home, "relay-inject", e->rcpt[k], e->sender, se.reason);   /* events */
-		if (s > 0)
-			die(EXIT_PERM, "refused: <%s> is suppressed after a hard bounce (%s); "
-			    "remove it with: relay-bounce suppress remove %s", e->rcpt[k], se.reason, e->rcpt[k]);
+			die(EXIT_PERM, "refused: <%s> is suppressed (%s); "
+			    "remove it with: relay-bounce suppress remove %s", e->rcpt[k], se.reason, se.addr);
+		}
 	}
 }
 

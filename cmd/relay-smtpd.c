@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "bounce/suppress.h"
+#include "bounce/unsub.h"
 #include "events/intake.h"   /* events: the suppressed record */
 #include "conf/clients.h"
 #include "conf/conf.h"
@@ -130,12 +131,12 @@ static int h_rcpt(void *arg, const struct smtpd_session *s, const struct smtpd_c
 		return sr == EXIT_TEMP ? 451 : 501;
 	}
 	/* the suppression list, as relay-inject checks it */
-	sr = suppress_lookup(w->home, w->in.e.rcpt[n], &se);
+	sr = unsub_suppressed(w->home, w->in.e.rcpt[n], w->in.e.sender, &se);   /* scoped too (RFC 8058) */
 	if (sr == 0)
 		return code;
 	if (sr > 0) {   /* events: the suppressed record */
 		events_suppressed(w->home, "relay-smtpd", w->in.e.rcpt[n], w->in.e.sender, se.reason);
-		snprintf(r, cap, "5.1.1 <%s> is suppressed after a hard bounce", w->in.e.rcpt[n]);
+		snprintf(r, cap, "5.1.1 <%s> is suppressed (%s)", w->in.e.rcpt[n], se.reason);
 	} else {
 		snprintf(r, cap, "4.3.0 unable to read the suppression list");
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: the mailto: URI's mail (relay lists it, it reads no mail); multipart/form-data POST bodies from real mail clients (the form-urlencoded one is what Gmail and Yahoo send); who runs relay-bounce unsubscribe on a host (a service's job: doc/relay-httpd.8).
+# not tested: the mailto: URI's mail (relay lists it, it reads no mail); multipart/form-data POST bodies from real mail clients (the form-urlencoded one is what Gmail and Yahoo send).
 load helper
 load smtp_helper
 load httpd_helper
@@ -114,6 +114,17 @@ PY
 	[ "$CODE" = 202 ]
 	TOK=$theirs post '{"from": "b@example.org", "to": ["r1@example.net"], "subject": "theirs", "text": "x\n"}'
 	[ "$CODE" = 202 ]
+	# the same check at relay-inject and relay-smtpd
+	run relay-inject -f c@example.com r1@example.net <<<'Subject: x'
+	assert_failure 100
+	assert_output --partial 'one-click unsubscribe'
+	run relay-inject -f c@example.org r1@example.net <<<'Subject: x'
+	assert_success
+	printf '%s\r\n' 'EHLO app.example' 'MAIL FROM:<c@example.com>' 'RCPT TO:<r1@example.net>' 'RSET' \
+		'MAIL FROM:<c@example.org>' 'RCPT TO:<r1@example.net>' QUIT > "$BATS_TEST_TMPDIR/smtp.in"
+	run sh -c "relay-smtpd -u $(id -un) < '$BATS_TEST_TMPDIR/smtp.in' | tr -d '\r'"
+	assert_output --partial '550 5.1.1 <r1@example.net> is suppressed (one-click unsubscribe'
+	[ "$(echo "$output" | grep -c '^250 2.1.5')" -eq 1 ]
 	# a second click is harmless
 	run curl -s -o /dev/null -w '%{http_code}' -d 'List-Unsubscribe=One-Click' "$u"
 	[ "$output" = 200 ]
@@ -184,4 +195,24 @@ PY
 	assert_line --partial 'event=deferred'
 	assert_line --partial 'unsubscribe.key'
 	[ "$(msgs)" -eq 0 ]
+}
+
+@test "RFC 8058: the relay-send daemon applies waiting unsubscribe requests by itself, within seconds, and logs it" {
+	newkey app1 from=@example.com class=bulk
+	relay_to_server
+	httpd_start
+	TOK=$TOK post '{"from": "a@example.com", "to": ["r9@example.net"], "subject": "news", "text": "hello\n"}'
+	[ "$CODE" = 202 ]
+	run relay-send -1
+	assert_success
+	u=$(unsub_url "$SRV/rec/0001.eml")
+	run curl -s -o /dev/null -w '%{http_code}' -d 'List-Unsubscribe=One-Click' "$u"
+	[ "$output" = 200 ]
+	[ "$(ls "$RELAY_HOME/state/unsub" | wc -l)" -eq 1 ]
+	relay-send > "$BATS_TEST_TMPDIR/send.log" 2>&1 3>&- &
+	local sp=$!
+	wait_for sh -c "relay-bounce suppress list | grep -q '^r9@example.net/example.com '"
+	wait_for grep -q 'event=unsubscribed applied=1 bad=0' "$BATS_TEST_TMPDIR/send.log"
+	kill "$sp"
+	[ -z "$(ls -A "$RELAY_HOME/state/unsub")" ]
 }

@@ -59,6 +59,17 @@ def parse_labels(s, i, errs, ln):
             return labels, len(s)
 
 
+def family(sample, types):
+    """The metric family a sample belongs to: NAME_bucket, NAME_sum and
+    NAME_count are samples of histogram NAME (the last two of summary
+    NAME too), as the exposition format says."""
+    for suffix, kinds in (('_bucket', ('histogram',)), ('_sum', ('histogram', 'summary')),
+                          ('_count', ('histogram', 'summary'))):
+        if sample.endswith(suffix) and types.get(sample[:-len(suffix)]) in kinds:
+            return sample[:-len(suffix)]
+    return sample
+
+
 def check(text):
     errs, samples = [], []
     helps, types, seen, done = {}, {}, set(), set()
@@ -91,7 +102,8 @@ def check(text):
         if not m:
             errs.append(f'{ln}: bad sample line {line!r}')
             continue
-        name, i = m.group(0), m.end()
+        sample, i = m.group(0), m.end()
+        name = family(sample, types)
         labels = {}
         if i < len(line) and line[i] == '{':
             labels, i = parse_labels(line, i, errs, ln)
@@ -112,12 +124,14 @@ def check(text):
             current = name
         if name not in helps or name not in types:
             errs.append(f'{ln}: {name} has no HELP or no TYPE before it')
-        key = (name, tuple(sorted(labels.items())))
+        key = (sample, tuple(sorted(labels.items())))
         if key in seen:
-            errs.append(f'{ln}: duplicate series {name}{labels}')
+            errs.append(f'{ln}: duplicate series {sample}{labels}')
+        if sample.endswith('_bucket') and name != sample and 'le' not in labels:
+            errs.append(f'{ln}: {sample} has no le label')
         seen.add(key)
         seen.add(name)
-        samples.append((name, labels, value))
+        samples.append((sample, labels, value))
     return errs, samples
 
 

@@ -24,12 +24,14 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/diag.h"
 #include "base/evlog.h"
 #include "base/evspool.h"
 #include "base/fileio.h"
+#include "bounce/unsub.h"   /* httpd (issue 13) */
 #include "send/children.h"
 #include "send/deliver.h"
 #include "send/lanes.h"
@@ -39,6 +41,7 @@
 #include "send/shaping.h"   /* cluster (issue 16) */
 
 #define HOUSEKEEP_S   3600.0   /* tmp/ and orphan clean-up */
+#define UNSUB_S       10.0     /* httpd (issue 13): state/unsub/ applied this often */
 
 struct sched {
 	const struct sched_opts *o;
@@ -51,6 +54,7 @@ struct sched {
 	int inotify_fd;             /* the queue's msg/ buckets, or -1 (-1 mode) */
 	double respawn_in;          /* seconds until a worker slot is tried again, 0: none */
 	double housekeep_at;
+	double unsub_at;            /* httpd (issue 13): next look at state/unsub/ */
 	int restart;                /* 1: ends 111, for the supervisor to start it again */
 };
 
@@ -337,6 +341,9 @@ static void wait_events(struct sched *s, double now)
 	}
 	if (!s->o->once) {
 		int hk = (int)((s->housekeep_at - now) * 1000) + 1;
+		int uk = (int)((s->unsub_at - now) * 1000) + 1;   /* httpd (issue 13) */
+		if (uk < hk)
+			hk = uk;
 		if (timeout < 0 || hk < timeout)
 			timeout = hk < 0 ? 0 : hk;
 	}
@@ -449,6 +456,21 @@ static int turn(struct sched *s, double now)
 	if (!s->o->once && !s->dl.terminating && now >= s->housekeep_at) {
 		record_housekeeping(s->home);
 		s->housekeep_at = now + HOUSEKEEP_S;
+	}
+	if (!s->dl.terminating && now >= s->unsub_at) {
+		/* httpd (issue 13): relay-httpd's one-click unsubscribe requests
+		 * become scoped suppressions; relay-send's scheduler has the uid
+		 * that owns the list (relayq), so no cron line is needed */
+		size_t applied, bad;
+		if (unsub_apply(s->home, time(NULL), &applied, &bad) < 0)
+			warn_sys("unable to apply the unsubscribe requests in state/unsub/");
+		else if (applied || bad) {
+			ev_begin_log("unsubscribed");
+			ev_num("applied", (long long)applied);
+			ev_num("bad", (long long)bad);
+			ev_end();
+		}
+		s->unsub_at = now + UNSUB_S;
 	}
 	while (!s->dl.terminating && (m = qindex_pop_due(&s->index, now)))
 		qindex_ready_push(&s->index, m);
