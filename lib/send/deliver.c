@@ -334,20 +334,31 @@ void deliver_dispatch(struct deliver *d)
 		j.family = src.family;
 		if (src.helo[0])
 			j.helo = src.helo;
+		/* prod (issue 10): the worker records its deliveries itself,
+		 * right after the reply to the dot, in the info file opened here
+		 * (it cannot open it: send/job.h); without one the scheduler does */
+		j.relay = key;
+		j.infofd = job_info_open(t->a->m->id);
+		if (j.infofd >= 0)
+			t->a->has_info = 1;
+		for (size_t k = 0; k < t->n; k++)
+			j.idx[k] = t->idx[k];
 		if (job_send(w->sock, &j, t->a->fd) < 0) {
 			warn_sys("unable to hand a job to worker %ld", (long)w->pid);
+			job_info_close(&j);
 			conf_member_policy_wipe(&pol);
 			task_enqueue(d, t, 1);
 			children_worker_close(d->kids, wi);
 			return;
 		}
+		job_info_close(&j);
 		conf_member_policy_wipe(&pol);
 		w->t = t;
 		t->a->inflight++;
 		w->jobid = j.id;
 		snprintf(w->key, sizeof w->key, "%s", key);
 		shaping_used(d->conf, p, mi, t->domain, now);   /* shape: */
-		t->a->dispatched = 1;
+		t->a->dispatched++;   /* prod (issue 10): transactions out, less those dropped at SIGTERM */
 		idle--;
 		inuse[t->prio]++;
 	}
@@ -367,7 +378,11 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 	int local_other = shaping_local_failover(sendconf_pool(d->conf, t->pool), t->tried, t->member, r);
 	int failover = r->member_fault || local_other;
 	if (r->code / 100 == 2) {
-		a->now[k] = RS_DELIVERED;
+		/* prod (issue 10): recorded by the worker: not written again */
+		if (res->recorded)
+			a->st[k] = RS_DELIVERED;
+		else
+			a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
 		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
 		record_outcome("delivered", a, k, relay, r, res->tls, res->tls_policy);
@@ -475,6 +490,13 @@ void deliver_worker_lost(struct deliver *d, int wi)
 		d->kids->w[wi].t = NULL;
 		t->a->inflight--;
 		shaping_released(d->conf, sendconf_pool(d->conf, t->pool), t->member, t->domain);   /* shape: */
+		if (d->terminating) {
+			/* prod (issue 10): SIGTERM dropped its session before the
+			 * data (children_quiesce): nothing happened, not an attempt */
+			t->a->dispatched--;
+			task_done(d, t);
+			return;
+		}
 		memset(&t->last, 0, sizeof t->last);
 		snprintf(t->last.enh, sizeof t->last.enh, "4.3.0");
 		snprintf(t->last.text, sizeof t->last.text, "network worker died");

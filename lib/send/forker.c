@@ -102,7 +102,7 @@ static void spawn_one(int sock, int sfd, const sigset_t *chld)
 {
 	struct forker_msg m;
 	int sv[2];
-	pid_t pid, parent = getpid();
+	pid_t pid;
 	memset(&m, 0, sizeof m);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		m.type = 'E';
@@ -125,10 +125,9 @@ static void spawn_one(int sock, int sfd, const sigset_t *chld)
 		close(sv[0]);
 		prctl(PR_SET_NAME, "relay-send");
 		sigprocmask(SIG_UNBLOCK, chld, NULL);
-		/* the server gone (it dies with the scheduler), a transaction in
-		 * progress would only make a duplicate: end with it */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(0);
+		/* no PR_SET_PDEATHSIG: the server dies with the scheduler, and
+		 * then a session before its data is dropped at once and one past
+		 * it finishes and records its deliveries (worker.c) */
 		worker_run(sv[1]);
 		_exit(0);
 	}

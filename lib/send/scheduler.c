@@ -285,6 +285,8 @@ static void take_signals(struct sched *s)
 	}
 	if (sig.term && !s->dl.terminating) {
 		s->dl.terminating = 1;
+		/* sessions before their data end now; the rest finish */
+		children_quiesce(&s->kids);
 		ev_begin("stopping");
 		ev_num("in_flight", (long long)s->dl.active);
 		ev_end();

@@ -1,7 +1,9 @@
 #include "send/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "net/dns.h"
+#include "send/dline.h"
 #include "send/job.h"
 #include "send/sts.h"
 #include "send/tlspolicy.h"
@@ -29,6 +32,85 @@ struct wstate {
 	struct dns_ctx *dns;
 	char dns_config[1100];
 };
+
+/* The worker's end of the job socket is watched with O_ASYNC: SIGIO
+ * comes when the scheduler shuts its end (SIGTERM: no more jobs) or is
+ * gone (kill -9). A transaction that has not had its 354 holds nothing
+ * that could be delivered twice: it is dropped at once (the relay sees
+ * the connection close before any data). From the 354 on the worker
+ * finishes: it reads the reply to the final dot (bounded by the data
+ * timeouts), records its deliveries in the info file (dline.h), and
+ * ends when it finds the socket closed. The only state a signal handler
+ * may see is here. */
+static struct {
+	volatile sig_atomic_t in_txn;     /* a job is being worked on */
+	volatile sig_atomic_t committed;  /* its data may reach the relay */
+	int sock;
+} job_now = { 0, 0, -1 };
+
+static int scheduler_gone(int sock)
+{
+	struct pollfd p = { sock, POLLIN | POLLRDHUP, 0 };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
+static void on_sigio(int signo)
+{
+	int e = errno;
+	(void)signo;
+	if (job_now.in_txn && !job_now.committed && job_now.sock >= 0 && scheduler_gone(job_now.sock))
+		_exit(0);
+	errno = e;
+}
+
+/* on_step: the 354 to DATA: from here the message may be delivered */
+static void on_step(void *arg, struct smtp_session *s, const struct smtp_step *st)
+{
+	(void)arg;
+	(void)s;
+	if (st->id == SMTP_STEP_DATA && st->code == 354)
+		job_now.committed = 1;
+}
+
+static void watch_scheduler(int sock)
+{
+	struct sigaction sa;
+	int fl;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigio;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	job_now.sock = sock;
+	if (sigaction(SIGIO, &sa, NULL) < 0 || fcntl(sock, F_SETOWN, getpid()) < 0 ||
+	    (fl = fcntl(sock, F_GETFL)) < 0 || fcntl(sock, F_SETFL, fl | O_ASYNC) < 0)
+		warn_sys("worker: unable to watch the scheduler (a stop waits for the session)");
+}
+
+/* The D lines of the recipients delivered, appended to the info file
+ * the scheduler passed: 1 recorded, 0 nothing to record or not recorded
+ * (the scheduler writes them then, as before). */
+static int record_delivered(const struct job *j, const struct job_result *res)
+{
+	struct buf b = BUF_INIT;
+	long long now = (long long)time(NULL);
+	size_t i;
+	int r = 0;
+	if (!j->relay || j->infofd < 0 || res->conn_failed)
+		return 0;
+	for (i = 0; i < res->n && i < j->n; i++)
+		if (res->r[i].code / 100 == 2 && dline_add(&b, j->idx[i], now, j->relay) < 0) {
+			buf_free(&b);
+			return 0;
+		}
+	if (b.len) {
+		if (dline_append(j->infofd, b.p, b.len, 1) == 0)
+			r = 1;
+		else
+			warn_sys("worker: unable to record deliveries (the scheduler will)");
+	}
+	buf_free(&b);
+	return r;
+}
 
 static void set_result(struct smtp_result *r, int code, const char *enh, const char *stage,
 		       int temp, int mf, const char *text)
@@ -67,6 +149,7 @@ static void fill_opts(struct smtp_opts *o, const struct job *j, const char *host
 	o->dns = w->dns;
 	o->bind = j->bind && *j->bind ? j->bind : NULL;
 	o->family = j->family;
+	o->on_step = on_step;
 	if (j->timeout_ms > 0) {
 		int t = j->timeout_ms;
 		o->to.connect = o->to.greeting = o->to.ehlo = o->to.starttls = o->to.tls = t;
@@ -282,6 +365,7 @@ void worker_run(int sock)
 	struct wstate w;
 	struct buf store = BUF_INIT, msg = BUF_INIT;
 	memset(&w, 0, sizeof w);
+	watch_scheduler(sock);
 	for (;;) {
 		struct pollfd p = { sock, POLLIN, 0 };
 		struct job j;
@@ -306,6 +390,16 @@ void worker_run(int sock)
 				close(fd);
 			break;
 		}
+		/* from here a stop drops the job unless its data is going out;
+		 * a stop that came before is seen now */
+		job_now.committed = 0;
+		job_now.in_txn = 1;
+		if (scheduler_gone(sock)) {
+			close(fd);
+			if (j.infofd >= 0)
+				close(j.infofd);
+			break;
+		}
 		res = calloc(1, sizeof *res);
 		if (!res)
 			_exit(EXIT_TEMP);
@@ -323,7 +417,12 @@ void worker_run(int sock)
 		} else {
 			msg.len += (size_t)st.st_size - j.body_off;
 			deliver(&w, &j, msg.p, msg.len, res);
+			res->recorded = record_delivered(&j, res);
 		}
+		/* the queue file last: its lock (flock, taken by the scheduler)
+		 * keeps a new scheduler off the message until the D lines are in */
+		if (j.infofd >= 0)
+			close(j.infofd);
 		close(fd);
 		if (msg.cap > 4 * 1024 * 1024)
 			buf_free(&msg);	/* do not keep a huge buffer for small mail */
@@ -332,6 +431,8 @@ void worker_run(int sock)
 			break;
 		}
 		free(res);
+		job_now.in_txn = 0;
+		job_now.committed = 0;
 	}
 	close_session(&w);
 	_exit(0);
