@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# not tested: a stop while the message data is being written (the worker finishes that session: it is past its 354), a stop under the fork server (tests/install-e2e.bats stops an installed relay-send, which has one).
+load helper
+load smtp_helper
+load send_helper
+
+# relay_home only: the RFC default timeouts (greeting 300 s), so a stop
+# that waits for the session shows as a wait_for that gives up
+setup() { relay_home; }
+teardown() { send_teardown; }
+
+inject() {
+	printf 'Subject: stop\n\nbody\n' | relay-inject -f s@example.org r@example.net
+}
+# a session to the test relay on $PORT is open
+connected() { ss -Htn state established "( dport = :$PORT )" | grep -q .; }
+info_file() { find "$RELAY_HOME/queue/info" -type f | head -1; }
+no_orphan_worker() { ! fuser -s "$RELAY_HOME"/queue/msg/*/* 2>/dev/null; }
+
+@test "SIGTERM drops a session stalled at the greeting at once: relay-send exits, the message stays queued, not counted as an attempt" {
+	start_server --stall 600 --stall-at greet
+	pool main failover 127.0.0.1:$PORT
+	inject
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	DAEMON=$!
+	wait_for connected
+	kill -TERM $DAEMON
+	# before: it waited for the greeting timeout (300 s)
+	wait_for gone $DAEMON
+	wait $DAEMON
+	DAEMON=
+	grep -q '^event=stopped' "$BATS_TEST_TMPDIR/log"
+	wait_for grep -q ' STALL-CLIENT-GONE' "$SRV/log"
+	[ "$(queue_count)" -eq 1 ]
+	# no retry record: the next start sends it at once
+	f=$(info_file)
+	[ -z "$f" ] || ! grep -q '^R' "$f"
+	! grep -q '^event=deferred' "$BATS_TEST_TMPDIR/log"
+	! grep -q 'network worker .* exited' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "SIGTERM with a worker past the final dot: it waits for the reply and the delivery is recorded" {
+	start_server --stall 4 --stall-at dot
+	pool main failover 127.0.0.1:$PORT
+	inject
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	DAEMON=$!
+	# the relay has the message and holds back its 250
+	wait_for recorded "$SRV" 1
+	kill -TERM $DAEMON
+	wait_for gone $DAEMON
+	wait $DAEMON
+	DAEMON=
+	grep -q '^event=delivered' "$BATS_TEST_TMPDIR/log"
+	[ "$(queue_count)" -eq 0 ]
+	[ "$(ls "$SRV/rec" | grep -c '\.eml$')" -eq 1 ]
+}
+
+@test "kill -9 with a worker past the final dot: the worker records the delivery itself; the next relay-send does not send it again" {
+	start_server --stall 4 --stall-at dot
+	pool main failover 127.0.0.1:$PORT
+	inject
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	DAEMON=$!
+	wait_for recorded "$SRV" 1
+	kill -9 $DAEMON
+	wait $DAEMON 2>/dev/null || true
+	DAEMON=
+	# the worker, its scheduler gone, reads the 250 and appends the D line
+	# (before: it died with the scheduler and the message went out again)
+	wait_for grep -q '^D0 ' "$(info_file)"
+	# a relay-send started meanwhile waits for that worker (the queue
+	# file's lock); relay-send -1 leaves such a message to the next run
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/log2" 2>&1 &
+	DAEMON=$!
+	wait_for no_orphan_worker
+	wait_for test "$(queue_count)" -eq 0
+	kill -TERM $DAEMON
+	wait $DAEMON
+	DAEMON=
+	[ "$(ls "$SRV/rec" | grep -c '\.eml$')" -eq 1 ]
+	! grep -q '^event=delivered' "$BATS_TEST_TMPDIR/log2"
+}
+
+@test "kill -9 with a session stalled at the greeting: the worker drops it at once and ends" {
+	start_server --stall 600 --stall-at greet
+	pool main failover 127.0.0.1:$PORT
+	inject
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	DAEMON=$!
+	wait_for connected
+	kill -9 $DAEMON
+	wait $DAEMON 2>/dev/null || true
+	DAEMON=
+	wait_for grep -q ' STALL-CLIENT-GONE' "$SRV/log"
+	wait_for no_orphan_worker
+	[ "$(queue_count)" -eq 1 ]
+}
