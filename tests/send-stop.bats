@@ -15,20 +15,29 @@ inject() {
 # a session to the test relay on $PORT is open
 connected() { ss -Htn state established "( dport = :$PORT )" | grep -q .; }
 info_file() { find "$RELAY_HOME/queue/info" -type f | head -1; }
+queue_empty() { [ "$(queue_count)" -eq 0 ]; }
+d_recorded() { local f; f=$(info_file); [ -n "$f" ] && grep -q '^D0 ' "$f"; }
 no_orphan_worker() { ! fuser -s "$RELAY_HOME"/queue/msg/*/* 2>/dev/null; }
-
-@test "SIGTERM drops a session stalled at the greeting at once: relay-send exits, the message stays queued, not counted as an attempt" {
-	start_server --stall 600 --stall-at greet
+# SIGTERM, and the daemon exits (the wait is for a stop that waits for
+# no session: before, a stalled greeting held it 300 s)
+stop_daemon() { kill -TERM $DAEMON; wait_for gone $DAEMON; wait $DAEMON; DAEMON=; }
+kill_daemon() { kill -9 $DAEMON; wait $DAEMON 2>/dev/null || true; DAEMON=; }
+# stalled_at greet|dot: one message to a relay that stalls there, the
+# daemon started, and the session there: at the greeting (a session
+# open), or past the dot (the relay has the message, holds back its 250)
+stalled_at() {
+	if [ "$1" = greet ]; then start_server --stall 600 --stall-at greet; else start_server --stall 4 --stall-at dot; fi
 	pool main failover 127.0.0.1:$PORT
 	inject
 	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
 	DAEMON=$!
-	wait_for connected
-	kill -TERM $DAEMON
+	if [ "$1" = greet ]; then wait_for connected; else wait_for recorded "$SRV" 1; fi
+}
+
+@test "SIGTERM drops a session stalled at the greeting at once: relay-send exits, the message stays queued, not counted as an attempt" {
+	stalled_at greet
 	# before: it waited for the greeting timeout (300 s)
-	wait_for gone $DAEMON
-	wait $DAEMON
-	DAEMON=
+	stop_daemon
 	grep -q '^event=stopped' "$BATS_TEST_TMPDIR/log"
 	wait_for grep -q ' STALL-CLIENT-GONE' "$SRV/log"
 	[ "$(queue_count)" -eq 1 ]
@@ -40,58 +49,33 @@ no_orphan_worker() { ! fuser -s "$RELAY_HOME"/queue/msg/*/* 2>/dev/null; }
 }
 
 @test "SIGTERM with a worker past the final dot: it waits for the reply and the delivery is recorded" {
-	start_server --stall 4 --stall-at dot
-	pool main failover 127.0.0.1:$PORT
-	inject
-	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
-	DAEMON=$!
-	# the relay has the message and holds back its 250
-	wait_for recorded "$SRV" 1
-	kill -TERM $DAEMON
-	wait_for gone $DAEMON
-	wait $DAEMON
-	DAEMON=
+	stalled_at dot
+	stop_daemon
 	grep -q '^event=delivered' "$BATS_TEST_TMPDIR/log"
 	[ "$(queue_count)" -eq 0 ]
 	[ "$(ls "$SRV/rec" | grep -c '\.eml$')" -eq 1 ]
 }
 
 @test "kill -9 with a worker past the final dot: the worker records the delivery itself; the next relay-send does not send it again" {
-	start_server --stall 4 --stall-at dot
-	pool main failover 127.0.0.1:$PORT
-	inject
-	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
-	DAEMON=$!
-	wait_for recorded "$SRV" 1
-	kill -9 $DAEMON
-	wait $DAEMON 2>/dev/null || true
-	DAEMON=
+	stalled_at dot
+	kill_daemon
 	# the worker, its scheduler gone, reads the 250 and appends the D line
 	# (before: it died with the scheduler and the message went out again)
-	wait_for grep -q '^D0 ' "$(info_file)"
+	wait_for d_recorded
 	# a relay-send started meanwhile waits for that worker (the queue
 	# file's lock); relay-send -1 leaves such a message to the next run
 	relay-send -w 2 > "$BATS_TEST_TMPDIR/log2" 2>&1 &
 	DAEMON=$!
 	wait_for no_orphan_worker
-	wait_for test "$(queue_count)" -eq 0
-	kill -TERM $DAEMON
-	wait $DAEMON
-	DAEMON=
+	wait_for queue_empty
+	stop_daemon
 	[ "$(ls "$SRV/rec" | grep -c '\.eml$')" -eq 1 ]
 	! grep -q '^event=delivered' "$BATS_TEST_TMPDIR/log2"
 }
 
 @test "kill -9 with a session stalled at the greeting: the worker drops it at once and ends" {
-	start_server --stall 600 --stall-at greet
-	pool main failover 127.0.0.1:$PORT
-	inject
-	relay-send -w 2 > "$BATS_TEST_TMPDIR/log" 2>&1 &
-	DAEMON=$!
-	wait_for connected
-	kill -9 $DAEMON
-	wait $DAEMON 2>/dev/null || true
-	DAEMON=
+	stalled_at greet
+	kill_daemon
 	wait_for grep -q ' STALL-CLIENT-GONE' "$SRV/log"
 	wait_for no_orphan_worker
 	[ "$(queue_count)" -eq 1 ]
