@@ -46,8 +46,10 @@ void children_init(struct children *ch, const struct sched_opts *o, const char *
 	ch->w = calloc((size_t)nw, sizeof *ch->w);
 	if (!ch->w)
 		die(EXIT_TEMP, "out of memory");
-	for (i = 0; i < nw; i++)
+	for (i = 0; i < nw; i++) {
 		ch->w[i].sock = -1;
+		ch->w[i].jfd = -1;
+	}
 	ch->fk.sock = -1;
 }
 
@@ -264,6 +266,10 @@ void children_stop(struct children *ch)
 
 void children_free(struct children *ch)
 {
+	int i;
+	for (i = 0; ch->w && i < ch->nw; i++)
+		if (ch->w[i].jfd >= 0)
+			close(ch->w[i].jfd);
 	free(ch->w);
 	ch->w = NULL;
 	ch->nw = 0;

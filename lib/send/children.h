@@ -22,6 +22,7 @@ struct worker_slot {
 	unsigned long jobid;
 	char key[600];          /* destination of its last job */
 	double started;         /* monotonic time of its spawn */
+	int jfd;                /* the slot's journal (send/journal.h), -1 not open yet, -2 failed */
 };
 
 struct children {

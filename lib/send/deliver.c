@@ -16,6 +16,7 @@
 #include "intake/addr.h"
 #include "send/attempt.h"
 #include "send/job.h"
+#include "send/journal.h"   /* prod (issue 10) */
 #include "send/relayed.h"   /* dsn: the relayed report (RFC 3461 6.2.2) */
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 #include "send/tasks.h"
@@ -334,24 +335,24 @@ void deliver_dispatch(struct deliver *d)
 		j.family = src.family;
 		if (src.helo[0])
 			j.helo = src.helo;
-		/* prod (issue 10): the worker records its deliveries itself,
-		 * right after the reply to the dot, in the info file opened here
-		 * (it cannot open it: send/job.h); without one the scheduler does */
+		/* prod (issue 10): the slot's journal, opened once, where the
+		 * worker writes its deliveries if it finds us gone (journal.h) */
+		if (w->jfd == -1 && (w->jfd = journal_open(wi)) < 0) {
+			warn_sys("unable to open the journal of worker slot %d (a kill -9 may send its mail twice)", wi);
+			w->jfd = -2;   /* said once */
+		}
 		j.relay = key;
-		j.infofd = job_info_open(t->a->m->id);
-		if (j.infofd >= 0)
-			t->a->has_info = 1;
+		j.msgid = t->a->m->id;
+		j.jfd = w->jfd >= 0 ? w->jfd : -1;
 		for (size_t k = 0; k < t->n; k++)
 			j.idx[k] = t->idx[k];
 		if (job_send(w->sock, &j, t->a->fd) < 0) {
 			warn_sys("unable to hand a job to worker %ld", (long)w->pid);
-			job_info_close(&j);
 			conf_member_policy_wipe(&pol);
 			task_enqueue(d, t, 1);
 			children_worker_close(d->kids, wi);
 			return;
 		}
-		job_info_close(&j);
 		conf_member_policy_wipe(&pol);
 		w->t = t;
 		t->a->inflight++;
@@ -378,11 +379,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 	int local_other = shaping_local_failover(sendconf_pool(d->conf, t->pool), t->tried, t->member, r);
 	int failover = r->member_fault || local_other;
 	if (r->code / 100 == 2) {
-		/* prod (issue 10): recorded by the worker: not written again */
-		if (res->recorded)
-			a->st[k] = RS_DELIVERED;
-		else
-			a->now[k] = RS_DELIVERED;
+		a->now[k] = RS_DELIVERED;
 		attempt_set_err(a, k, r, relay);
 		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
 		record_outcome("delivered", a, k, relay, r, res->tls, res->tls_policy);

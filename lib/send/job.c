@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 
 #include "base/diag.h"
 #include "queue/dsnrec.h"
-#include "queue/queue.h"
 #include "send/fdpass.h"
 
 #define JOB_MAX (256 * 1024)
@@ -42,7 +40,7 @@ static int recn(struct buf *b, char type, unsigned long v)
 int job_send(int sock, const struct job *j, int msgfd)
 {
 	struct buf b = BUF_INIT;
-	int fds[2] = { msgfd, j->infofd };
+	int fds[2] = { msgfd, j->jfd };
 	size_t i;
 	int r = 0;
 	r |= recn(&b, 'J', j->id);
@@ -69,17 +67,20 @@ int job_send(int sock, const struct job *j, int msgfd)
 		r |= recs(&b, 'R', j->ret);
 	if (j->envid)
 		r |= recs(&b, 'V', j->envid);
-	/* the worker's own record: the relay (D) and each recipient's
-	 * queue index (x), with the info file as the second fd */
-	if (j->relay && j->infofd >= 0)
+	/* the worker's journal (send/journal.h) as the second fd, with the
+	 * message's queue id (m), the relay (D) and each recipient's queue
+	 * index (x): what it needs for its D lines if the scheduler dies */
+	if (j->relay && j->msgid && j->jfd >= 0) {
+		r |= recs(&b, 'm', j->msgid);
 		r |= recs(&b, 'D', j->relay);
+	}
 	for (i = 0; i < j->n; i++) {
 		/* a recipient's NOTIFY (Y), ORCPT (Q) and index (x) come before its T */
 		if (j->notify[i])
 			r |= recs(&b, 'Y', j->notify[i]);
 		if (j->orcpt[i])
 			r |= recs(&b, 'Q', j->orcpt[i]);
-		if (j->relay && j->infofd >= 0)
+		if (j->relay && j->msgid && j->jfd >= 0)
 			r |= recn(&b, 'x', (unsigned long)j->idx[i]);
 		r |= recs(&b, 'T', j->rcpt[i]);
 	}
@@ -88,7 +89,7 @@ int job_send(int sock, const struct job *j, int msgfd)
 		errno = r ? errno : EMSGSIZE;
 		return -1;
 	}
-	r = fdpass_send(sock, b.p, b.len, fds, j->relay && j->infofd >= 0 ? 2 : 1);
+	r = fdpass_send(sock, b.p, b.len, fds, j->relay && j->msgid && j->jfd >= 0 ? 2 : 1);
 	buf_free(&b);
 	return r;
 }
@@ -101,7 +102,7 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 	const char *notify = NULL, *orcpt = NULL, *idx = NULL;
 	*msgfd = -1;
 	memset(j, 0, sizeof *j);
-	j->infofd = -1;
+	j->jfd = -1;
 	if (buf_reserve(store, JOB_MAX) < 0)
 		return -1;
 	n = fdpass_recv(sock, store->p, JOB_MAX, fds, 2, 0);
@@ -110,7 +111,7 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 	if (n < 0)
 		return -1;
 	*msgfd = fds[0];
-	j->infofd = fds[1];
+	j->jfd = fds[1];
 	if (n == 0 && fds[0] < 0)
 		return 0;
 	store->len = (size_t)n;
@@ -146,6 +147,7 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 		case 'Y': notify = s; break;
 		case 'Q': orcpt = s; break;
 		case 'D': j->relay = s; break;
+		case 'm': j->msgid = s; break;
 		case 'x': idx = s; break;
 		case 'T':
 			if (j->n >= JOB_RCPT_MAX)
@@ -164,27 +166,21 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 	}
 	if (!j->host || !j->sender || j->n == 0 || notify || orcpt || idx)
 		goto bad;
-	if (!j->relay && j->infofd >= 0) {
-		close(j->infofd);	/* nothing to record: not kept */
-		j->infofd = -1;
+	if (!!j->relay != !!j->msgid)
+		goto bad;
+	if (!j->relay && j->jfd >= 0) {
+		close(j->jfd);	/* nothing to record: not kept */
+		j->jfd = -1;
 	}
-	if (j->relay && j->infofd < 0)
-		j->relay = NULL;
+	if (j->relay && j->jfd < 0)
+		j->relay = j->msgid = NULL;
 	return 1;
 bad:
-	if (j->infofd >= 0)
-		close(j->infofd);
-	j->infofd = -1;
+	if (j->jfd >= 0)
+		close(j->jfd);
+	j->jfd = -1;
 	errno = EPROTO;
 	return -1;
-}
-
-int job_info_open(const char *id)
-{
-	char path[PATH_MAX];
-	if (queue_path(path, sizeof path, "info", id) < 0)
-		return -1;
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640);
 }
 
 int job_result_send(int sock, const struct job_result *r)
@@ -222,7 +218,6 @@ int job_result_recv(int sock, struct job_result *r)
 		errno = EPROTO;
 		return -1;
 	}
-	r->recorded = r->recorded != 0;
 	r->tls[sizeof r->tls - 1] = 0;
 	r->peer[sizeof r->peer - 1] = 0;
 	safe_text(r->peer, sizeof r->peer, r->peer, strlen(r->peer));
@@ -250,11 +245,4 @@ void job_dsn(const struct job *j, struct smtp_dsn *d)
 	d->envid = j->envid;
 	d->notify = j->notify;
 	d->orcpt = j->orcpt;
-}
-
-void job_info_close(struct job *j)
-{
-	if (j->infofd >= 0)
-		close(j->infofd);
-	j->infofd = -1;
 }

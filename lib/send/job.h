@@ -6,11 +6,11 @@
  * A job carries the queued message as a read-only fd (SCM_RIGHTS) and
  * everything the worker needs to deliver it, including that member's
  * credentials: the worker reads neither etc/ nor the queue directories.
- * With a relay name, it carries the message's info file too, open for
- * appending only: right after a 2xx to the final dot the worker appends
- * the D lines of the recipients it delivered (send/dline.h) and says so
- * in its result (recorded), so that a scheduler killed meanwhile loses
- * no delivery and the next one does not send the message again.
+ * With a relay name, it carries the worker slot's journal too, open
+ * for appending only (send/journal.h): a worker that cannot send its
+ * result (the scheduler was killed) appends there the D lines of the
+ * recipients it delivered, which the next scheduler applies, so that
+ * it does not send the message again.
  * Job records are NUL-terminated, each starting with a one-letter type.
  * A result is a fixed header and one struct smtp_result per recipient;
  * the scheduler does not trust it blindly: job_result_recv refuses a
@@ -50,19 +50,14 @@ struct job {
 	 * the worker passes them on when the next hop offers DSN */
 	const char *ret, *envid;
 	const char *notify[JOB_RCPT_MAX], *orcpt[JOB_RCPT_MAX];
-	/* the worker's own record: with relay (the member's name for the D
-	 * lines; NULL: nothing to record), infofd (the info file, O_APPEND,
-	 * sent with the job; -1: none) and idx[k], the queue index of rcpt[k] */
-	const char *relay;
-	int infofd;
+	/* for the journal: with relay (the member's name for the D lines;
+	 * NULL: nothing to journal) and msgid (the queue id), jfd (the
+	 * journal, O_APPEND, sent with the job; -1: none) and idx[k], the
+	 * queue index of rcpt[k] */
+	const char *relay, *msgid;
+	int jfd;
 	size_t idx[JOB_RCPT_MAX];
 };
-
-/* The info file of queued message id, opened to be handed to a worker
- * (created 0640 when there is none yet), or -1 with errno. */
-int job_info_open(const char *id);
-/* The scheduler's copy of j->infofd, once sent (or not). */
-void job_info_close(struct job *j);
 
 struct queue_env;
 /* The DSN parameters of the job's recipients from the queue file's
@@ -72,9 +67,10 @@ void job_dsn_fill(struct job *j, const char *env, const struct queue_env *e, con
 /* The smtp_send_dsn parameters of j (pointing into j). */
 void job_dsn(const struct job *j, struct smtp_dsn *d);
 
-/* 0, or -1 with errno. j->infofd goes with the job when j->relay is set. */
+/* 0, or -1 with errno. j->jfd goes with the job when j->relay and
+ * j->msgid are set (the scheduler keeps its own). */
 int job_send(int sock, const struct job *j, int msgfd);
-/* 1 a job (strings point into store; j->infofd the info file or -1, to
+/* 1 a job (strings point into store; j->jfd the journal or -1, to
  * be closed by the caller, as msgfd), 0 the peer closed, -1 error. */
 int job_recv(int sock, struct job *j, int *msgfd, struct buf *store);
 
@@ -88,8 +84,6 @@ struct job_result {
 	int dsn;                    /* the next hop offered DSN (RFC 3461): it
 	                               reports success itself; else relay may
 	                               report "relayed" (6.2.2) */
-	int recorded;               /* the worker appended (and synced) the D
-	                               line of every recipient with a 2xx */
 	size_t n;
 	struct smtp_result r[JOB_RCPT_MAX]; /* final outcome per recipient */
 };

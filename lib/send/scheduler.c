@@ -33,6 +33,7 @@
 #include "send/children.h"
 #include "send/deliver.h"
 #include "send/lanes.h"
+#include "send/journal.h"   /* prod (issue 10) */
 #include "send/qindex.h"
 #include "send/record.h"
 #include "send/sendconf.h"
@@ -416,6 +417,10 @@ static void start(struct sched *s, const struct sched_opts *o)
 		if (atomic_write(pidf, pidv, strlen(pidv), 0644) < 0)
 			warn_sys("unable to write %s (relay-qctl flush will not reach us)", pidf);
 	}
+	/* prod (issue 10): the deliveries of workers of a relay-send that
+	 * was killed, before any message is tried (send/journal.h) */
+	if (journal_apply() < 0)
+		warn_sys("unable to apply every journal (kept for the next start)");
 	scan_queue(s);
 	ev_begin("start");
 	ev_num("workers", s->kids.nw);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -39,8 +40,8 @@ struct wstate {
  * that could be delivered twice: it is dropped at once (the relay sees
  * the connection close before any data). From the 354 on the worker
  * finishes: it reads the reply to the final dot (bounded by the data
- * timeouts), records its deliveries in the info file (dline.h), and
- * ends when it finds the socket closed. The only state a signal handler
+ * timeouts), cannot send its result and journals its deliveries
+ * (journal_delivered), and ends. The only state a signal handler
  * may see is here. */
 static struct {
 	volatile sig_atomic_t in_txn;     /* a job is being worked on */
@@ -86,30 +87,33 @@ static void watch_scheduler(int sock)
 		warn_sys("worker: unable to watch the scheduler (a stop waits for the session)");
 }
 
-/* The D lines of the recipients delivered, appended to the info file
- * the scheduler passed: 1 recorded, 0 nothing to record or not recorded
- * (the scheduler writes them then, as before). */
-static int record_delivered(const struct job *j, const struct job_result *res)
+/* The scheduler is gone (its result could not be sent): the D lines of
+ * the recipients delivered, "<queue id> D<index> <time> <relay>", go to
+ * the slot's journal in one write, synced, under its lock; the next
+ * scheduler applies them (send/journal.h). Before the queue file is
+ * closed: its lock keeps that scheduler off the message meanwhile. */
+static void journal_delivered(const struct job *j, const struct job_result *res)
 {
 	struct buf b = BUF_INIT;
 	long long now = (long long)time(NULL);
 	size_t i;
-	int r = 0;
-	if (!j->relay || j->infofd < 0 || res->conn_failed)
-		return 0;
+	if (!j->relay || !j->msgid || j->jfd < 0 || res->conn_failed)
+		return;
 	for (i = 0; i < res->n && i < j->n; i++)
-		if (res->r[i].code / 100 == 2 && dline_add(&b, j->idx[i], now, j->relay) < 0) {
+		if (res->r[i].code / 100 == 2 &&
+		    (buf_printf(&b, "%s ", j->msgid) < 0 || dline_add(&b, j->idx[i], now, j->relay) < 0)) {
+			warn_("worker: out of memory: deliveries of %s not journaled", j->msgid);
 			buf_free(&b);
-			return 0;
+			return;
 		}
 	if (b.len) {
-		if (dline_append(j->infofd, b.p, b.len, 1) == 0)
-			r = 1;
-		else
-			warn_sys("worker: unable to record deliveries (the scheduler will)");
+		while (flock(j->jfd, LOCK_EX) < 0 && errno == EINTR)
+			;
+		if (dline_append(j->jfd, b.p, b.len, 1) < 0)
+			warn_sys("worker: unable to journal the deliveries of %s (they may be sent again)", j->msgid);
+		flock(j->jfd, LOCK_UN);
 	}
 	buf_free(&b);
-	return r;
 }
 
 static void set_result(struct smtp_result *r, int code, const char *enh, const char *stage,
@@ -396,8 +400,8 @@ void worker_run(int sock)
 		job_now.in_txn = 1;
 		if (scheduler_gone(sock)) {
 			close(fd);
-			if (j.infofd >= 0)
-				close(j.infofd);
+			if (j.jfd >= 0)
+				close(j.jfd);
 			break;
 		}
 		res = calloc(1, sizeof *res);
@@ -417,19 +421,24 @@ void worker_run(int sock)
 		} else {
 			msg.len += (size_t)st.st_size - j.body_off;
 			deliver(&w, &j, msg.p, msg.len, res);
-			res->recorded = record_delivered(&j, res);
 		}
-		/* the queue file last: its lock (flock, taken by the scheduler)
-		 * keeps a new scheduler off the message until the D lines are in */
-		if (j.infofd >= 0)
-			close(j.infofd);
-		close(fd);
 		if (msg.cap > 4 * 1024 * 1024)
 			buf_free(&msg);	/* do not keep a huge buffer for small mail */
 		if (job_result_send(sock, res) < 0) {
+			/* prod (issue 10): the scheduler is gone (kill -9): the
+			 * journal, then the queue file (its lock, taken by the
+			 * scheduler, keeps the next one off the message till then) */
+			if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+				journal_delivered(&j, res);
+			if (j.jfd >= 0)
+				close(j.jfd);
+			close(fd);
 			free(res);
 			break;
 		}
+		if (j.jfd >= 0)
+			close(j.jfd);
+		close(fd);
 		free(res);
 		job_now.in_txn = 0;
 		job_now.committed = 0;
