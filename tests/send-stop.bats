@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: a stop while the message data is being written (the worker finishes that session: it is past its 354), a stop under the fork server (tests/install-e2e.bats stops an installed relay-send, which has one).
+# not tested: a journal append that fails (ENOSPC: the message may go out again), a stop while the message data is being written (the worker finishes that session: it is past its 354), a stop under the fork server (tests/install-e2e.bats stops an installed relay-send, which has one).
 load helper
 load smtp_helper
 load send_helper
@@ -16,7 +16,9 @@ inject() {
 connected() { ss -Htn state established "( dport = :$PORT )" | grep -q .; }
 info_file() { find "$RELAY_HOME/queue/info" -type f | head -1; }
 queue_empty() { [ "$(queue_count)" -eq 0 ]; }
-d_recorded() { local f; f=$(info_file); [ -n "$f" ] && grep -q '^D0 ' "$f"; }
+# the worker of a killed daemon journaled its delivery (send/journal.h)
+journaled() { cat "$RELAY_HOME"/queue/journal/W* 2>/dev/null | grep -Eq '^[0-9a-f]{13}\.[0-9a-f]{8} D0 [0-9]+ 127\.0\.0\.1:'; }
+journals_empty() { [ -z "$(cat "$RELAY_HOME"/queue/journal/W* 2>/dev/null)" ]; }
 no_orphan_worker() { ! fuser -s "$RELAY_HOME"/queue/msg/*/* 2>/dev/null; }
 # SIGTERM, and the daemon exits (the wait is for a stop that waits for
 # no session: before, a stalled greeting held it 300 s)
@@ -56,14 +58,28 @@ stalled_at() {
 	[ "$(ls "$SRV/rec" | grep -c '\.eml$')" -eq 1 ]
 }
 
-@test "kill -9 with a worker past the final dot: the worker records the delivery itself; the next relay-send does not send it again" {
+@test "kill -9 with a worker past the final dot: the worker journals the delivery; the next relay-send applies it and does not send it again" {
 	stalled_at dot
 	kill_daemon
-	# the worker, its scheduler gone, reads the 250 and appends the D line
-	# (before: it died with the scheduler and the message went out again)
-	wait_for d_recorded
-	# a relay-send started meanwhile waits for that worker (the queue
-	# file's lock); relay-send -1 leaves such a message to the next run
+	# the worker, its scheduler gone, reads the 250, cannot send its
+	# result and journals the D line (before: it died with the scheduler
+	# and the message went out again)
+	wait_for journaled
+	wait_for no_orphan_worker
+	[ "$(queue_count)" -eq 1 ]
+	relay-send -w 2 > "$BATS_TEST_TMPDIR/log2" 2>&1 &
+	DAEMON=$!
+	wait_for queue_empty
+	stop_daemon
+	[ "$(ls "$SRV/rec" | grep -c '\.eml$')" -eq 1 ]
+	! grep -q '^event=delivered' "$BATS_TEST_TMPDIR/log2"
+	grep -q 'journals: 1 deliveries' "$BATS_TEST_TMPDIR/log2"
+	journals_empty
+}
+
+@test "kill -9 past the final dot, a relay-send started at once: it waits for the worker (the queue file's lock), applies its journal, does not send again" {
+	stalled_at dot
+	kill_daemon
 	relay-send -w 2 > "$BATS_TEST_TMPDIR/log2" 2>&1 &
 	DAEMON=$!
 	wait_for no_orphan_worker
@@ -71,6 +87,8 @@ stalled_at() {
 	stop_daemon
 	[ "$(ls "$SRV/rec" | grep -c '\.eml$')" -eq 1 ]
 	! grep -q '^event=delivered' "$BATS_TEST_TMPDIR/log2"
+	grep -q 'journals: 1 deliveries' "$BATS_TEST_TMPDIR/log2"
+	journals_empty
 }
 
 @test "kill -9 with a session stalled at the greeting: the worker drops it at once and ends" {
