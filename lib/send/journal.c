@@ -75,7 +75,7 @@ int journal_parse(const char *line, size_t len, char id[QUEUE_ID_LEN + 1], const
 }
 
 /* The D line of one journal line, in its message's info file, when the
- * message is still queued. 0 (applied or nothing to do), -1 not applied. */
+ * message is still queued: 1 applied, 0 the message is gone, -1 not applied. */
 static int apply_line(const char *id, const char *dline, size_t dlen)
 {
 	char path[PATH_MAX], d[600];
@@ -94,7 +94,7 @@ static int apply_line(const char *id, const char *dline, size_t dlen)
 		return -1;
 	r = dline_append(fd, d, dlen + 1, 1);
 	close(fd);
-	return r;
+	return r < 0 ? -1 : 1;
 }
 
 /* One journal: 0 applied (and truncated), or -1. *taken, *bad counted. */
@@ -103,7 +103,7 @@ static int apply_one(const char *path, int *taken, int *bad)
 	struct buf b = BUF_INIT;
 	struct stat st;
 	size_t pos = 0;
-	int fd, r = 0;
+	int fd, n, r = 0;
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -140,11 +140,11 @@ static int apply_one(const char *path, int *taken, int *bad)
 		l = (size_t)(nl - (b.p + pos));
 		if (!journal_parse(b.p + pos, l, id, &dl, &dlen))
 			(*bad)++;
-		else if (apply_line(id, dl, dlen) < 0) {
+		else if ((n = apply_line(id, dl, dlen)) < 0) {
 			warn_sys("unable to apply a delivery of %s from %s (kept for the next start)", id, path);
 			r = -1;
 		} else
-			(*taken)++;
+			*taken += n;
 		pos += l + 1;
 	}
 	buf_free(&b);

@@ -41,7 +41,7 @@ struct wstate {
  * the connection close before any data). From the 354 on the worker
  * finishes: it reads the reply to the final dot (bounded by the data
  * timeouts), cannot send its result and journals its deliveries
- * (journal_delivered), and ends. The only state a signal handler
+ * (pend_journal), and ends. The only state a signal handler
  * may see is here. */
 static struct {
 	volatile sig_atomic_t in_txn;     /* a job is being worked on */
@@ -87,33 +87,66 @@ static void watch_scheduler(int sock)
 		warn_sys("worker: unable to watch the scheduler (a stop waits for the session)");
 }
 
-/* The scheduler is gone (its result could not be sent): the D lines of
- * the recipients delivered, "<queue id> D<index> <time> <relay>", go to
- * the slot's journal in one write, synced, under its lock; the next
- * scheduler applies them (send/journal.h). Before the queue file is
- * closed: its lock keeps that scheduler off the message meanwhile. */
-static void journal_delivered(const struct job *j, const struct job_result *res)
+/* prod (issue 10): the deliveries of the last job, until the scheduler
+ * has surely taken its result. A result sent may still be unread when
+ * the scheduler is killed, so the worker keeps the D lines of the
+ * recipients it delivered, "<queue id> D<index> <time> <relay>", with
+ * the queue file (its lock, taken by the scheduler, keeps the next one
+ * off the message) and the slot's journal, until the next job comes
+ * (the scheduler sends one only to a worker whose result it took) or it
+ * is idle for PEND_MS. If it finds the scheduler gone meanwhile (its
+ * result cannot be sent, or the socket closes) it writes them to the
+ * journal in one write, synced, under its lock; the next scheduler
+ * applies them (send/journal.h). */
+#define PEND_MS 1000
+static struct {
+	struct buf lines;
+	int fd, jfd;
+} pend = { BUF_INIT, -1, -1 };
+
+static void pend_release(void)
 {
-	struct buf b = BUF_INIT;
+	if (pend.fd >= 0)
+		close(pend.fd);
+	if (pend.jfd >= 0)
+		close(pend.jfd);
+	pend.fd = pend.jfd = -1;
+	pend.lines.len = 0;
+}
+
+/* The scheduler is gone: the lines to the journal, then let go. */
+static void pend_journal(void)
+{
+	if (pend.lines.len && pend.jfd >= 0) {
+		while (flock(pend.jfd, LOCK_EX) < 0 && errno == EINTR)
+			;
+		if (dline_append(pend.jfd, pend.lines.p, pend.lines.len, 1) < 0)
+			warn_sys("worker: unable to journal deliveries (they may be sent again)");
+		flock(pend.jfd, LOCK_UN);
+	}
+	pend_release();
+}
+
+/* Keep the job's deliveries (and its fd, jfd) pending; nothing
+ * delivered: both closed. */
+static void pend_keep(const struct job *j, const struct job_result *res, int fd)
+{
 	long long now = (long long)time(NULL);
 	size_t i;
-	if (!j->relay || !j->msgid || j->jfd < 0 || res->conn_failed)
-		return;
-	for (i = 0; i < res->n && i < j->n; i++)
-		if (res->r[i].code / 100 == 2 &&
-		    (buf_printf(&b, "%s ", j->msgid) < 0 || dline_add(&b, j->idx[i], now, j->relay) < 0)) {
-			warn_("worker: out of memory: deliveries of %s not journaled", j->msgid);
-			buf_free(&b);
-			return;
-		}
-	if (b.len) {
-		while (flock(j->jfd, LOCK_EX) < 0 && errno == EINTR)
-			;
-		if (dline_append(j->jfd, b.p, b.len, 1) < 0)
-			warn_sys("worker: unable to journal the deliveries of %s (they may be sent again)", j->msgid);
-		flock(j->jfd, LOCK_UN);
-	}
-	buf_free(&b);
+	pend.lines.len = 0;
+	if (j->relay && j->msgid && j->jfd >= 0 && !res->conn_failed)
+		for (i = 0; i < res->n && i < j->n; i++)
+			if (res->r[i].code / 100 == 2 &&
+			    (buf_printf(&pend.lines, "%s ", j->msgid) < 0 ||
+			     dline_add(&pend.lines, j->idx[i], now, j->relay) < 0)) {
+				warn_("worker: out of memory: deliveries of %s not kept", j->msgid);
+				pend.lines.len = 0;
+				break;
+			}
+	pend.fd = fd;
+	pend.jfd = j->jfd;
+	if (!pend.lines.len)
+		pend_release();
 }
 
 static void set_result(struct smtp_result *r, int code, const char *enh, const char *stage,
@@ -376,24 +409,31 @@ void worker_run(int sock)
 		struct job_result *res;
 		struct stat st;
 		int fd, r;
-		r = poll(&p, 1, w.s ? WORKER_IDLE_MS : -1);
+		r = poll(&p, 1, pend.fd >= 0 ? PEND_MS : w.s ? WORKER_IDLE_MS : -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0) {
-			close_session(&w);
+			if (pend.fd >= 0)
+				pend_release();	/* its result long taken */
+			else
+				close_session(&w);
 			continue;
 		}
 		r = job_recv(sock, &j, &fd, &store);
-		if (r == 0)
+		if (r == 0) {
+			pend_journal();	/* the scheduler gone, or done: true either way */
 			break;
+		}
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			warn_sys("worker: bad job");
+			pend_journal();
 			if (fd >= 0)
 				close(fd);
 			break;
 		}
+		pend_release();	/* a job: the last result was taken */
 		/* from here a stop drops the job unless its data is going out;
 		 * a stop that came before is seen now */
 		job_now.committed = 0;
@@ -424,21 +464,13 @@ void worker_run(int sock)
 		}
 		if (msg.cap > 4 * 1024 * 1024)
 			buf_free(&msg);	/* do not keep a huge buffer for small mail */
+		/* prod (issue 10): kept until the result is surely taken */
+		pend_keep(&j, res, fd);
 		if (job_result_send(sock, res) < 0) {
-			/* prod (issue 10): the scheduler is gone (kill -9): the
-			 * journal, then the queue file (its lock, taken by the
-			 * scheduler, keeps the next one off the message till then) */
-			if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
-				journal_delivered(&j, res);
-			if (j.jfd >= 0)
-				close(j.jfd);
-			close(fd);
+			pend_journal();	/* the scheduler is gone (kill -9) */
 			free(res);
 			break;
 		}
-		if (j.jfd >= 0)
-			close(j.jfd);
-		close(fd);
 		free(res);
 		job_now.in_txn = 0;
 		job_now.committed = 0;
