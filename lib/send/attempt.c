@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>   /* prod (issue 10): flock */
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "base/diag.h"
 #include "base/fileio.h"
 #include "send/children.h"
+#include "send/journal.h"   /* prod (issue 10) */
 #include "send/qindex.h"
 #include "send/record.h"
 #include "send/sendconf.h"
@@ -99,6 +101,26 @@ enum attempt_open attempt_open(struct qmsg *m, int forced, struct sendconf *conf
 			free(a);
 			*why = "not a regular file";
 			return ATTEMPT_CORRUPT;
+		}
+		/* prod (issue 10): one attempt at a time. The lock stays with
+		 * this open file, which the workers share (send/job.h): a worker
+		 * of a relay-send killed -9 that is past the data still holds it
+		 * until its D lines are in its journal. Wait for it, never send
+		 * again now; once it let go, its journal first (journal.h). */
+		if (flock(a->fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+			close(a->fd);
+			free(a);
+			m->waited = 1;
+			*wait = 1;
+			return ATTEMPT_WAIT;
+		}
+		if (m->waited) {
+			if (journal_apply() < 0) {
+				close(a->fd);
+				free(a);
+				return ATTEMPT_LATER;
+			}
+			m->waited = 0;
 		}
 	}
 	if (queue_read_env_fd(a->fd, &a->env, &a->e, why) < 0) {

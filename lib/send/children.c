@@ -9,7 +9,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +46,10 @@ void children_init(struct children *ch, const struct sched_opts *o, const char *
 	ch->w = calloc((size_t)nw, sizeof *ch->w);
 	if (!ch->w)
 		die(EXIT_TEMP, "out of memory");
-	for (i = 0; i < nw; i++)
+	for (i = 0; i < nw; i++) {
 		ch->w[i].sock = -1;
+		ch->w[i].jfd = -1;
+	}
 	ch->fk.sock = -1;
 }
 
@@ -93,7 +94,7 @@ int children_forker_exited(struct children *ch, pid_t pid)
 int children_spawn_worker(struct children *ch, int i)
 {
 	int sv[2];
-	pid_t pid, parent = getpid();
+	pid_t pid;
 	if (ch->forked) {
 		int s;
 		if (forker_spawn(&ch->fk, &pid, &s) < 0) {
@@ -115,26 +116,29 @@ int children_spawn_worker(struct children *ch, int i)
 		return -1;
 	}
 	if (pid == 0) {
-		int k;
+		int k, s = sv[1];
 		close(sv[0]);
-		for (k = 0; k < ch->nw; k++)
-			if (ch->w[k].sock >= 0)
-				close(ch->w[k].sock);
-		for (k = 0; k < 3; k++)
-			if (ch->loop_fds[k] >= 0)
-				close(ch->loop_fds[k]);
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGALRM, SIG_IGN);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
 		if (ch->o->drop && drop_to(ch->o->worker_uid, ch->o->worker_gid) < 0)
 			die_sys(EXIT_TEMP, "worker: unable to drop privileges");
-		/* the scheduler gone (kill -9), a transaction in progress would
-		 * only make a duplicate: end with it (after the uid change, which
-		 * clears the setting) */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(0);
-		worker_run(sv[1]);
+		/* nothing of the scheduler's but the socket and the log: no
+		 * other worker's socket, and no queue file of an attempt in
+		 * progress (its flock would outlive the attempt) */
+		if (s != 3) {
+			if (dup2(s, 3) < 0)
+				die_sys(EXIT_TEMP, "worker: dup2");
+			s = 3;
+		}
+		if (close_range(4, ~0U, 0) < 0)
+			for (k = 4; k < 4096; k++)
+				close(k);
+		/* no PR_SET_PDEATHSIG: the scheduler gone, a session before its
+		 * data is dropped at once and one past it finishes and records
+		 * its deliveries (worker.c) */
+		worker_run(s);
 		_exit(0);
 	}
 	close(sv[1]);
@@ -237,6 +241,14 @@ void children_worker_close(struct children *ch, int i)
 	ch->w[i].sock = -1;
 }
 
+void children_quiesce(struct children *ch)
+{
+	int i;
+	for (i = 0; i < ch->nw; i++)
+		if (ch->w[i].sock >= 0)
+			shutdown(ch->w[i].sock, SHUT_WR);
+}
+
 void children_stop(struct children *ch)
 {
 	int i;
@@ -254,6 +266,10 @@ void children_stop(struct children *ch)
 
 void children_free(struct children *ch)
 {
+	int i;
+	for (i = 0; ch->w && i < ch->nw; i++)
+		if (ch->w[i].jfd >= 0)
+			close(ch->w[i].jfd);
 	free(ch->w);
 	ch->w = NULL;
 	ch->nw = 0;

@@ -22,6 +22,7 @@ struct worker_slot {
 	unsigned long jobid;
 	char key[600];          /* destination of its last job */
 	double started;         /* monotonic time of its spawn */
+	int jfd;                /* the slot's journal (send/journal.h), -1 not open yet, -2 failed */
 };
 
 struct children {
@@ -73,6 +74,11 @@ int children_alive(const struct children *ch);
 int children_worker_of(const struct children *ch, pid_t pid);
 /* The worker in slot i is gone or broke the protocol: close its socket. */
 void children_worker_close(struct children *ch, int i);
+/* SIGTERM: no more jobs. Each worker socket is shut for writing: an
+ * idle worker ends, one whose session has not had its 354 to DATA drops
+ * it at once (the loop sees the socket close: the task is not an
+ * attempt), and one past it finishes and answers (worker.c). */
+void children_quiesce(struct children *ch);
 /* Close every worker socket, wait for the workers and the signer. */
 void children_stop(struct children *ch);
 /* Free the slots (after children_stop, or at an exit that cannot wait). */

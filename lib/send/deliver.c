@@ -16,6 +16,7 @@
 #include "intake/addr.h"
 #include "send/attempt.h"
 #include "send/job.h"
+#include "send/journal.h"   /* prod (issue 10) */
 #include "send/relayed.h"   /* dsn: the relayed report (RFC 3461 6.2.2) */
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 #include "send/tasks.h"
@@ -345,6 +346,17 @@ void deliver_dispatch(struct deliver *d)
 		j.family = src.family;
 		if (src.helo[0])
 			j.helo = src.helo;
+		/* prod (issue 10): the slot's journal, opened once, where the
+		 * worker writes its deliveries if it finds us gone (journal.h) */
+		if (w->jfd == -1 && (w->jfd = journal_open(wi)) < 0) {
+			warn_sys("unable to open the journal of worker slot %d (a kill -9 may send its mail twice)", wi);
+			w->jfd = -2;   /* said once */
+		}
+		j.relay = key;
+		j.msgid = t->a->m->id;
+		j.jfd = w->jfd >= 0 ? w->jfd : -1;
+		for (size_t k = 0; k < t->n; k++)
+			j.idx[k] = t->idx[k];
 		if (job_send(w->sock, &j, t->a->fd) < 0) {
 			warn_sys("unable to hand a job to worker %ld", (long)w->pid);
 			conf_member_policy_wipe(&pol);
@@ -358,7 +370,7 @@ void deliver_dispatch(struct deliver *d)
 		w->jobid = j.id;
 		snprintf(w->key, sizeof w->key, "%s", key);
 		shaping_used(d->conf, p, mi, t->domain, now);   /* shape: */
-		t->a->dispatched = 1;
+		t->a->dispatched++;   /* prod (issue 10): transactions out, less those dropped at SIGTERM */
 		idle--;
 		inuse[t->prio]++;
 	}
@@ -488,6 +500,13 @@ void deliver_worker_lost(struct deliver *d, int wi)
 		d->kids->w[wi].t = NULL;
 		t->a->inflight--;
 		shaping_released(d->conf, sendconf_pool(d->conf, t->pool), t->member, t->domain);   /* shape: */
+		if (d->terminating) {
+			/* prod (issue 10): SIGTERM dropped its session before the
+			 * data (children_quiesce): nothing happened, not an attempt */
+			t->a->dispatched--;
+			task_done(d, t);
+			return;
+		}
 		memset(&t->last, 0, sizeof t->last);
 		snprintf(t->last.enh, sizeof t->last.enh, "4.3.0");
 		snprintf(t->last.text, sizeof t->last.text, "network worker died");

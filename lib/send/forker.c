@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "send/fdpass.h"
 #include "send/worker.h"
 
 #define FORKER_REPLY_MS 10000  /* a server that does not answer a spawn in this is stuck */
@@ -27,66 +28,17 @@ struct forker_msg {
 
 static int send_msg(int sock, const struct forker_msg *m, int fd)
 {
-	struct iovec iov = { (void *)m, sizeof *m };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} c;
-	struct msghdr mh;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd >= 0) {
-		struct cmsghdr *ch;
-		memset(&c, 0, sizeof c);
-		mh.msg_control = c.b;
-		mh.msg_controllen = sizeof c.b;
-		ch = CMSG_FIRSTHDR(&mh);
-		ch->cmsg_level = SOL_SOCKET;
-		ch->cmsg_type = SCM_RIGHTS;
-		ch->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(ch), &fd, sizeof fd);
-	}
-	for (;;) {
-		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-		if (n == (ssize_t)sizeof *m)
-			return 0;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n >= 0)
-			errno = EPROTO;
-		return -1;
-	}
+	return fdpass_send(sock, m, sizeof *m, &fd, fd >= 0 ? 1 : 0);
 }
 
 /* 1 with a message (and *fd, or -1), 0 at EOF, -1 (errno; EAGAIN with
  * flags MSG_DONTWAIT and nothing there). A malformed packet is EPROTO. */
 static int recv_msg(int sock, struct forker_msg *m, int *fd, int flags)
 {
-	struct iovec iov = { m, sizeof *m };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} c;
-	struct msghdr mh;
-	struct cmsghdr *ch;
-	ssize_t n;
-	*fd = -1;
-	memset(&mh, 0, sizeof mh);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = c.b;
-	mh.msg_controllen = sizeof c.b;
-	do
-		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = fdpass_recv(sock, m, sizeof *m, fd, 1, flags);
 	if (n <= 0)
 		return (int)n;
-	for (ch = CMSG_FIRSTHDR(&mh); ch; ch = CMSG_NXTHDR(&mh, ch))
-		if (ch->cmsg_level == SOL_SOCKET && ch->cmsg_type == SCM_RIGHTS &&
-		    ch->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(ch), sizeof *fd);
-	if (n != (ssize_t)sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	if (n != (ssize_t)sizeof *m) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
@@ -102,7 +54,7 @@ static void spawn_one(int sock, int sfd, const sigset_t *chld)
 {
 	struct forker_msg m;
 	int sv[2];
-	pid_t pid, parent = getpid();
+	pid_t pid;
 	memset(&m, 0, sizeof m);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		m.type = 'E';
@@ -125,10 +77,9 @@ static void spawn_one(int sock, int sfd, const sigset_t *chld)
 		close(sv[0]);
 		prctl(PR_SET_NAME, "relay-send");
 		sigprocmask(SIG_UNBLOCK, chld, NULL);
-		/* the server gone (it dies with the scheduler), a transaction in
-		 * progress would only make a duplicate: end with it */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-			_exit(0);
+		/* no PR_SET_PDEATHSIG: the server dies with the scheduler, and
+		 * then a session before its data is dropped at once and one past
+		 * it finishes and records its deliveries (worker.c) */
 		worker_run(sv[1]);
 		_exit(0);
 	}

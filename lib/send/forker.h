@@ -16,8 +16,9 @@
  *                        'E' err        socketpair or fork failed (errno)
  *                        'X' pid status a worker exited (the server reaps)
  * The server ends when its socket closes (it waits for its workers
- * first) and dies with the scheduler (PR_SET_PDEATHSIG); its workers die
- * with it. doc/security.md. */
+ * first) and dies with the scheduler (PR_SET_PDEATHSIG); its workers
+ * see their sockets close and end (a transaction past its data first
+ * finishes and records its deliveries: worker.c). doc/security.md. */
 #include <stddef.h>
 #include <sys/types.h>
 

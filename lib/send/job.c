@@ -1,14 +1,16 @@
 #include "send/job.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "queue/dsnrec.h"
+#include "send/fdpass.h"
 
 #define JOB_MAX (256 * 1024)
 
@@ -38,10 +40,7 @@ static int recn(struct buf *b, char type, unsigned long v)
 int job_send(int sock, const struct job *j, int msgfd)
 {
 	struct buf b = BUF_INIT;
-	struct msghdr mh;
-	struct iovec iov;
-	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-	struct cmsghdr *c;
+	int fds[2] = { msgfd, j->jfd };
 	size_t i;
 	int r = 0;
 	r |= recn(&b, 'J', j->id);
@@ -68,12 +67,21 @@ int job_send(int sock, const struct job *j, int msgfd)
 		r |= recs(&b, 'R', j->ret);
 	if (j->envid)
 		r |= recs(&b, 'V', j->envid);
+	/* the worker's journal (send/journal.h) as the second fd, with the
+	 * message's queue id (m), the relay (D) and each recipient's queue
+	 * index (x): what it needs for its D lines if the scheduler dies */
+	if (j->relay && j->msgid && j->jfd >= 0) {
+		r |= recs(&b, 'm', j->msgid);
+		r |= recs(&b, 'D', j->relay);
+	}
 	for (i = 0; i < j->n; i++) {
-		/* a recipient's NOTIFY (Y) and ORCPT (Q) come before its T */
+		/* a recipient's NOTIFY (Y), ORCPT (Q) and index (x) come before its T */
 		if (j->notify[i])
 			r |= recs(&b, 'Y', j->notify[i]);
 		if (j->orcpt[i])
 			r |= recs(&b, 'Q', j->orcpt[i]);
+		if (j->relay && j->msgid && j->jfd >= 0)
+			r |= recn(&b, 'x', (unsigned long)j->idx[i]);
 		r |= recs(&b, 'T', j->rcpt[i]);
 	}
 	if (r || b.len > JOB_MAX) {
@@ -81,56 +89,33 @@ int job_send(int sock, const struct job *j, int msgfd)
 		errno = r ? errno : EMSGSIZE;
 		return -1;
 	}
-	memset(&mh, 0, sizeof mh);
-	iov.iov_base = b.p;
-	iov.iov_len = b.len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	memset(&u, 0, sizeof u);
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof u.buf;
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &msgfd, sizeof(int));
-	while ((r = (int)sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-		;
+	r = fdpass_send(sock, b.p, b.len, fds, j->relay && j->msgid && j->jfd >= 0 ? 2 : 1);
 	buf_free(&b);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 {
-	struct msghdr mh;
-	struct iovec iov;
-	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-	struct cmsghdr *c;
+	int fds[2];
 	ssize_t n;
 	size_t pos = 0;
-	const char *notify = NULL, *orcpt = NULL;
+	const char *notify = NULL, *orcpt = NULL, *idx = NULL;
 	*msgfd = -1;
 	memset(j, 0, sizeof *j);
+	j->jfd = -1;
 	if (buf_reserve(store, JOB_MAX) < 0)
 		return -1;
-	memset(&mh, 0, sizeof mh);
-	iov.iov_base = store->p;
-	iov.iov_len = JOB_MAX;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof u.buf;
-	while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
+	n = fdpass_recv(sock, store->p, JOB_MAX, fds, 2, 0);
+	if (n < 0 && errno == EPROTO)
+		goto bad;
 	if (n < 0)
 		return -1;
-	if (n == 0)
+	*msgfd = fds[0];
+	j->jfd = fds[1];
+	if (n == 0 && fds[0] < 0)
 		return 0;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(msgfd, CMSG_DATA(c), sizeof(int));
 	store->len = (size_t)n;
-	if (*msgfd < 0 || (mh.msg_flags & MSG_TRUNC) || n == 0 || store->p[n - 1] != 0)
+	if (*msgfd < 0 || n == 0 || store->p[n - 1] != 0)
 		goto bad;
 	while (pos < (size_t)n) {
 		char *s = store->p + pos, type = *s++;
@@ -161,22 +146,39 @@ int job_recv(int sock, struct job *j, int *msgfd, struct buf *store)
 		case 'V': j->envid = s; break;
 		case 'Y': notify = s; break;
 		case 'Q': orcpt = s; break;
+		case 'D': j->relay = s; break;
+		case 'm': j->msgid = s; break;
+		case 'x': idx = s; break;
 		case 'T':
 			if (j->n >= JOB_RCPT_MAX)
 				goto bad;
 			j->notify[j->n] = notify;
 			j->orcpt[j->n] = orcpt;
-			notify = orcpt = NULL;
+			if (j->relay && !idx)
+				goto bad;	/* every recipient has its index then */
+			j->idx[j->n] = idx ? strtoul(idx, NULL, 10) : 0;
+			notify = orcpt = idx = NULL;
 			j->rcpt[j->n++] = s;
 			break;
 		default:
 			goto bad;
 		}
 	}
-	if (!j->host || !j->sender || j->n == 0 || notify || orcpt)
+	if (!j->host || !j->sender || j->n == 0 || notify || orcpt || idx)
 		goto bad;
+	if (!!j->relay != !!j->msgid)
+		goto bad;
+	if (!j->relay && j->jfd >= 0) {
+		close(j->jfd);	/* nothing to record: not kept */
+		j->jfd = -1;
+	}
+	if (j->relay && j->jfd < 0)
+		j->relay = j->msgid = NULL;
 	return 1;
 bad:
+	if (j->jfd >= 0)
+		close(j->jfd);
+	j->jfd = -1;
 	errno = EPROTO;
 	return -1;
 }

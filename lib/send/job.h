@@ -6,6 +6,11 @@
  * A job carries the queued message as a read-only fd (SCM_RIGHTS) and
  * everything the worker needs to deliver it, including that member's
  * credentials: the worker reads neither etc/ nor the queue directories.
+ * With a relay name, it carries the worker slot's journal too, open
+ * for appending only (send/journal.h): a worker that cannot send its
+ * result (the scheduler was killed) appends there the D lines of the
+ * recipients it delivered, which the next scheduler applies, so that
+ * it does not send the message again.
  * Job records are NUL-terminated, each starting with a one-letter type.
  * A result is a fixed header and one struct smtp_result per recipient;
  * the scheduler does not trust it blindly: job_result_recv refuses a
@@ -45,6 +50,13 @@ struct job {
 	 * the worker passes them on when the next hop offers DSN */
 	const char *ret, *envid;
 	const char *notify[JOB_RCPT_MAX], *orcpt[JOB_RCPT_MAX];
+	/* for the journal: with relay (the member's name for the D lines;
+	 * NULL: nothing to journal) and msgid (the queue id), jfd (the
+	 * journal, O_APPEND, sent with the job; -1: none) and idx[k], the
+	 * queue index of rcpt[k] */
+	const char *relay, *msgid;
+	int jfd;
+	size_t idx[JOB_RCPT_MAX];
 };
 
 struct queue_env;
@@ -55,9 +67,11 @@ void job_dsn_fill(struct job *j, const char *env, const struct queue_env *e, con
 /* The smtp_send_dsn parameters of j (pointing into j). */
 void job_dsn(const struct job *j, struct smtp_dsn *d);
 
-/* 0, or -1 with errno. */
+/* 0, or -1 with errno. j->jfd goes with the job when j->relay and
+ * j->msgid are set (the scheduler keeps its own). */
 int job_send(int sock, const struct job *j, int msgfd);
-/* 1 a job (strings point into store), 0 the peer closed, -1 error. */
+/* 1 a job (strings point into store; j->jfd the journal or -1, to
+ * be closed by the caller, as msgfd), 0 the peer closed, -1 error. */
 int job_recv(int sock, struct job *j, int *msgfd, struct buf *store);
 
 struct job_result {

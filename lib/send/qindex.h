@@ -27,6 +27,7 @@ struct qmsg {
 	unsigned char prio;     /* its lane: 0..QLANES-1, higher first */
 	unsigned char slane;    /* the lane counted in started[] (attempt) */
 	unsigned char started;  /* counted in started[] */
+	unsigned char waited;   /* found locked (attempt_open): the journals first */
 };
 
 #define QLANES 10               /* LANES (send/lanes.h) */

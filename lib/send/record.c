@@ -22,6 +22,7 @@
 #include "events/msgid.h"   /* events */
 #include "intake/addr.h"
 #include "queue/queue.h"
+#include "send/dline.h"    /* prod (issue 10) */
 #include "send/qindex.h"
 #include "send/latrec.h"   /* httpd (issue 13) */
 
@@ -245,23 +246,20 @@ int record_info(struct attempt *a, const char *data, size_t len, int sync)
 {
 	const char *id = a->m->id;
 	char path[PATH_MAX];
-	struct stat st;
 	int fd, e;
-	memset(&st, 0, sizeof st);
 	if (queue_path(path, sizeof path, "info", id) < 0)
 		return -1;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -1;
 	a->has_info = 1;
-	/* all the lines or none: a write that fails part-way (ENOSPC, EIO)
-	 * or an fsync that fails is cut back to where the file ended, so no
-	 * half line and no record that is not known to be on disk stays
-	 * (the caller treats the outcome as not recorded) */
-	if (fstat(fd, &st) < 0 || write_all(fd, data, len) < 0 || (sync && fsync_checked(fd) < 0)) {
+	/* prod (issue 10): all the lines or none, as a worker's own D lines
+	 * (send/dline.h): a write that fails part-way (ENOSPC, EIO) or an
+	 * fsync that fails is cut back to where the file ended, so no half
+	 * line and no record that is not known to be on disk stays (the
+	 * caller treats the outcome as not recorded) */
+	if (dline_append(fd, data, len, sync) < 0) {
 		e = errno;
-		if (st.st_mode && ftruncate(fd, st.st_size) < 0)
-			warn_sys("unable to cut back the info file of %s", id);
 		close(fd);
 		errno = e;
 		return -1;

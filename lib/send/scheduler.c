@@ -35,6 +35,7 @@
 #include "send/children.h"
 #include "send/deliver.h"
 #include "send/lanes.h"
+#include "send/journal.h"   /* prod (issue 10) */
 #include "send/qindex.h"
 #include "send/record.h"
 #include "send/sendconf.h"
@@ -290,6 +291,8 @@ static void take_signals(struct sched *s)
 	}
 	if (sig.term && !s->dl.terminating) {
 		s->dl.terminating = 1;
+		/* sessions before their data end now; the rest finish */
+		children_quiesce(&s->kids);
 		ev_begin("stopping");
 		ev_num("in_flight", (long long)s->dl.active);
 		ev_end();
@@ -427,6 +430,10 @@ static void start(struct sched *s, const struct sched_opts *o)
 		if (atomic_write(pidf, pidv, strlen(pidv), 0644) < 0)
 			warn_sys("unable to write %s (relay-qctl flush will not reach us)", pidf);
 	}
+	/* prod (issue 10): the deliveries of workers of a relay-send that
+	 * was killed, before any message is tried (send/journal.h) */
+	if (journal_apply() < 0)
+		warn_sys("unable to apply every journal (kept for the next start)");
 	scan_queue(s);
 	ev_begin("start");
 	ev_num("workers", s->kids.nw);

@@ -1,10 +1,13 @@
 #include "send/worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,6 +17,7 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "net/dns.h"
+#include "send/dline.h"
 #include "send/job.h"
 #include "send/sts.h"
 #include "send/tlspolicy.h"
@@ -32,6 +36,121 @@ struct wstate {
 	struct msgtls mt;       /* requiretls (issue 15): the job's message (send/msgtls.h) */
 	int verified;           /* requiretls: the open session's peer is verified */
 };
+
+/* The worker's end of the job socket is watched with O_ASYNC: SIGIO
+ * comes when the scheduler shuts its end (SIGTERM: no more jobs) or is
+ * gone (kill -9). A transaction that has not had its 354 holds nothing
+ * that could be delivered twice: it is dropped at once (the relay sees
+ * the connection close before any data). From the 354 on the worker
+ * finishes: it reads the reply to the final dot (bounded by the data
+ * timeouts), cannot send its result and journals its deliveries
+ * (pend_journal), and ends. The only state a signal handler
+ * may see is here. */
+static struct {
+	volatile sig_atomic_t in_txn;     /* a job is being worked on */
+	volatile sig_atomic_t committed;  /* its data may reach the relay */
+	int sock;
+} job_now = { 0, 0, -1 };
+
+static int scheduler_gone(int sock)
+{
+	struct pollfd p = { sock, POLLIN | POLLRDHUP, 0 };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
+}
+
+static void on_sigio(int signo)
+{
+	int e = errno;
+	(void)signo;
+	if (job_now.in_txn && !job_now.committed && job_now.sock >= 0 && scheduler_gone(job_now.sock))
+		_exit(0);
+	errno = e;
+}
+
+/* on_step: the 354 to DATA: from here the message may be delivered */
+static void on_step(void *arg, struct smtp_session *s, const struct smtp_step *st)
+{
+	(void)arg;
+	(void)s;
+	if (st->id == SMTP_STEP_DATA && st->code == 354)
+		job_now.committed = 1;
+}
+
+static void watch_scheduler(int sock)
+{
+	struct sigaction sa;
+	int fl;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigio;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	job_now.sock = sock;
+	if (sigaction(SIGIO, &sa, NULL) < 0 || fcntl(sock, F_SETOWN, getpid()) < 0 ||
+	    (fl = fcntl(sock, F_GETFL)) < 0 || fcntl(sock, F_SETFL, fl | O_ASYNC) < 0)
+		warn_sys("worker: unable to watch the scheduler (a stop waits for the session)");
+}
+
+/* prod (issue 10): the deliveries of the last job, until the scheduler
+ * has surely taken its result. A result sent may still be unread when
+ * the scheduler is killed, so the worker keeps the D lines of the
+ * recipients it delivered, "<queue id> D<index> <time> <relay>", with
+ * the queue file (its lock, taken by the scheduler, keeps the next one
+ * off the message) and the slot's journal, until the next job comes
+ * (the scheduler sends one only to a worker whose result it took) or it
+ * is idle for PEND_MS. If it finds the scheduler gone meanwhile (its
+ * result cannot be sent, or the socket closes) it writes them to the
+ * journal in one write, synced, under its lock; the next scheduler
+ * applies them (send/journal.h). */
+#define PEND_MS 1000
+static struct {
+	struct buf lines;
+	int fd, jfd;
+} pend = { BUF_INIT, -1, -1 };
+
+static void pend_release(void)
+{
+	if (pend.fd >= 0)
+		close(pend.fd);
+	if (pend.jfd >= 0)
+		close(pend.jfd);
+	pend.fd = pend.jfd = -1;
+	pend.lines.len = 0;
+}
+
+/* The scheduler is gone: the lines to the journal, then let go. */
+static void pend_journal(void)
+{
+	if (pend.lines.len && pend.jfd >= 0) {
+		while (flock(pend.jfd, LOCK_EX) < 0 && errno == EINTR)
+			;
+		if (dline_append(pend.jfd, pend.lines.p, pend.lines.len, 1) < 0)
+			warn_sys("worker: unable to journal deliveries (they may be sent again)");
+		flock(pend.jfd, LOCK_UN);
+	}
+	pend_release();
+}
+
+/* Keep the job's deliveries (and its fd, jfd) pending; nothing
+ * delivered: both closed. */
+static void pend_keep(const struct job *j, const struct job_result *res, int fd)
+{
+	long long now = (long long)time(NULL);
+	size_t i;
+	pend.lines.len = 0;
+	if (j->relay && j->msgid && j->jfd >= 0 && !res->conn_failed)
+		for (i = 0; i < res->n && i < j->n; i++)
+			if (res->r[i].code / 100 == 2 &&
+			    (buf_printf(&pend.lines, "%s ", j->msgid) < 0 ||
+			     dline_add(&pend.lines, j->idx[i], now, j->relay) < 0)) {
+				warn_("worker: out of memory: deliveries of %s not kept", j->msgid);
+				pend.lines.len = 0;
+				break;
+			}
+	pend.fd = fd;
+	pend.jfd = j->jfd;
+	if (!pend.lines.len)
+		pend_release();
+}
 
 static void set_result(struct smtp_result *r, int code, const char *enh, const char *stage,
 		       int temp, int mf, const char *text)
@@ -71,6 +190,7 @@ static void fill_opts(struct smtp_opts *o, const struct job *j, const char *host
 	o->dns = w->dns;
 	o->bind = j->bind && *j->bind ? j->bind : NULL;
 	o->family = j->family;
+	o->on_step = on_step;
 	if (j->timeout_ms > 0) {
 		int t = j->timeout_ms;
 		o->to.connect = o->to.greeting = o->to.ehlo = o->to.starttls = o->to.tls = t;
@@ -331,28 +451,46 @@ void worker_run(int sock)
 	struct wstate w;
 	struct buf store = BUF_INIT, msg = BUF_INIT;
 	memset(&w, 0, sizeof w);
+	watch_scheduler(sock);
 	for (;;) {
 		struct pollfd p = { sock, POLLIN, 0 };
 		struct job j;
 		struct job_result *res;
 		struct stat st;
 		int fd, r;
-		r = poll(&p, 1, w.s ? WORKER_IDLE_MS : -1);
+		r = poll(&p, 1, pend.fd >= 0 ? PEND_MS : w.s ? WORKER_IDLE_MS : -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0) {
-			close_session(&w);
+			if (pend.fd >= 0)
+				pend_release();	/* its result long taken */
+			else
+				close_session(&w);
 			continue;
 		}
 		r = job_recv(sock, &j, &fd, &store);
-		if (r == 0)
+		if (r == 0) {
+			pend_journal();	/* the scheduler gone, or done: true either way */
 			break;
+		}
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			warn_sys("worker: bad job");
+			pend_journal();
 			if (fd >= 0)
 				close(fd);
+			break;
+		}
+		pend_release();	/* a job: the last result was taken */
+		/* from here a stop drops the job unless its data is going out;
+		 * a stop that came before is seen now */
+		job_now.committed = 0;
+		job_now.in_txn = 1;
+		if (scheduler_gone(sock)) {
+			close(fd);
+			if (j.jfd >= 0)
+				close(j.jfd);
 			break;
 		}
 		res = calloc(1, sizeof *res);
@@ -381,14 +519,18 @@ void worker_run(int sock)
 			} else
 				deliver(&w, &j, msg.p, msg.len, res);
 		}
-		close(fd);
 		if (msg.cap > 4 * 1024 * 1024)
 			buf_free(&msg);	/* do not keep a huge buffer for small mail */
+		/* prod (issue 10): kept until the result is surely taken */
+		pend_keep(&j, res, fd);
 		if (job_result_send(sock, res) < 0) {
+			pend_journal();	/* the scheduler is gone (kill -9) */
 			free(res);
 			break;
 		}
 		free(res);
+		job_now.in_txn = 0;
+		job_now.committed = 0;
 	}
 	close_session(&w);
 	_exit(0);

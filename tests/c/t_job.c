@@ -243,9 +243,85 @@ static void result_both_ways(void)
 	free(r);
 }
 
+/* The worker's journal (issue 10): it crosses as a second fd,
+ * append-only, with the message's queue id, the relay name and each
+ * recipient's queue index; without a relay name no second fd is sent;
+ * a relay name without the queue id, or an index missing, is refused. */
+static void job_info_fd(void)
+{
+	int sv[2], msgfd, jfd, got;
+	char path[] = "/tmp/t_job_infoXXXXXX", back[64] = "";
+	struct job j, r;
+	struct buf store = BUF_INIT;
+	struct job_result *res = calloc(1, sizeof *res), *in = calloc(1, sizeof *in);
+	pair(sv);
+	CHECK(res && in);
+	msgfd = open("/dev/null", O_RDONLY);
+	jfd = mkstemp(path);
+	CHECK(msgfd >= 0 && jfd >= 0);
+	unlink(path);
+	memset(&j, 0, sizeof j);
+	j.id = 7;
+	j.host = "h";
+	j.sender = "s@x";
+	j.rcpt[0] = "a@y";
+	j.rcpt[1] = "b@y";
+	j.idx[0] = 3;
+	j.idx[1] = 12;
+	j.n = 2;
+	j.relay = "127.0.0.1:25";
+	j.msgid = "0123456789abc.01234567";
+	j.jfd = jfd;
+	CHECK(job_send(sv[0], &j, msgfd) == 0);
+	CHECK(job_recv(sv[1], &r, &got, &store) == 1);
+	CHECK(got >= 0 && r.jfd >= 0 && r.jfd != got);
+	CHECK(r.relay && !strcmp(r.relay, "127.0.0.1:25"));
+	CHECK(r.msgid && !strcmp(r.msgid, "0123456789abc.01234567"));
+	CHECK(r.n == 2 && r.idx[0] == 3 && r.idx[1] == 12);
+	/* the same open file: what the worker appends, the scheduler reads */
+	CHECK(write(r.jfd, "D3 1 x\n", 7) == 7);
+	CHECK(pread(jfd, back, 7, 0) == 7 && !strncmp(back, "D3 1 x\n", 7));
+	close(r.jfd);
+	close(got);
+	/* no relay name: the info fd is not sent, nothing to record */
+	j.relay = NULL;
+	CHECK(job_send(sv[0], &j, msgfd) == 0);
+	CHECK(job_recv(sv[1], &r, &got, &store) == 1);
+	CHECK(got >= 0 && r.jfd == -1 && r.relay == NULL && r.msgid == NULL && r.idx[1] == 0);
+	close(got);
+	/* a job that names a relay but not every recipient's index: refused */
+	{
+		static const char noidx[] = "J1\0Hh\0Fs@x\0mi\0Dr\0x1\0Ta@y\0Tb@y\0";
+		static const char noid[] = "J1\0Hh\0Fs@x\0Dr\0x1\0Ta@y\0x2\0Tb@y\0";
+		static const char ok[] = "J1\0Hh\0Fs@x\0mi\0Dr\0x1\0Ta@y\0x2\0Tb@y\0";
+		/* with its indexes it is taken (no info fd came: no relay then) */
+		CHECK(send_raw(sv[0], ok, sizeof ok - 1, msgfd) == 0);
+		CHECK(job_recv(sv[1], &r, &got, &store) == 1 && r.idx[1] == 2 && r.relay == NULL);
+		close(got);
+		CHECK(send_raw(sv[0], noid, sizeof noid - 1, msgfd) == 0);
+		errno = 0;
+		CHECK(job_recv(sv[1], &r, &got, &store) == -1 && errno == EPROTO);
+		if (got >= 0)
+			close(got);
+		CHECK(send_raw(sv[0], noidx, sizeof noidx - 1, msgfd) == 0);
+	}
+	errno = 0;
+	CHECK(job_recv(sv[1], &r, &got, &store) == -1 && errno == EPROTO);
+	if (got >= 0)
+		close(got);
+	close(sv[0]);
+	close(sv[1]);
+	close(msgfd);
+	close(jfd);
+	buf_free(&store);
+	free(res);
+	free(in);
+}
+
 int main(void)
 {
 	job_both_ways();
+	job_info_fd();
 	malformed_jobs();
 	result_both_ways();
 	CHECK_DONE();
