@@ -294,14 +294,19 @@ static void fail(struct smtpd_data *d, int err)
 	d->out->len = 0;
 }
 
-/* n bytes of message text (no line ends). */
+/* n bytes of message text (no line ends). When the run crosses both
+ * the line limit and the size limit, the one crossed first in byte
+ * order is reported (at the same byte: the line), so that the reply
+ * does not depend on how the bytes arrive (found by fuzz_smtpd_cmd). */
 static int emit(struct smtpd_data *d, const char *p, size_t n)
 {
+	size_t to_long = d->linelen < LINE_MAX_OCTETS ? LINE_MAX_OCTETS - d->linelen : 0;
+	size_t to_size = d->total < d->max ? d->max - d->total : 0;
 	d->total += n;
 	d->linelen += n;
-	if (d->linelen > LINE_MAX_OCTETS)
+	if (n > to_long && (n <= to_size || to_long <= to_size))
 		fail(d, SMTPD_DATA_LONG);
-	if (d->total > d->max)
+	if (n > to_size)
 		fail(d, SMTPD_DATA_SIZE);
 	if (d->err)
 		return 0;

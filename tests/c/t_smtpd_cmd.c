@@ -74,6 +74,16 @@ static void check_data(void)
 		CHECK(data("\xfe\0\x0f\r\n.\r\n", 8, 1, 1000, &b, &e1, &used) == 1 && b.len == 0);
 		CHECK(data("\xfe\0\x0f\r\n.\r\n", 8, 8, 1000, &b, &e2, &used) == 1 && b.len == 0);
 		CHECK(e1 == SMTPD_DATA_NUL && e2 == SMTPD_DATA_NUL);
+		/* one run past both limits: the one crossed first is reported,
+		 * whether the run arrives in pieces or at once */
+		memset(m, 'x', 1050);
+		memcpy(m + 1040, "\r\n.\r\n", 5);
+		CHECK(data(m, 1045, 8, 500, &b, &e1, &used) == 1);
+		CHECK(data(m, 1045, 1045, 500, &b, &e2, &used) == 1);
+		CHECK(e1 == SMTPD_DATA_SIZE && e2 == SMTPD_DATA_SIZE);
+		CHECK(data(m, 1045, 8, 1020, &b, &e1, &used) == 1);
+		CHECK(data(m, 1045, 1045, 1020, &b, &e2, &used) == 1);
+		CHECK(e1 == SMTPD_DATA_LONG && e2 == SMTPD_DATA_LONG);
 	}
 	buf_free(&b);
 }
