@@ -16,9 +16,14 @@
 #include "intake/envelope.h"
 #include "intake/fromcheck.h"
 #include "intake/msg.h"
+#include "intake/smtpin.h"   /* smtpin_commit_mode */
 #include "intake/submit.h"
 #include "queue/admin.h"
 #include "queue/queue.h"
+
+/* relay-queue sessions, one per libmicrohttpd thread (submit.h) */
+static _Thread_local struct submit_session api_ss;
+static _Thread_local int api_ss_mode = -1;   /* -1 not yet known, 0 a run per message, 1 session */
 
 int api_error(struct buf *a, int status, const char *field, const char *text)
 {
@@ -94,7 +99,15 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 		status = api_error(a, 503, NULL, "out of memory");
 		goto out;
 	}
-	st = submit(&s, out.p, out.len, env.p, env.len, 1);
+	/* one relay-queue -S per server thread, as relay-smtpd keeps one per
+	 * SMTP session (setting smtpd_commit: session unless "exec" or a
+	 * queue filter in $RELAYQUEUE); the answer still waits for the fsync */
+	if (api_ss_mode < 0) {
+		submit_session_init(&api_ss);
+		api_ss_mode = smtpin_commit_mode(c->home);
+	}
+	st = api_ss_mode ? submit_session(&api_ss, &s, out.p, out.len, env.p, env.len)
+	                 : submit(&s, out.p, out.len, env.p, env.len, 1);
 	if (st == 0) {
 		a->len = 0;
 		status = buf_adds(a, "{\"id\": ") < 0 || json_str(a, s.id, strlen(s.id)) < 0 ||
