@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -220,6 +222,38 @@ int smtpd_tls_start(struct smtpd_io *io, char *err, size_t errcap)
 	return 0;
 }
 
+/* A lingering close. Closing a socket with unread input makes the
+ * kernel send RST, and an RST throws away what is still in our send
+ * queue: a client that pipelined past a drop (100,000 RCPTs, a flood)
+ * would lose the last replies and the 421 that says why. So end our
+ * side with a FIN after the replies, then read and discard the client's
+ * bytes until it closes, for at most LINGER_MS. Not a socket (a pipe,
+ * sendmail -bs): nothing to do. */
+#define LINGER_MS 2000
+static void linger_close(int rfd, int wfd)
+{
+	char junk[65536];
+	struct timespec t0, t;
+	struct pollfd p;
+	long left;
+	if (shutdown(wfd, SHUT_WR) < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = LINGER_MS - ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (left <= 0)
+			return;
+		p.fd = rfd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)left) <= 0)
+			return;
+		ssize_t n = read(rfd, junk, sizeof junk);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return;
+	}
+}
+
 void smtpd_io_free(struct smtpd_io *io)
 {
 	if (io->ssl) {
@@ -230,4 +264,6 @@ void smtpd_io_free(struct smtpd_io *io)
 		SSL_CTX_free(io->ctx);
 	io->ssl = io->ctx = NULL;
 	buf_free(&io->out);
+	if (!io->werr)
+		linger_close(io->rfd, io->wfd);
 }

@@ -54,5 +54,8 @@ int smtpd_tls_setup(struct smtpd_io *io, const char *cert, const char *key,
                     char *err, size_t errcap);
 /* The server handshake (nothing may be buffered). 0, or -1 with err. */
 int smtpd_tls_start(struct smtpd_io *io, char *err, size_t errcap);
+/* End TLS, free, and on a socket close lingering: FIN after the last
+ * reply, the client's unread bytes read and dropped for up to 2 s, so
+ * that a dropped client still gets every reply (never an RST). */
 void smtpd_io_free(struct smtpd_io *io);
 #endif
