@@ -3,8 +3,8 @@
  * (loopback by default). Wiring only: the HTTP side is lib/http/server.c,
  * the message lib/http/mime.c and api.c, the tokens lib/conf/apikeys.c.
  * It runs in the foreground as its own uid (relayw), never as root; the
- * main thread samples the queue once a minute for the page's plot and
- * waits for TERM. */
+ * main thread waits for TERM (issue 13: the page's 24 h plots are read
+ * from state/history/, which relay-send writes; no sampling here). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@
 
 static void usage(void)
 {
-	die(EXIT_PERM, "usage: relay-httpd [-l ADDR:PORT] [-c CONNECTIONS] [-t SECONDS] [-i SECONDS] | relay-httpd -K");
+	die(EXIT_PERM, "usage: relay-httpd [-l ADDR:PORT] [-c CONNECTIONS] [-t SECONDS] | relay-httpd -K");
 }
 
 static unsigned long num(const char *s, unsigned long lo, unsigned long hi)
@@ -40,10 +40,10 @@ static unsigned long num(const char *s, unsigned long lo, unsigned long hi)
 
 int main(int argc, char **argv)
 {
-	static struct httpd h;   /* large (the rate table, the ring) */
+	static struct httpd h;   /* large (the rate table) */
 	const char *listen = LISTEN_DEFAULT, *colon;
 	struct buf host = BUF_INIT;
-	unsigned long maxsize = 0, interval = 60, port;
+	unsigned long maxsize = 0, port;
 	char addr[64], err[256];
 	sigset_t set;
 	int opt, sig, makekey = 0;
@@ -51,13 +51,12 @@ int main(int argc, char **argv)
 	diag_init(argv[0]);
 	h.conn_max = 64;
 	h.timeout = 30;
-	while ((opt = getopt(argc, argv, "l:c:t:i:K")) != -1) {
+	while ((opt = getopt(argc, argv, "l:c:t:K")) != -1) {
 		switch (opt) {
 		case 'K': makekey = 1; break;
 		case 'l': listen = optarg; break;
 		case 'c': h.conn_max = (unsigned)num(optarg, 1, 10000); break;
 		case 't': h.timeout = (unsigned)num(optarg, 1, 3600); break;
-		case 'i': interval = num(optarg, 1, 3600); break;
 		default: usage();
 		}
 	}
@@ -103,11 +102,8 @@ int main(int argc, char **argv)
 	printf("relay-httpd: listening on %s:%lu\n", addr, port);
 	fflush(stdout);
 	for (;;) {
-		struct timespec ts = { (time_t)interval, 0 };
-		if (status_sample(&h.st, time(NULL)) < 0)
-			warn_sys("unable to count the queue");
-		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGTERM || sig == SIGINT)
+		/* issue 13: no sampling (state/history/ is relay-send's) */
+		if (sigwait(&set, &sig) == 0 && (sig == SIGTERM || sig == SIGINT))
 			break;
 		/* HUP: nothing to reload: etc/apikeys.cdb is read per request */
 	}

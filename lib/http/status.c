@@ -12,6 +12,7 @@
 #include "health/counters.h"
 #include "health/latency.h"
 #include "health/health.h"
+#include "health/history.h"   /* issue 13 */
 #include "health/prom.h"
 #include "queue/qscan.h"
 
@@ -71,23 +72,6 @@ static int queue_now(const char *home, struct status_point *p)
 	return queue_from_prom(home, p);
 }
 
-int status_sample(struct status *s, time_t now)
-{
-	struct status_point p;
-	int r;
-	pthread_mutex_lock(&s->lock);
-	r = queue_now(s->home, &p);
-	if (r == 0) {
-		p.t = now;
-		s->ring[s->head] = p;
-		s->head = (s->head + 1) % STATUS_HISTORY;
-		if (s->n < STATUS_HISTORY)
-			s->n++;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
-}
-
 void status_count(struct status *s, int code)
 {
 	pthread_mutex_lock(&s->lock);
@@ -99,14 +83,15 @@ void status_count(struct status *s, int code)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* The relays that have counters: names of state/counters/relay/. */
-static size_t relays(const char *home, char names[][COUNTERS_NAME_MAX + 1], size_t cap)
+/* The relays that have counters (dir "state/counters/relay") or a
+ * history (issue 13: "state/history/relay"): the names of its files. */
+static size_t relays(const char *home, const char *dir, char names[][COUNTERS_NAME_MAX + 1], size_t cap)
 {
 	char path[4096];
 	DIR *d;
 	struct dirent *de;
 	size_t n = 0;
-	snprintf(path, sizeof path, "%s/state/counters/relay", home);
+	snprintf(path, sizeof path, "%s/%s", home, dir);
 	if (!(d = opendir(path)))
 		return 0;
 	while ((de = readdir(d)) && n < cap)
@@ -117,6 +102,46 @@ static size_t relays(const char *home, char names[][COUNTERS_NAME_MAX + 1], size
 }
 
 static char relay_names[STATUS_RELAYS_MAX][COUNTERS_NAME_MAX + 1];
+static struct history_slot hist[HISTORY_SLOTS];   /* a static, used under s->lock only */
+
+/* The slots that are ok as [t, a, b, c], oldest first. */
+static int slots_json(const struct history_slot *h, struct buf *o)
+{
+	size_t i, n;
+	int rc = buf_addc(o, '[');
+	for (i = n = 0; i < HISTORY_SLOTS; i++)
+		if (h[i].ok)
+			rc |= buf_printf(o, "%s[%lld, %llu, %llu, %llu]", n++ ? ", " : "", h[i].minute * 60, h[i].v[0],
+			                 h[i].v[1], h[i].v[2]);
+	return rc | buf_addc(o, ']');
+}
+
+/* "history": [[t, messages, in_flight, due], ...] and "relay_history":
+ * [{"name", "per_minute": [[t, delivered, deferred, failed], ...]}], the
+ * minutes relay-send wrote in the last 24 hours, oldest first; a missing,
+ * stale or damaged slot is left out. */
+static int history_json(const char *home, time_t now, struct buf *o)
+{
+	static char names[HISTORY_RELAYS_MAX][COUNTERS_NAME_MAX + 1];
+	long long m = (long long)now / 60;
+	size_t k, nr;
+	int rc = 0;
+	history_read(home, HISTORY_QUEUE, NULL, m, hist);   /* -1 or 0: every slot missing */
+	rc |= buf_adds(o, " \"history\": ");
+	rc |= slots_json(hist, o);
+	rc |= buf_adds(o, ",\n \"relay_history\": [");
+	nr = relays(home, "state/history/relay", names, HISTORY_RELAYS_MAX);
+	for (k = 0; k < nr; k++) {
+		history_read(home, HISTORY_RELAY, names[k], m, hist);
+		rc |= buf_adds(o, k ? ",\n  {\"name\": " : "\n  {\"name\": ");
+		rc |= json_str(o, names[k], strlen(names[k]));
+		rc |= buf_adds(o, ", \"per_minute\": ");
+		rc |= slots_json(hist, o);
+		rc |= buf_addc(o, '}');
+	}
+	rc |= buf_addc(o, ']');
+	return rc;
+}
 
 int status_json(struct status *s, time_t now, struct buf *o)
 {
@@ -132,13 +157,8 @@ int status_json(struct status *s, time_t now, struct buf *o)
 		memset(&p, 0, sizeof p);
 	rc |= buf_printf(o, "{\"time\": %lld, \"queue\": {\"queued\": %lu, \"deferred\": %lu, \"held\": %lu},\n",
 	                 (long long)now, p.queued, p.deferred, p.held);
-	rc |= buf_adds(o, " \"history\": [");
-	for (i = 0; i < s->n; i++) {
-		const struct status_point *q = &s->ring[(s->head + STATUS_HISTORY - s->n + i) % STATUS_HISTORY];
-		rc |= buf_printf(o, "%s[%lld, %lu, %lu, %lu]", i ? ", " : "", (long long)q->t, q->queued,
-		                 q->deferred, q->held);
-	}
-	rc |= buf_printf(o, "],\n \"api\": {\"requests\": %llu, \"accepted\": %llu},\n", s->requests, s->accepted);
+	rc |= history_json(s->home, now, o);   /* issue 13: state/history/ */
+	rc |= buf_printf(o, ",\n \"api\": {\"requests\": %llu, \"accepted\": %llu},\n", s->requests, s->accepted);
 	hr = health_read(s->home, &h);
 	rc |= buf_printf(o, " \"health\": {\"when\": %lld, \"fresh\": %s, \"members\": [",
 	                 (long long)(hr > 0 ? h.when : 0), hr > 0 && health_fresh(&h, now) ? "true" : "false");
@@ -155,7 +175,7 @@ int status_json(struct status *s, time_t now, struct buf *o)
 	}
 	health_free(&h);
 	rc |= buf_adds(o, "]},\n \"relays\": [");
-	nr = relays(s->home, relay_names, STATUS_RELAYS_MAX);
+	nr = relays(s->home, "state/counters/relay", relay_names, STATUS_RELAYS_MAX);
 	for (i = 0; i < nr; i++) {
 		struct counts c;
 		rc |= buf_adds(o, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
@@ -211,7 +231,7 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 	}
 	rc |= prom_head(o, "relay_httpd_messages_accepted_total", "counter", "Messages queued through the HTTP API");
 	rc |= prom_sample(o, "relay_httpd_messages_accepted_total", (double)s->accepted, NULL);
-	nr = relays(s->home, relay_names, STATUS_RELAYS_MAX);   /* under the lock: a static */
+	nr = relays(s->home, "state/counters/relay", relay_names, STATUS_RELAYS_MAX);   /* under the lock: a static */
 	if (nr)
 		rc |= prom_head(o, "relay_relay_events_last_hour", "gauge",
 		                "Deliveries, deferrals and bounces per relay in the last hour (state/counters)");

@@ -8,11 +8,14 @@
  *   relay health     state/health/status (health/health.h)
  *   throughput       state/counters/relay/NAME: per-minute buckets of the
  *                    last hour (health/counters.h), per relay
- *   queue history    a ring in memory: one sample a minute (status_sample,
- *                    from relay-httpd's main thread), 24 hours. It starts
- *                    empty when relay-httpd starts: the queue's past is not
- *                    on disk, and a plot of the last 24 h that forgets a
- *                    restart is worth less than a file to keep.
+ *   queue history    state/history/queue: relay-send's sample of each
+ *                    minute of the last 24 hours (health/history.h)
+ *   relay history    state/history/relay/NAME: delivered, deferred and
+ *                    failed per minute of the last 24 hours, per relay
+ * Both are files relay-send keeps, so a restarted relay-httpd plots the
+ * same 24 hours; relay-httpd keeps no ring of its own (issue 13: the one
+ * it had started empty at each start and counted what relay-send knows
+ * better). relayw reads state/history/ as any user (0755 and 0644).
  * /metrics is metrics.prom as relay-health wrote it, then relay-httpd's own
  * samples (relay_httpd_*) and the per-relay counts of the last hour
  * (relay_relay_events_last_hour), in the Prometheus text format. */
@@ -21,27 +24,21 @@
 #include <time.h>
 #include "base/buf.h"
 
-#define STATUS_HISTORY   1440   /* samples: 24 h at one a minute */
 #define STATUS_RELAYS_MAX 64    /* relays shown (state/counters/relay/) */
 
 struct status_point {
-	time_t t;
 	unsigned long queued, deferred, held;
 };
 
 struct status {
 	const char *home;
-	pthread_mutex_t lock;              /* the ring and the counters */
-	struct status_point ring[STATUS_HISTORY];
-	size_t head, n;
+	pthread_mutex_t lock;              /* the counters and the statics of status.c */
 	unsigned long long accepted, refused, requests;
 	unsigned long long by_code[6];     /* 1xx..5xx, [0] unused */
 	struct recent rec;                 /* oldest message, last events (http/recent.h) */
 };
 
 void status_init(struct status *s, const char *home);
-/* Count the queue now and append the sample to the ring. 0 or -1. */
-int status_sample(struct status *s, time_t now);
 /* One answered request with HTTP status code (accepted: a 202 for a
  * message). */
 void status_count(struct status *s, int code);

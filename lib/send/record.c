@@ -25,6 +25,7 @@
 #include "send/dline.h"    /* prod (issue 10) */
 #include "send/qindex.h"
 #include "send/latrec.h"   /* httpd (issue 13) */
+#include "send/histrec.h"  /* issue 13: state/history/ */
 
 /* ------------------------------------------------------------ counters */
 
@@ -58,6 +59,7 @@ void record_count(struct record *r, const char *relay, const char *sender, enum 
 {
 	const char *d = sender ? addr_domain(sender) : NULL;
 	count(r, "relay", relay, type);
+	record_history_count(r, relay, type);   /* issue 13: state/history/ */
 	if (d && *d)
 		count(r, "domain", d, type);
 }
@@ -73,6 +75,7 @@ void record_counters_flush(struct record *r, double now, int force)
 		if (counters_add_at(r->home, r->ctr[i].kind, r->ctr[i].name, &r->ctr[i].c, t) < 0)
 			warn_sys("unable to update state/counters/%s/%s", r->ctr[i].kind, r->ctr[i].name);
 	record_latency_flush(r);   /* httpd (issue 13): state/counters/latency/ (send/latrec.c) */
+	record_history_flush(r, force);   /* issue 13: the minutes that are over (send/histrec.c) */
 	free(r->ctr);
 	r->ctr = NULL;
 	r->nctr = 0;
@@ -81,6 +84,7 @@ void record_counters_flush(struct record *r, double now, int force)
 void record_free(struct record *r)
 {
 	record_latency_drop(r);   /* httpd (issue 13) */
+	record_history_free(r);   /* issue 13 */
 	free(r->ctr);
 	r->ctr = NULL;
 	r->nctr = 0;

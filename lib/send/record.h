@@ -27,6 +27,7 @@ struct record {
 	double flush_at;            /* monotonic: next write */
 	struct record_latency *lat; /* httpd (issue 13): latencies since the last write (send/latrec.h) */
 	size_t nlat;
+	struct histrec *hist;       /* issue 13: the per-minute history (send/histrec.h), or NULL */
 };
 
 /* Count one outcome for the relay and the sender's domain. */

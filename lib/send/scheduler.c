@@ -34,6 +34,7 @@
 #include "bounce/unsub.h"   /* httpd (issue 13) */
 #include "send/children.h"
 #include "send/deliver.h"
+#include "send/histrec.h"   /* issue 13 */
 #include "send/lanes.h"
 #include "send/journal.h"   /* prod (issue 10) */
 #include "send/qindex.h"
@@ -231,6 +232,7 @@ static void reload(struct sched *s)
 		warn_("reload failed, the old configuration stays: %s", err);
 		return;
 	}
+	record_history_config(&s->rec, &s->conf);   /* issue 13: the relays of the new tables */
 	if (s->kids.dkim_pid <= 0) {
 		int dk = children_dkim_configured(&s->kids);
 		if (dk < 0)
@@ -400,6 +402,7 @@ static void start(struct sched *s, const struct sched_opts *o)
 	s->dl.kids = &s->kids;
 	s->dl.rec = &s->rec;
 	sendconf_load(&s->conf);
+	record_history_config(&s->rec, &s->conf);   /* issue 13: state/history/ */
 	lanes_attach(&s->index, &s->conf);   /* lanes: a new message's priority from its class, before scan_queue */
 	children_init(&s->kids, o, s->home, sendconf_workers(&s->conf, o->workers));
 	if (o->drop)
@@ -449,6 +452,12 @@ static int turn(struct sched *s, double now)
 {
 	struct qmsg *m, *next;
 	record_counters_flush(&s->rec, now, 0);
+	{	/* issue 13: the queue's minute in state/history/ (send/histrec.h) */
+		size_t l, due = 0;
+		for (l = 0; l < QLANES; l++)
+			due += s->index.nready[l];
+		record_history_queue(&s->rec, s->index.count, s->dl.active, due);
+	}
 	take_signals(s);
 	if (!s->dl.terminating && children_dkim_lost(&s->kids)) {
 		/* relayq cannot start a relayd process: finish what is in
