@@ -14,7 +14,8 @@ slot() {
 import sys
 d = open(sys.argv[1], "rb").read(); m = int(sys.argv[2]); o = 64 * (m % 1440 + 1)
 f = d[o:o + 64].split()
-print(" ".join(x.decode() for x in f[1:]) if len(f) == 4 and int(f[0]) == m else "missing")
+ok = len(f) == 4 and all(x.isdigit() for x in f) and int(f[0]) == m
+print(" ".join(x.decode() for x in f[1:]) if ok else "missing")
 PY
 }
 # run_at MINUTE: relay-send -1 as if it were 20 s into that minute
