@@ -82,6 +82,22 @@ int main(void)
 	record_history_flush(&r, 1);
 	CHECK(history_read(home, HISTORY_RELAY, "relay2.example:587", m, out) == 1 && out[HISTORY_SLOTS - 1].v[0] == 1);
 	CHECK(history_read(home, HISTORY_RELAY, "relay1.example:25", m, out) == 1 && out[HISTORY_SLOTS - 1].v[0] == 2);
+	/* a daemon's minutes: the next count in a new minute writes the one
+	 * that is over; the current one waits; the queue gets its next slot */
+	r.hist->fixed = (m + 1) * 60 + 1;
+	record_history_count(&r, "relay1.example:25", COUNTER_DELIVERED);
+	record_history_count(&r, "relay1.example:25", COUNTER_BOUNCED);
+	record_history_flush(&r, 0);
+	CHECK(history_read(home, HISTORY_RELAY, "relay1.example:25", m + 1, out) == 1);
+	CHECK(out[HISTORY_SLOTS - 2].ok && out[HISTORY_SLOTS - 2].v[0] == 2 && !out[HISTORY_SLOTS - 1].ok);
+	r.hist->fixed = (m + 2) * 60;
+	record_history_flush(&r, 0);   /* minute m + 1 is over: written without a count */
+	CHECK(history_read(home, HISTORY_RELAY, "relay1.example:25", m + 2, out) == 1);
+	CHECK(out[HISTORY_SLOTS - 2].ok && out[HISTORY_SLOTS - 2].v[0] == 1 && out[HISTORY_SLOTS - 2].v[2] == 1);
+	record_history_queue(&r, 4, 0, 0);
+	CHECK(history_read(home, HISTORY_QUEUE, NULL, m + 2, out) == 1);
+	CHECK(out[HISTORY_SLOTS - 1].ok && out[HISTORY_SLOTS - 1].v[0] == 4 && !out[HISTORY_SLOTS - 2].ok &&
+	      out[HISTORY_SLOTS - 3].ok && out[HISTORY_SLOTS - 3].v[0] == 5);
 	record_history_free(&r);
 	free(c);
 	{
