@@ -526,7 +526,7 @@ static int beat(struct cluster *cl, struct shape *s, double mono, unsigned long 
 	return rconn_up(&cl->r) ? 0 : -1;   /* a renewal that failed went down */
 }
 
-void cluster_throttle(struct cluster *cl, struct shape *s, const char *dest, const char *reason, double mono)
+void cluster_throttle(struct cluster *cl, struct shape *s, const char *dest, int code, const char *reason, double mono)
 {
 	const struct shape_dest *d = shape_find(s, dest);
 	char dur[32], conc[16], why[CLUSTER_REASON_MAX + 1];
@@ -538,11 +538,10 @@ void cluster_throttle(struct cluster *cl, struct shape *s, const char *dest, con
 	argv[2] = shape_throttle_name(d->throttle);
 	snprintf(dur, sizeof dur, "%.0f", d->throttle_until - mono < 1 ? 1 : d->throttle_until - mono);
 	snprintf(conc, sizeof conc, "%u", d->throttle_conc);
-	for (i = 0; reason && reason[i] && i < CLUSTER_REASON_MAX; i++) {
-		unsigned char ch = (unsigned char)reason[i];
-		why[i] = ch < 0x20 || ch > 0x7e ? '_' : (char)ch;
-	}
-	why[i] = 0;
+	snprintf(why, sizeof why, "%03d %s", code, reason ? reason : "");
+	for (i = 0; why[i]; i++)   /* made safe: one line, printable */
+		if ((unsigned char)why[i] < 0x20 || (unsigned char)why[i] > 0x7e)
+			why[i] = '_';
 	run(cl, s, cluster_throttle_lua, cl->sha_throttle, 1, 7, argv, v, mono);
 }
 

@@ -68,9 +68,11 @@ void cluster_apply(struct cluster *cl, struct shape *s);
 int cluster_shared(const struct cluster *cl);
 /* issue 16: a throttle just taken here on dest (shape_throttle_hit said
  * so; reason: the reply) goes to relay:throttles, where every node's
- * heartbeat reads it (shape_throttle_set; event=throttle origin=NODE).
+ * heartbeat reads it (shape_throttle_set; event=throttle origin=NODE);
+ * code and reason: the reply, kept as "CODE TEXT" (made safe, cut).
  * A longer one already there stays. Nothing when not shared now. */
-void cluster_throttle(struct cluster *cl, struct shape *s, const char *dest, const char *reason, double mono);
+void cluster_throttle(struct cluster *cl, struct shape *s, const char *dest, int code, const char *reason,
+                      double mono);
 /* issue 16: setting shared as read at a (re)load: url "" (not set),
  * node the hostname, nodes shared_nodes. A change ends s->cluster (its
  * blocks and leases handed back) and starts the new one (connected now),

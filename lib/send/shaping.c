@@ -338,7 +338,7 @@ void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char 
 	if (shape_throttle_hit(&c->shape, key, cr.throttle, cr.throttle_after, (double)cr.throttle_window,
 	                       (double)cr.throttle_for, cr.throttle_conc, now)) {
 		if (c->shape.cluster)   /* issue 16: the other nodes take it too */
-			cluster_throttle(c->shape.cluster, &c->shape, key, r->text, now);
+			cluster_throttle(c->shape.cluster, &c->shape, key, r->code, r->text, now);
 		ev_begin("throttle");
 		ev_str("pool", p->name);
 		ev_str("dest", key);
