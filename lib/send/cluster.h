@@ -12,6 +12,11 @@
  *           that never pass the limit (a block of up to
  *           cluster_count_block slots; the part past the limit is not
  *           granted), expiring after their period
+ *   concurrency  relay:lease:KEY (issue 16): a lease per session, with a
+ *           TTL, renewed with the heartbeat (CLUSTER_LEASE_*)
+ *   throttles    relay:throttles (issue 16): a suspension, halving or
+ *           lowered concurrency one node took, read by every node's
+ *           heartbeat
  *
  * Blocks a node has not used after CLUSTER_IDLE_S go back (the rate's
  * arrival time moved back, the counters decremented). Every node beats
