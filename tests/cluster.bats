@@ -205,3 +205,18 @@ at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
 	assert_output --partial "shared: rediss:// (TLS) is not supported"
 	assert_output --partial "unix: socket or a local TLS tunnel (stunnel)"
 }
+
+@test "concurrency=2 shared: a node that starts later gets its part while the first one is still busy" {
+	start_server --peak-file "$BATS_TEST_TMPDIR/peak.srv" --stall 0.5 --stall-at dot; A=$PORT; SA=$SRV
+	three "127.0.0.1:$A" "127.0.0.1:$A concurrency=2"
+	inject_on a 80
+	daemon_on a
+	wait_for sh -c "redis-cli -p $REDIS_PORT hget relay:lease:127.0.0.1:$A a | grep -q '^2:'"
+	inject_on b 4
+	daemon_on b
+	WAIT_FOR_CAP=60 wait_for sh -c "[ \$(grep -c '^event=delivered' '$BATS_TEST_TMPDIR/b.log') -eq 4 ]"
+	left=$(queued_on a)
+	echo "a still had $left queued when b was done"
+	[ "$left" -gt 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/peak.srv")" -le 2 ]
+}

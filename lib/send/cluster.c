@@ -79,8 +79,12 @@ const char cluster_beat_lua[] =
  * destination; ARGV: NODE, the lease TTL (ms), then per key the leases
  * the node wants to hold (0: hand them all back) and the limit. A hash
  * per destination, a field per node: "LEASES:EXPIRY_MS" (Redis's clock);
- * the fields of other nodes that expired (a node killed) are dropped and
- * do not count. Returns the leases the node holds now, per key. */
+ * a node refused writes "LEASES:EXPIRY_MS" with what it got (0 too): it
+ * waits, and counts for the fair share. The fields of other nodes that
+ * expired (a node killed) are dropped and do not count. Returns, per
+ * key, the leases the node holds now and the fair share (the limit over
+ * the nodes holding or waiting, rounded up): a node past it opens no
+ * new session, so that its leases go back to the ones waiting. */
 const char cluster_lease_lua[] =
 	"local t = redis.call('TIME')\n"
 	"local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -89,22 +93,24 @@ const char cluster_lease_lua[] =
 	"for i, k in ipairs(KEYS) do\n"
 	"  local want, lim = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])\n"
 	"  local h = redis.call('HGETALL', k)\n"
-	"  local others = 0\n"
+	"  local others, nodes = 0, 1\n"
 	"  for j = 1, #h, 2 do\n"
 	"    if h[j] ~= node then\n"
 	"      local n, e = string.match(h[j + 1], '^(%d+):(%d+)$')\n"
 	"      if not n or tonumber(e) <= now then redis.call('HDEL', k, h[j])\n"
-	"      else others = others + tonumber(n) end\n"
+	"      else others = others + tonumber(n); nodes = nodes + 1 end\n"
 	"    end\n"
 	"  end\n"
 	"  local g = lim - others\n"
 	"  if g > want then g = want end\n"
 	"  if g < 0 then g = 0 end\n"
-	"  if g > 0 then\n"
+	"  if want > 0 then\n"
 	"    redis.call('HSET', k, node, string.format('%d:%d', g, now + ttl))\n"
 	"    redis.call('PEXPIRE', k, ttl * 2)\n"
-	"  else redis.call('HDEL', k, node) end\n"
-	"  out[i] = g\n"
+	"  else redis.call('HDEL', k, node); nodes = nodes - 1 end\n"
+	"  if nodes < 1 then nodes = 1 end\n"
+	"  out[2 * i - 1] = g\n"
+	"  out[2 * i] = math.floor((lim + nodes - 1) / nodes)\n"
 	"end\n"
 	"return out\n";
 
@@ -298,7 +304,7 @@ static int leases_call(struct cluster *cl, struct shape *s, struct shape_dest **
 	char keys[CLUSTER_LEASE_BATCH][SHAPE_KEY_MAX + 16], w[CLUSTER_LEASE_BATCH][16], l[CLUSTER_LEASE_BATCH][16];
 	char ttl[16], err[256];
 	const char *argv[2 + 3 * CLUSTER_LEASE_BATCH];
-	long long v[CLUSTER_LEASE_BATCH];
+	long long v[2 * CLUSTER_LEASE_BATCH];
 	struct redisReply *rep;
 	size_t i;
 	int got;
@@ -314,14 +320,16 @@ static int leases_call(struct cluster *cl, struct shape *s, struct shape_dest **
 	argv[n] = cl->node;
 	argv[n + 1] = ttl;
 	rep = rconn_script(&cl->r, cluster_lease_lua, cl->sha_lease, (int)n, (int)(2 + 3 * n), argv, err, sizeof err);
-	got = rconn_ints(rep, v, n);
+	got = rconn_ints(rep, v, 2 * n);
 	rconn_free(rep);
-	if (!rep || got != (int)n) {
+	if (!rep || got != (int)(2 * n)) {
 		down(cl, s, rep ? "unexpected reply" : err, mono);
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		want[i] = v[i] < 0 ? 0 : v[i] > 100000 ? 100000 : (unsigned)v[i];
+	for (i = 0; i < n; i++) {
+		want[i] = v[2 * i] < 0 ? 0 : v[2 * i] > 100000 ? 100000 : (unsigned)v[2 * i];
+		ds[i]->lease_fair = v[2 * i + 1] < 1 ? 1 : v[2 * i + 1] > 100000 ? 100000 : (unsigned)v[2 * i + 1];
+	}
 	return 0;
 }
 
@@ -442,9 +450,11 @@ void cluster_prepare(struct cluster *cl, struct shape *s, struct shape_dest *d, 
 		}
 	}
 	/* issue 16: a lease for one more session, when every lease held is
-	 * in use (and a token is there: a lease is not held for nothing) */
+	 * in use (and a token is there: a lease is not held for nothing),
+	 * up to the limit, or to the fair share while other nodes wait */
 	if (d->lim.concurrency && (!d->lim.rate || d->grant >= 1) && d->active >= d->leases &&
-	    d->leases < d->lim.concurrency && mono >= d->lease_retry)
+	    d->leases < (d->lease_fair && d->lease_fair < d->lim.concurrency ? d->lease_fair : d->lim.concurrency) &&
+	    mono >= d->lease_retry)
 		lease_more(cl, s, d, mono);
 }
 

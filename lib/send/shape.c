@@ -192,6 +192,7 @@ void shape_cluster_mode(struct shape *s, int shared, unsigned div)
 				d->grant = 0;
 				d->qgrant = d->rgrant = 0;
 				d->leases = 0;
+				d->lease_fair = 0;
 			}
 			if (d->configured)
 				bucket_of(d);
@@ -354,8 +355,11 @@ static int shared_spent(struct shape_dest *d, time_t wall, const char **why)
 unsigned shape_conc_cap(const struct shape_dest *d)
 {
 	unsigned cap = d->configured ? d->lim.concurrency : 0;
-	if (cap && d->shared)
+	if (cap && d->shared) {
 		cap = d->leases < cap ? d->leases : cap;   /* 0 leases: no session */
+		if (d->lease_fair && d->lease_fair < cap)
+			cap = d->lease_fair;   /* other nodes wait: this one's part */
+	}
 	else if (cap && d->div > 1)
 		cap = (unsigned)shape_share(cap, d->div);
 	if (d->throttle == THROTTLE_CONCURRENCY && (!(d->configured && d->lim.concurrency) || d->throttle_conc < cap))

@@ -89,6 +89,7 @@ struct shape_dest {
 	 * lease_peak, the most sessions open since lease_win (leases past
 	 * it go back when that window is older than CLUSTER_LEASE_IDLE_S) */
 	unsigned leases, lease_peak;
+	unsigned lease_fair;      /* the limit over the nodes holding or waiting (0: not known) */
 	double lease_retry, lease_win;
 	struct shape_dest *next;  /* hash chain */
 };

@@ -172,8 +172,10 @@ static void t_leases(void)
 	CHECK(shape_check(&s, k, 1, 1.0, 1000, &why) == SHAPE_BUSY);   /* its one lease in use */
 	d->leases = 5;
 	CHECK(shape_conc_cap(d) == 2);                                  /* never past the limit */
+	d->lease_fair = 1;                                              /* another node waits */
+	CHECK(shape_conc_cap(d) == 1);
 	shape_cluster_mode(&s, 0, 3);                                   /* fallback: 2/3, at least 1 */
-	CHECK(d->leases == 0 && shape_conc_cap(d) == 1);
+	CHECK(d->leases == 0 && d->lease_fair == 0 && shape_conc_cap(d) == 1);
 	CHECK(shape_check(&s, k, 1, 1.0, 1000, &why) == SHAPE_BUSY);
 	shape_cluster_mode(&s, 0, 1);                                   /* local: the whole */
 	CHECK(shape_conc_cap(d) == 2);
