@@ -52,3 +52,26 @@ inject_on() {
 }
 recorded_n() { ls "$1/rec" | grep -c '\.eml$' || true; }
 queued_on() { find "$BATS_TEST_TMPDIR/$1/queue/msg" -type f | wc -l; }
+
+# issue 16 (tests/cluster.bats)
+# classify_on RULE: etc/classify RULE on nodes a, b and c
+classify_on() {
+	local n
+	for n in a b c; do
+		echo "$1" > "$BATS_TEST_TMPDIR/$n/etc/classify"
+		relay-config -d "$BATS_TEST_TMPDIR/$n" >/dev/null
+	done
+}
+# leases_of KEY NODE: the leases NODE holds on destination KEY (0: none)
+leases_of() {
+	local v
+	v=$(rcli hget "relay:lease:$1" "$2")
+	echo "${v%%:*}" | sed 's/^$/0/'
+}
+# kill_node PID: relay-send and its children, kill -9 (a node that dies)
+kill_node() {
+	local k
+	for k in $(pgrep -P "$1"); do kill -9 "$k" 2>/dev/null || true; done
+	kill -9 "$1" 2>/dev/null || true
+}
+peak_of() { cat "$1/peak" 2>/dev/null || echo 0; }

@@ -12,6 +12,11 @@
  *           that never pass the limit (a block of up to
  *           cluster_count_block slots; the part past the limit is not
  *           granted), expiring after their period
+ *   concurrency  relay:lease:KEY (issue 16): a lease per session, with a
+ *           TTL, renewed with the heartbeat (CLUSTER_LEASE_*)
+ *   throttles    relay:throttles (issue 16): a suspension, halving or
+ *           lowered concurrency one node took, read by every node's
+ *           heartbeat
  *
  * Blocks a node has not used after CLUSTER_IDLE_S go back (the rate's
  * arrival time moved back, the counters decremented). Every node beats
@@ -33,6 +38,19 @@
 #define CLUSTER_BEAT_S     1.0   /* heartbeat */
 #define CLUSTER_SEEN_S     30    /* a node counts as seen for this long */
 #define CLUSTER_RETRY_MAX_S 5.0  /* reconnect at least this often */
+/* issue 16: concurrency leases. A lease lives CLUSTER_LEASE_TTL_S in
+ * Redis unless renewed (every beat: a dead node's leases are free after
+ * this); one refused is asked again after CLUSTER_LEASE_RETRY_S; leases
+ * beyond the most sessions open in a window of CLUSTER_LEASE_IDLE_S go
+ * back. That window is longer than a worker keeps an idle connection
+ * (WORKER_IDLE_MS): a lease goes back only after its connection closed,
+ * so the sessions open at the upstream never pass the limit. */
+#define CLUSTER_LEASE_TTL_S   5.0
+#define CLUSTER_LEASE_RETRY_S 0.25
+#define CLUSTER_LEASE_IDLE_MS 6000   /* > WORKER_IDLE_MS (checked in cluster.c) */
+#define CLUSTER_LEASE_IDLE_S  (CLUSTER_LEASE_IDLE_MS / 1000.0)
+#define CLUSTER_LEASE_BATCH   16    /* destinations renewed per call */
+#define CLUSTER_REASON_MAX    200   /* a shared throttle's reply, kept */
 
 struct cluster;
 
@@ -53,6 +71,20 @@ void cluster_tick(struct cluster *cl, struct shape *s, double mono, time_t wall,
 /* Apply the current mode to s (after etc/limits was loaded again). */
 void cluster_apply(struct cluster *cl, struct shape *s);
 int cluster_shared(const struct cluster *cl);
+/* issue 16: a throttle just taken here on dest (shape_throttle_hit said
+ * so; reason: the reply) goes to relay:throttles, where every node's
+ * heartbeat reads it (shape_throttle_set; event=throttle origin=NODE);
+ * code and reason: the reply, kept as "CODE TEXT" (made safe, cut).
+ * A longer one already there stays. Nothing when not shared now. */
+void cluster_throttle(struct cluster *cl, struct shape *s, const char *dest, int code, const char *reason,
+                      double mono);
+/* issue 16: setting shared as read at a (re)load: url "" (not set),
+ * node the hostname, nodes shared_nodes. A change ends s->cluster (its
+ * blocks and leases handed back) and starts the new one (connected now),
+ * or turns every limit local (event=cluster state=local). 0, or -1 with
+ * err when url does not parse: s->cluster is kept as it was. */
+int cluster_configure(struct shape *s, const char *url, const char *node, unsigned nodes, double mono, char *err,
+                      size_t cap);
 /* Milliseconds until the loop should turn again for the cluster (the
  * heartbeat, a reconnection, a token due for a destination that waits):
  * 0..1000. */
@@ -77,5 +109,6 @@ unsigned cluster_fallback_div(unsigned setting, unsigned seen);
 
 /* The Lua scripts (for relay-qctl cluster and the tests). */
 extern const char cluster_rate_lua[], cluster_count_lua[], cluster_beat_lua[];
+extern const char cluster_lease_lua[], cluster_throttle_lua[];   /* issue 16 */
 
 #endif

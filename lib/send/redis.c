@@ -44,13 +44,13 @@ static struct timeval tv_of(int ms)
 struct redisReply *rconn_cmd(struct rconn *r, int argc, const char **argv, char *err, size_t cap)
 {
 	redisReply *rep;
-	size_t len[16];
+	size_t len[RCONN_ARGS_MAX];
 	int i;
 	if (!r->ctx) {
 		snprintf(err, cap, "not connected");
 		return NULL;
 	}
-	if (argc > 16) {
+	if (argc > RCONN_ARGS_MAX) {
 		snprintf(err, cap, "too many arguments");
 		return NULL;
 	}
@@ -143,10 +143,10 @@ static int load(struct rconn *r, const char *text, char sha[41], char *err, size
 struct redisReply *rconn_script(struct rconn *r, const char *text, char sha[41], int nkeys, int argc,
                                 const char **argv, char *err, size_t cap)
 {
-	const char *a[16];
+	const char *a[RCONN_ARGS_MAX];
 	char nk[8];
 	int i, tries;
-	if (argc > 13) {
+	if (argc > RCONN_ARGS_MAX - 3) {
 		snprintf(err, cap, "too many arguments");
 		return NULL;
 	}

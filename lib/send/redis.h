@@ -13,6 +13,8 @@
 
 struct redisReply;
 
+#define RCONN_ARGS_MAX 64   /* a command's words (a script's: 3 fewer) */
+
 struct rconn {
 	void *ctx;                 /* redisContext, NULL when down */
 	struct redis_url url;

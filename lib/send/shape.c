@@ -177,7 +177,7 @@ unsigned long shape_share(unsigned long whole, unsigned div)
 
 int shape_sharable(const struct shape_dest *d)
 {
-	return d->configured && (d->lim.rate || d->lim.quota || d->lim.ramp_n);
+	return d->configured && (d->lim.rate || d->lim.quota || d->lim.ramp_n || d->lim.concurrency);
 }
 
 void shape_cluster_mode(struct shape *s, int shared, unsigned div)
@@ -191,6 +191,8 @@ void shape_cluster_mode(struct shape *s, int shared, unsigned div)
 			if (!d->shared) {
 				d->grant = 0;
 				d->qgrant = d->rgrant = 0;
+				d->leases = 0;
+				d->lease_fair = 0;
 			}
 			if (d->configured)
 				bucket_of(d);
@@ -350,9 +352,25 @@ static int shared_spent(struct shape_dest *d, time_t wall, const char **why)
 	return 0;
 }
 
-static enum shape_verdict check_one(struct shape_dest *d, double mono, time_t wall, const char **why)
+unsigned shape_conc_cap(const struct shape_dest *d)
 {
 	unsigned cap = d->configured ? d->lim.concurrency : 0;
+	if (cap && d->shared) {
+		cap = d->leases < cap ? d->leases : cap;   /* 0 leases: no session */
+		if (d->lease_fair && d->lease_fair < cap)
+			cap = d->lease_fair;   /* other nodes wait: this one's part */
+	}
+	else if (cap && d->div > 1)
+		cap = (unsigned)shape_share(cap, d->div);
+	if (d->throttle == THROTTLE_CONCURRENCY && (!(d->configured && d->lim.concurrency) || d->throttle_conc < cap))
+		cap = d->throttle_conc;
+	return cap;
+}
+
+static enum shape_verdict check_one(struct shape_dest *d, double mono, time_t wall, const char **why)
+{
+	unsigned cap;
+	int leased;
 	throttle_expire(d, mono);
 	if (d->cool_until > mono) {
 		*why = "cooling";
@@ -372,9 +390,9 @@ static enum shape_verdict check_one(struct shape_dest *d, double mono, time_t wa
 	}
 	if (d->shared && shared_spent(d, wall, why))
 		return SHAPE_SKIP;
-	if (d->throttle == THROTTLE_CONCURRENCY && (!cap || d->throttle_conc < cap))
-		cap = d->throttle_conc;
-	if (cap && d->active >= cap) {
+	cap = shape_conc_cap(d);
+	leased = d->shared && d->configured && d->lim.concurrency;
+	if ((cap || leased) && d->active >= cap) {
 		*why = "concurrency";
 		return SHAPE_BUSY;
 	}
@@ -422,6 +440,8 @@ void shape_used(struct shape *s, const char *const *keys, size_t n, double mono,
 		if (!d)
 			continue;
 		d->active++;
+		if (d->active > d->lease_peak)
+			d->lease_peak = d->active;   /* issue 16 */
 		shape_bucket_take(&d->bucket, mono);
 		d->used_at = mono;
 		if (d->shared) {
@@ -532,6 +552,24 @@ int shape_throttle_hit(struct shape *s, const char *key, int action, unsigned th
 	} else if (action == THROTTLE_CONCURRENCY) {
 		d->throttle_conc = conc ? conc : 1;
 	}
+	return 1;
+}
+
+int shape_throttle_set(struct shape *s, const char *key, int action, double dur, unsigned conc, double mono)
+{
+	struct shape_dest *d;
+	if (action == THROTTLE_NONE || dur <= 0 || dur > SHAPE_REMAIN_MAX || !(d = shape_dest(s, key)))
+		return 0;
+	throttle_expire(d, mono);
+	/* a longer one is on, or the same one (within the second a beat may
+	 * lag): nothing new */
+	if (d->throttle != THROTTLE_NONE && d->throttle_until >= mono + dur - 1)
+		return 0;
+	d->throttle = action;
+	d->throttle_until = mono + dur;
+	d->throttle_conc = conc ? conc : 1;
+	s->dirty = 1;
+	bucket_of(d);
 	return 1;
 }
 

@@ -83,6 +83,14 @@ struct shape_dest {
 	long qgrant_period, rgrant_day;
 	double used_at;                 /* the last transaction (idle grants go back) */
 	unsigned div;                   /* fallback: rate, quota, ramp divided by this (0, 1: whole) */
+	/* issue 16: a shared concurrency= is leases in Redis, one per
+	 * session (send/cluster.h): leases held by this node (sessions may
+	 * open while active < leases), not asked again before lease_retry;
+	 * lease_peak, the most sessions open since lease_win (leases past
+	 * it go back when that window is older than CLUSTER_LEASE_IDLE_S) */
+	unsigned leases, lease_peak;
+	unsigned lease_fair;      /* the limit over the nodes holding or waiting (0: not known) */
+	double lease_retry, lease_win;
 	struct shape_dest *next;  /* hash chain */
 };
 
@@ -145,7 +153,7 @@ void shape_succeeded(struct shape *s, const char *key);
 void shape_cool(double *cool_until, unsigned *penalty, double mono);
 
 /* cluster (issue 16): whether d has a limit the cluster shares (a rate,
- * a quota or a ramp from etc/limits). */
+ * a quota, a ramp or a concurrency from etc/limits). */
 int shape_sharable(const struct shape_dest *d);
 /* Every sharable destination shared (grants from Redis) or not; when
  * not, div > 1 divides each one's rate, quota and ramp (a node's share
@@ -154,6 +162,14 @@ int shape_sharable(const struct shape_dest *d);
 void shape_cluster_mode(struct shape *s, int shared, unsigned div);
 /* A whole limit divided by div, rounded up (at least 1 of a non-zero). */
 unsigned long shape_share(unsigned long whole, unsigned div);
+/* issue 16: the concurrency cap of d now (0: none): its concurrency=,
+ * its share in fallback, the leases it holds when shared, a lowered
+ * concurrency throttle. */
+unsigned shape_conc_cap(const struct shape_dest *d);
+/* issue 16: a throttle another node saw (the shared suspension of
+ * cluster.h): action for dur more seconds from mono, conc its lowered
+ * cap. Taken unless a longer one is on here. 1 when taken. */
+int shape_throttle_set(struct shape *s, const char *key, int action, double dur, unsigned conc, double mono);
 
 /* Today's ramp volume of l at wall (0 before the ramp starts; the last
  * volume after its last day); ULONG_MAX when l has no ramp. */

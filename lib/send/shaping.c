@@ -21,10 +21,11 @@
 #define SITE_TTL_S 3600.0   /* a domain's site (its MX hosts) is looked up again after this */
 #define SAVE_EVERY_S 1      /* state/shaping at most once a second */
 
-/* cluster (issue 16): setting shared, read once at start-up (a change
- * needs a restart). A URL that does not parse is fatal: the limits would
- * silently be local. */
-static void cluster_load(struct sendconf *c)
+/* cluster (issue 16): setting shared, read at start-up and at each
+ * reload (issue 16: HUP connects to a new Redis, or goes local). A URL
+ * that does not parse is fatal at start-up (the limits would silently be
+ * local); on a reload the old configuration stays. */
+static void cluster_load(struct sendconf *c, int first)
 {
 	struct buf url = BUF_INIT, node = BUF_INIT;
 	unsigned long nodes = 0;
@@ -32,18 +33,17 @@ static void cluster_load(struct sendconf *c)
 	int r;
 	if (c->site_sync)
 		return;   /* relay-qctl explain: this node's own view, no heartbeat */
-	r = conf_setting_value(c->home, "shared", &url);
-	if (r < 0)
-		die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
-	if (r == 1 && url.len) {
-		if (conf_setting_number(c->home, "shared_nodes", &nodes) < 0)
+	if ((r = conf_setting_value(c->home, "shared", &url)) < 0 ||
+	    (r == 1 && url.len && (conf_setting_number(c->home, "shared_nodes", &nodes) < 0 ||
+	                           conf_setting_value(c->home, "hostname", &node) < 0))) {
+		if (first)
 			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
-		if (conf_setting_value(c->home, "hostname", &node) < 0)
-			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
-		if (!(c->shape.cluster = cluster_new(url.p, node.len ? node.p : "relay", (unsigned)nodes, err, sizeof err)))
+		warn_sys("unable to read etc/settings.cdb; setting shared stays as it was");
+	} else if (cluster_configure(&c->shape, r == 1 && url.len ? url.p : "", node.len ? node.p : "relay",
+	                             (unsigned)nodes, qindex_clock(), err, sizeof err) < 0) {
+		if (first)
 			die(EXIT_TEMP, "setting shared: %s", err);
-		c->shape.cluster_free = cluster_end;
-		cluster_tick(c->shape.cluster, &c->shape, qindex_clock(), time(NULL), 0);   /* connect now */
+		warn_("setting shared: %s; the old one stays", err);
 	}
 	buf_free(&url);
 	buf_free(&node);
@@ -59,7 +59,7 @@ void shaping_load(struct sendconf *c)
 {
 	struct buf k = BUF_INIT, v = BUF_INIT;
 	char err[256];
-	int r;
+	int r, first = !c->shape_loaded;
 	if (!c->shape_loaded) {
 		unsigned long bad = 0;
 		shape_init(&c->shape);
@@ -70,7 +70,6 @@ void shaping_load(struct sendconf *c)
 			warn_("%s/%s: %lu line(s) that do not parse, ignored (their counts, throttles "
 			      "and cooling start from nothing)", c->home, SHAPE_FILE, bad);
 		c->shape_loaded = 1;
-		cluster_load(c);
 	}
 	shape_config_clear(&c->shape);
 	conf_rewind(&c->limits);
@@ -87,6 +86,7 @@ void shaping_load(struct sendconf *c)
 		die_sys(EXIT_TEMP, "unable to read etc/limits.cdb");
 	buf_free(&k);
 	buf_free(&v);
+	cluster_load(c, first);   /* issue 16: at every load, after the limits */
 	if (c->shape.cluster)
 		cluster_apply(c->shape.cluster, &c->shape);
 }
@@ -337,6 +337,8 @@ void shaping_reply(struct sendconf *c, struct pool_state *p, int mi, const char 
 	key = act_key(keys, n);
 	if (shape_throttle_hit(&c->shape, key, cr.throttle, cr.throttle_after, (double)cr.throttle_window,
 	                       (double)cr.throttle_for, cr.throttle_conc, now)) {
+		if (c->shape.cluster)   /* issue 16: the other nodes take it too */
+			cluster_throttle(c->shape.cluster, &c->shape, key, r->code, r->text, now);
 		ev_begin("throttle");
 		ev_str("pool", p->name);
 		ev_str("dest", key);

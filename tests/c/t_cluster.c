@@ -148,17 +148,60 @@ static void t_shared(void)
 	shape_free(&s);
 }
 
-/* A destination without a rate, quota or ramp is never shared. */
-static void t_not_shared(void)
+/* issue 16: a shared concurrency= is the leases held; in fallback the
+ * node's share; local again (HUP removed shared) the whole. A
+ * destination with nothing configured is never shared. */
+static void t_leases(void)
 {
 	struct shape s;
 	struct conf_limits l = L("concurrency=2");
-	const char *k[1] = { "c.example:25" };
+	const char *k[1] = { "c.example:25" }, *u[1] = { "u.example:25" }, *why = "";
+	struct shape_dest *d;
 	shape_init(&s);
 	CHECK(shape_config_add(&s, k[0], &l) == 0);
+	CHECK(shape_dest(&s, u[0]) != NULL);
 	shape_cluster_mode(&s, 1, 0);
-	CHECK(!shape_find(&s, k[0])->shared);
-	CHECK(shape_check(&s, k, 1, 1.0, 1000, NULL) == SHAPE_OK);
+	d = shape_find(&s, k[0]);
+	CHECK(d->shared && !shape_find(&s, u[0])->shared);
+	CHECK(shape_check(&s, k, 1, 1.0, 1000, &why) == SHAPE_BUSY);   /* no lease yet */
+	CHECK_STR(why, "concurrency");
+	d->leases = 1;
+	CHECK(shape_check(&s, k, 1, 1.0, 1000, &why) == SHAPE_OK);
+	shape_used(&s, k, 1, 1.0, 1000);
+	CHECK(d->active == 1 && d->lease_peak == 1);
+	CHECK(shape_check(&s, k, 1, 1.0, 1000, &why) == SHAPE_BUSY);   /* its one lease in use */
+	d->leases = 5;
+	CHECK(shape_conc_cap(d) == 2);                                  /* never past the limit */
+	d->lease_fair = 1;                                              /* another node waits */
+	CHECK(shape_conc_cap(d) == 1);
+	shape_cluster_mode(&s, 0, 3);                                   /* fallback: 2/3, at least 1 */
+	CHECK(d->leases == 0 && d->lease_fair == 0 && shape_conc_cap(d) == 1);
+	CHECK(shape_check(&s, k, 1, 1.0, 1000, &why) == SHAPE_BUSY);
+	shape_cluster_mode(&s, 0, 1);                                   /* local: the whole */
+	CHECK(shape_conc_cap(d) == 2);
+	CHECK(shape_check(&s, k, 1, 1.0, 1000, &why) == SHAPE_OK);
+	shape_free(&s);
+}
+
+/* issue 16: a throttle from another node (relay:throttles). */
+static void t_throttle_set(void)
+{
+	struct shape s;
+	const char *k[1] = { "t.example:25" }, *why = "";
+	struct shape_dest *d;
+	shape_init(&s);
+	CHECK(shape_throttle_set(&s, k[0], THROTTLE_NONE, 60, 0, 1.0) == 0);
+	CHECK(shape_throttle_set(&s, k[0], THROTTLE_SUSPEND, 60, 0, 1.0) == 1);
+	CHECK(shape_check(&s, k, 1, 2.0, 1000, &why) == SHAPE_SKIP);
+	CHECK_STR(why, "suspended");
+	CHECK(shape_throttle_set(&s, k[0], THROTTLE_SUSPEND, 59.5, 0, 1.5) == 0);   /* the same one, a beat later */
+	CHECK(shape_throttle_set(&s, k[0], THROTTLE_SUSPEND, 120, 0, 2.0) == 1);    /* a longer one */
+	d = shape_find(&s, k[0]);
+	CHECK(d->throttle_until == 122.0 && s.dirty);
+	CHECK(shape_check(&s, k, 1, 122.5, 1000, &why) == SHAPE_OK);               /* over by itself */
+	CHECK(shape_throttle_set(&s, k[0], THROTTLE_CONCURRENCY, 30, 1, 200.0) == 1);
+	CHECK(shape_conc_cap(d) == 1);
+	CHECK(shape_throttle_set(&s, k[0], THROTTLE_SUSPEND, SHAPE_REMAIN_MAX + 1, 0, 200.0) == 0);
 	shape_free(&s);
 }
 
@@ -167,6 +210,7 @@ int main(void)
 	t_url();
 	t_blocks();
 	t_shared();
-	t_not_shared();
+	t_leases();
+	t_throttle_set();
 	CHECK_DONE();
 }
