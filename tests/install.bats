@@ -160,6 +160,26 @@ as_user() {   # as_user USER CMD...: with that user's groups
 	rm -f /var/relay/etc/auth.cdb /var/relay/etc/dkim-keys/example.org.key /var/relay/etc/settings.cdb
 }
 
+# issue 13: the key that makes one-click unsubscribe tokens has a group of
+# its own; it was root:relayq and relayh is in group relayq
+@test "etc/unsubscribe.key is readable by relayq (relay-send signs) and relayw (relay-httpd checks) only: not relayh, though in group relayq" {
+	RELAY_HOME=/var/relay "$RELAY_BUILD/bin/relay-httpd" -K
+	run "$TESTS/../scripts/install-tree" "" "$P/bin" "$P/man" "$RELAY_BUILD/bin"
+	assert_success
+	run stat -c '%U %G %a %s' /var/relay/etc/unsubscribe.key
+	assert_output "root relayunsub 640 32"
+	id -nG relayh | grep -qw relayq
+	as_user relayq cat /var/relay/etc/unsubscribe.key > /dev/null
+	as_user relayw cat /var/relay/etc/unsubscribe.key > /dev/null
+	for u in nobody relayh relays relayn relayd relaye; do
+		if [ $u = nobody ]; then run as_nobody cat /var/relay/etc/unsubscribe.key; else run as_user $u cat /var/relay/etc/unsubscribe.key; fi
+		assert_failure
+	done
+	run "$TESTS/../scripts/install-tree" --check "" "$P/bin" "$P/man"
+	assert_success
+	rm -f /var/relay/etc/unsubscribe.key
+}
+
 @test "install-tree refuses to follow a symbolic link planted in a service user's directory" {
 	victim=$(mktemp -d "$P/victim.XXXXXX")
 	chmod 755 "$victim"
