@@ -160,6 +160,36 @@ as_user() {   # as_user USER CMD...: with that user's groups
 	rm -f /var/relay/etc/auth.cdb /var/relay/etc/dkim-keys/example.org.key /var/relay/etc/settings.cdb
 }
 
+# issue 13: the key that makes one-click unsubscribe tokens, and the
+# requests' directory, have a group of their own; both were group relayq,
+# and relayh is in group relayq
+@test "etc/unsubscribe.key is readable and state/unsub/ writable by relayq (relay-send, relay-bounce) and relayw (relay-httpd) only: not relayh, though in group relayq" {
+	RELAY_HOME=/var/relay "$RELAY_BUILD/bin/relay-httpd" -K
+	run "$TESTS/../scripts/install-tree" "" "$P/bin" "$P/man" "$RELAY_BUILD/bin"
+	assert_success
+	run stat -c '%U %G %a %s' /var/relay/etc/unsubscribe.key
+	assert_output "root relayunsub 640 32"
+	id -nG relayh | grep -qw relayq
+	as_user relayq cat /var/relay/etc/unsubscribe.key > /dev/null
+	as_user relayw cat /var/relay/etc/unsubscribe.key > /dev/null
+	for u in nobody relayh relays relayn relayd relaye; do
+		if [ $u = nobody ]; then run as_nobody cat /var/relay/etc/unsubscribe.key; else run as_user $u cat /var/relay/etc/unsubscribe.key; fi
+		assert_failure
+	done
+	# nor can relayh put a request in state/unsub/, which relay-bounce
+	# (relayq) applies without a token; relayw can, relayq takes it
+	run stat -c '%U %G %a' /var/relay/state/unsub
+	assert_output "relayw relayunsub 2770"
+	run as_user relayh sh -c 'echo "example.com	a@example.net	1" > /var/relay/state/unsub/forged'
+	assert_failure
+	as_user relayw sh -c 'echo "example.com	a@example.net	1" > /var/relay/state/unsub/ok'
+	as_user relayq rm -f /var/relay/state/unsub/ok
+	[ ! -e /var/relay/state/unsub/ok ]
+	run "$TESTS/../scripts/install-tree" --check "" "$P/bin" "$P/man"
+	assert_success
+	rm -f /var/relay/etc/unsubscribe.key
+}
+
 @test "install-tree refuses to follow a symbolic link planted in a service user's directory" {
 	victim=$(mktemp -d "$P/victim.XXXXXX")
 	chmod 755 "$victim"

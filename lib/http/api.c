@@ -2,6 +2,7 @@
 #include "http/api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,9 +22,61 @@
 #include "queue/admin.h"
 #include "queue/queue.h"
 
-/* relay-queue sessions, one per libmicrohttpd thread (submit.h) */
-static _Thread_local struct submit_session api_ss;
-static _Thread_local int api_ss_mode = -1;   /* -1 not yet known, 0 a run per message, 1 session */
+/* ---- the shared relay-queue -S sessions (api.h) ---- */
+
+void api_sessions_init(struct api_sessions *p)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	p->mode = -1;
+	p->n = 0;
+}
+
+/* An idle session, else a new one (submit_session starts it); NULL when
+ * messages go one run each (or out of memory: then so does this one). */
+static struct submit_session *session_take(const struct api_ctx *c)
+{
+	struct api_sessions *p = c->ss;
+	struct submit_session *ss = NULL;
+	int mode;
+	if (!p)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->mode < 0)
+		p->mode = smtpin_commit_mode(c->home);
+	mode = p->mode;
+	if (mode && p->n)
+		ss = p->idle[--p->n];
+	pthread_mutex_unlock(&p->lock);
+	if (mode && !ss && (ss = malloc(sizeof *ss)))
+		submit_session_init(ss);
+	return ss;
+}
+
+/* Back to the idle ones if it still runs and there is room; else ended. */
+static void session_give(struct api_sessions *p, struct submit_session *ss)
+{
+	pthread_mutex_lock(&p->lock);
+	if (ss->pid > 0 && p->n < API_SESSIONS_IDLE) {
+		p->idle[p->n++] = ss;
+		ss = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (ss) {
+		submit_session_end(ss);
+		free(ss);
+	}
+}
+
+void api_sessions_end(struct api_sessions *p)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->n) {
+		struct submit_session *ss = p->idle[--p->n];
+		submit_session_end(ss);
+		free(ss);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
 
 int api_error(struct buf *a, int status, const char *field, const char *text)
 {
@@ -44,6 +97,7 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 	struct msg_headers h = {0};
 	struct complete cp;
 	struct submit s;
+	struct submit_session *ss;
 	char err[512], trace[300], cl[80], who[ADDR_PATH_MAX + 1];
 	size_t i;
 	int st, status;
@@ -99,15 +153,16 @@ static int finish(const struct api_ctx *c, const struct conf_apikey *key, const 
 		status = api_error(a, 503, NULL, "out of memory");
 		goto out;
 	}
-	/* one relay-queue -S per server thread, as relay-smtpd keeps one per
-	 * SMTP session (setting smtpd_commit: session unless "exec" or a
-	 * queue filter in $RELAYQUEUE); the answer still waits for the fsync */
-	if (api_ss_mode < 0) {
-		submit_session_init(&api_ss);
-		api_ss_mode = smtpin_commit_mode(c->home);
+	/* a relay-queue -S session from the shared ones, as relay-smtpd keeps
+	 * one per SMTP session (setting smtpd_commit: session unless "exec"
+	 * or a queue filter in $RELAYQUEUE); the answer still waits for the
+	 * fsync */
+	if ((ss = session_take(c))) {
+		st = submit_session(ss, &s, out.p, out.len, env.p, env.len);
+		session_give(c->ss, ss);
+	} else {
+		st = submit(&s, out.p, out.len, env.p, env.len, 1);
 	}
-	st = api_ss_mode ? submit_session(&api_ss, &s, out.p, out.len, env.p, env.len)
-	                 : submit(&s, out.p, out.len, env.p, env.len, 1);
 	if (st == 0) {
 		a->len = 0;
 		status = buf_adds(a, "{\"id\": ") < 0 || json_str(a, s.id, strlen(s.id)) < 0 ||

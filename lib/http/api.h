@@ -14,16 +14,38 @@
  *   403 {"error": "...", "field": "from"}   (a sender the key may not use)
  *   413 the message is over maxsize; 422 a suppressed recipient
  *   503 the queue failed temporarily (Retry-After); 500 it refused. */
+#include <pthread.h>
 #include <stddef.h>
 #include "base/buf.h"
 #include "conf/apikeys.h"
+#include "intake/submit.h"
 
 #define API_RETRY_AFTER 60     /* seconds, with 503 */
+#define API_SESSIONS_IDLE 64   /* idle relay-queue -S sessions kept */
+
+/* The relay-queue -S sessions (intake/submit.h), shared by the server's
+ * threads: a POST takes an idle one (or a new one, started on first use)
+ * for its commit and gives it back, so that a session outlives the
+ * connection (a thread of its own each) that used it and no more run
+ * than commit at once (up to API_SESSIONS_IDLE are kept idle; one past
+ * that is ended). The mode (setting smtpd_commit, or a queue filter in
+ * $RELAYQUEUE: a run per message) is read once, at the first POST. */
+struct api_sessions {
+	pthread_mutex_t lock;
+	int mode;                      /* -1 not yet known, 0 a run per message, 1 sessions */
+	size_t n;
+	struct submit_session *idle[API_SESSIONS_IDLE];
+};
+void api_sessions_init(struct api_sessions *p);
+/* End every idle session (close its input, wait for it): once no
+ * request runs any more. */
+void api_sessions_end(struct api_sessions *p);
 
 struct api_ctx {
 	const char *home;
 	const char *host;              /* settings hostname */
 	unsigned long long maxsize;    /* the completed message's limit */
+	struct api_sessions *ss;       /* NULL: one relay-queue run per message */
 };
 
 int api_post_json(const struct api_ctx *c, const struct conf_apikey *key, const char *client,

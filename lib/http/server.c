@@ -283,7 +283,9 @@ int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, siz
 	struct sockaddr_in6 s6;
 	struct sockaddr_in s4;
 	const struct sockaddr *sa;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* a thread per connection (server.h): a POST waits for the fsync */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+	                 MHD_USE_ERROR_LOG;
 	char a[64];
 	size_t n = strlen(addr);
 	memset(&s6, 0, sizeof s6);
@@ -304,14 +306,11 @@ int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, siz
 		s4.sin_port = htons((unsigned short)port);
 		sa = (const struct sockaddr *)(const void *)&s4;
 	}
-	/* libmicrohttpd divides the connection limit among the threads (and
-	 * a thread may take one more than its share): no more threads than
-	 * connections, and the total is counted here as well (accept_ok) */
-	unsigned threads = h->conn_max < HTTPD_THREADS ? h->conn_max : HTTPD_THREADS;
 	pthread_mutex_init(&h->rate_lock, NULL);
 	h->conns = 0;
+	api_sessions_init(&h->sessions);
+	h->api.ss = &h->sessions;
 	h->mhd = MHD_start_daemon(flags, (uint16_t)port, accept_ok, h, handler, h,
-	                          MHD_OPTION_THREAD_POOL_SIZE, threads,
 	                          MHD_OPTION_SOCK_ADDR, sa,
 	                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)h->conn_max,
 	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->timeout,
@@ -359,7 +358,9 @@ static void conn_event(void *cls, struct MHD_Connection *c, void **socket_contex
 
 void httpd_stop(struct httpd *h)
 {
-	if (h->mhd)
-		MHD_stop_daemon(h->mhd);
+	if (h->mhd) {
+		MHD_stop_daemon(h->mhd);   /* joins every connection's thread */
+		api_sessions_end(&h->sessions);
+	}
 	h->mhd = NULL;
 }
