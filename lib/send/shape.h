@@ -211,4 +211,10 @@ int shape_restore(struct shape *s, const char *home, double mono, time_t wall, u
 /* restore's parser over n bytes of text: the count of bad lines. */
 unsigned long shape_restore_text(struct shape *s, const char *p, size_t n, double mono, time_t wall);
 
+/* Inside shaping (shape.c, shape_throttle.c): d's local bucket set again
+ * (its rate, halved by a halving throttle, divided by a fallback share);
+ * a throttle whose time is over ended. */
+void shape_bucket_of(struct shape_dest *d);
+void shape_throttle_expire(struct shape_dest *d, double mono);
+
 #endif
