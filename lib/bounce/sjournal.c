@@ -116,6 +116,15 @@ int sjournal_append(const char *home, const struct sjrec *r, size_t n)
 		buf_free(&b);
 		return -1;
 	}
+	if (fstat(fd, &st) == 0 && st.st_size == 0 && geteuid() == 0) {
+		/* root by hand (relay-bounce suppress add): the journal stays
+		 * the owner's of state/ (relayq), whose relay-send reads it */
+		struct stat ds;
+		char d[PATH_MAX];
+		snprintf(d, sizeof d, "%s/state", home);
+		if (stat(d, &ds) == 0 && ds.st_uid != st.st_uid && fchown(fd, ds.st_uid, ds.st_gid) < 0)
+			warn_sys("unable to give %s to the owner of %s", p, d);
+	}
 	if (fstat(fd, &st) == 0 && (unsigned long long)st.st_size + b.len > SJOURNAL_MAX) {
 		warn_("%s is full (%lu bytes: relay-send has not passed it to Redis): "
 		      "%zu change(s) made here only", p, SJOURNAL_MAX, n);

@@ -126,10 +126,13 @@ static int push(struct csuppress *cs, struct rconn *r, char *err, size_t cap)
 		size_t used, nrec = 0, i;
 		redisReply *rep;
 		if (journal_chunk(cs, &recs, &used, &size) < 0) {
-			warn_sys("unable to read %s/state/%s", cs->home, SJOURNAL_FILE);
+			if (!cs->warned)   /* once, not every second */
+				warn_sys("unable to read %s/state/%s (is it relayq's?); kept for later", cs->home, SJOURNAL_FILE);
+			cs->warned = 1;
 			buf_free(&recs);
 			return 0;
 		}
+		cs->warned = 0;
 		if (used == 0) {
 			buf_free(&recs);
 			break;

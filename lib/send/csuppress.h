@@ -37,6 +37,7 @@ struct csuppress {
 	long long off;                    /* journal bytes pushed */
 	char last[CSUPPRESS_ID_MAX + 1];  /* stream id read, "0": none */
 	int loaded;                       /* the cursor was read */
+	int warned;                       /* the journal could not be read: said once */
 	unsigned long pushed, applied;    /* records, since the start */
 };
 
