@@ -123,8 +123,12 @@ two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
 	mkdir -p "$BATS_TEST_TMPDIR/a/state/health"
 	printf 'RH1 %s 60\nmain 127.0.0.1:%s down %s connect\nmain 127.0.0.1:%s up %s ok\n' \
 		"$now" "$P1" "$now" "$P2" "$now" > "$BATS_TEST_TMPDIR/a/state/health/status"
+	# a verdict no node has renewed for two days: it leaves the hash
+	old=$((now - 172800))
+	rcli hset relay:health "gone 10.9.9.9:25" "down $old connect x $old 60" >/dev/null
 	daemon_on a; daemon_on b
 	wait_for grep -q "event=member_down pool=main relay=127.0.0.1:$P1 source=relay-health" "$BATS_TEST_TMPDIR/a.log"
+	wait_for sh -c "[ \"\$(redis-cli -p $REDIS_PORT hexists relay:health 'gone 10.9.9.9:25')\" = 0 ]"
 	WAIT_FOR_CAP=10 wait_for grep -q "event=member_down pool=main relay=127.0.0.1:$P1 source=cluster" "$BATS_TEST_TMPDIR/b.log"
 	rcli hget relay:health "main 127.0.0.1:$P1" | grep -Eq "^down $now connect a $now 60\$"
 	run on b relay-qctl cluster

@@ -15,7 +15,9 @@
  * Redis writes no journal. Bounded anyway (SJOURNAL_MAX: a node whose
  * relay-send has not pushed it for a long time): past it a change is
  * made locally and not shared, with a warning. A change that came from
- * the cluster (suppress_apply) is not journaled, so nothing echoes.
+ * the cluster (suppress_apply) is not journaled, so nothing echoes. A
+ * crash between the list's rewrite and the append leaves that change on
+ * this node only (the next change of the address shares it).
  * relay-send truncates the journal under the lock once all of it is in
  * Redis. */
 #include <stddef.h>

@@ -72,7 +72,7 @@ static int cursor_save(void *arg)
 }
 
 /* The journal from cs->off: complete lines, the good ones only, up to
- * SHARE_RECS_MAX bytes, into recs; *used: the bytes of the journal they
+ * CSUPPRESS_CHUNK bytes, into recs; *used: the bytes of the journal they
  * took (bad lines included); *size the journal's size. 0, or -1. */
 static int journal_chunk(struct csuppress *cs, struct buf *recs, size_t *used, long long *size)
 {
@@ -93,11 +93,11 @@ static int journal_chunk(struct csuppress *cs, struct buf *recs, size_t *used, l
 	*size = (long long)st.st_size;
 	if (cs->off > *size)
 		cs->off = 0;   /* truncated since (the cursor was written first) */
-	if (!(chunk = malloc(SHARE_RECS_MAX))) {
+	if (!(chunk = malloc(CSUPPRESS_CHUNK))) {
 		close(fd);
 		return -1;
 	}
-	got = pread(fd, chunk, SHARE_RECS_MAX, (off_t)cs->off);
+	got = pread(fd, chunk, CSUPPRESS_CHUNK, (off_t)cs->off);
 	close(fd);
 	for (i = 0; got > 0 && i < (size_t)got; i++) {
 		struct sjrec r;
@@ -110,7 +110,7 @@ static int journal_chunk(struct csuppress *cs, struct buf *recs, size_t *used, l
 		start = i + 1;
 	}
 	/* a line longer than a whole chunk cannot be a record: skip it */
-	if (got == SHARE_RECS_MAX && start == 0)
+	if (got == CSUPPRESS_CHUNK && start == 0)
 		start = (size_t)got;
 	*used = start;
 	free(chunk);

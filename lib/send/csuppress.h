@@ -5,7 +5,7 @@
  * the local changes out and the others' in, about once a second:
  *
  *   push  the journal (bounce/sjournal.h) from its offset, in entries of
- *         up to SHARE_RECS_MAX bytes, XADD to the stream relay:suppress
+ *         up to CSUPPRESS_CHUNK bytes, XADD to the stream relay:suppress
  *         (MAXLEN ~ CSUPPRESS_STREAM_MAX) with node=HOSTNAME; once all of
  *         it is in, the journal is truncated (under the list's lock)
  *   pull  XREAD after the last id seen: the other nodes' entries applied
@@ -26,6 +26,8 @@
 #define CSUPPRESS_CURSOR      "suppress.cursor"   /* in state/ */
 #define CSUPPRESS_KEY         "relay:suppress"
 #define CSUPPRESS_STREAM_MAX  "10000"             /* entries kept (MAXLEN ~) */
+#define CSUPPRESS_CHUNK       (16 * 1024)         /* bytes of records an entry: the stream stays
+                                                     under 10000 x 16 KB, mostly far less */
 #define CSUPPRESS_PUSH_MAX    16                  /* entries pushed a tick */
 #define CSUPPRESS_READ_COUNT  "100"               /* entries read a call */
 #define CSUPPRESS_READ_MAX    10                  /* calls a tick */

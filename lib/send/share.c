@@ -134,18 +134,24 @@ static int publish(struct share *sh, const struct health_state *h, time_t wall, 
  * at each rebuild). */
 static int read_verdicts(struct share *sh, time_t wall, char *err, size_t cap)
 {
-	const char *a[2] = { "HGETALL", SHARE_HEALTH_KEY };
-	redisReply *rep = rconn_cmd(&sh->r, 2, a, err, cap);
+	const char *a[2] = { "HGETALL", SHARE_HEALTH_KEY }, *del[2 + 32];
+	redisReply *rep = rconn_cmd(&sh->r, 2, a, err, cap), *dr;
 	size_t i;
+	int nd = 2;
 	if (!rep)
 		return -1;
 	sh->nv = 0;
+	del[0] = "HDEL";
+	del[1] = SHARE_HEALTH_KEY;
 	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
 		struct verdict x;
 		if (rep->element[i]->type != REDIS_REPLY_STRING || rep->element[i + 1]->type != REDIS_REPLY_STRING ||
 		    share_health_parse(rep->element[i]->str, rep->element[i + 1]->str, &x.e, x.node, sizeof x.node,
-		                       &x.when, &x.interval) < 0 ||
-		    !strcmp(x.node, sh->node) || !share_health_fresh(x.when, x.interval, wall))
+		                       &x.when, &x.interval) < 0)
+			continue;
+		if (x.when + SHARE_HEALTH_FORGET_S < wall && nd < 2 + 32)
+			del[nd++] = rep->element[i]->str;   /* a member no node has probed for a day */
+		if (!strcmp(x.node, sh->node) || !share_health_fresh(x.when, x.interval, wall))
 			continue;
 		if (sh->nv % 64 == 0) {
 			struct verdict *nvv;
@@ -156,7 +162,11 @@ static int read_verdicts(struct share *sh, time_t wall, char *err, size_t cap)
 		}
 		sh->v[sh->nv++] = x;
 	}
+	dr = nd > 2 ? rconn_cmd(&sh->r, nd, del, err, cap) : NULL;
 	rconn_free(rep);
+	if (nd > 2 && !dr)
+		return -1;
+	rconn_free(dr);
 	return 0;
 }
 

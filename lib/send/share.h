@@ -13,6 +13,8 @@
  *           members this node's own status does not cover (none, or
  *           stale): event=member_down ... source=cluster
  *
+ * A verdict older than SHARE_HEALTH_FORGET_S leaves the hash (HDEL by
+ * any reader): members removed from the pools do not stay forever.
  * Redis down: logged once (event=share state=unreachable), tried again
  * every SHARE_RETRY_S; the journal keeps the local changes, the verdicts
  * read last count until they go stale by their own WHEN and INTERVAL. */
@@ -24,6 +26,7 @@
 #define SHARE_TIMEOUT_MS 100
 #define SHARE_HEALTH_KEY "relay:health"
 #define SHARE_VERDICTS_MAX HEALTH_ENTRIES_MAX
+#define SHARE_HEALTH_FORGET_S 86400   /* a verdict this old leaves the hash (a member gone) */
 
 struct share;
 
