@@ -17,6 +17,7 @@
 #include "send/tlsrpt.h"   /* tls-rpt (issue 15) */
 #include "conf/conf.h"       /* cluster (issue 16) */
 #include "send/cluster.h"   /* cluster (issue 16) */
+#include "send/share.h"     /* issue 16 share */
 
 static void human_age(char *out, size_t cap, long long s)
 {
@@ -226,7 +227,8 @@ int main(int argc, char **argv)
 			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
 		if (r == 0 || !url.len)
 			die(EXIT_PERM, "setting shared is not set: every limit is local");
-		if (cluster_show(url.p, &out, err, sizeof err) < 0)
+		if (cluster_show(url.p, &out, err, sizeof err) < 0 ||
+		    share_show(url.p, &out, err, sizeof err) < 0)   /* issue 16 share */
 			die(EXIT_TEMP, "%s", err);
 		fwrite(out.p ? out.p : "", 1, out.len, stdout);
 		buf_free(&out);

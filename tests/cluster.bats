@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: Redis over TLS (this hiredis has none: relay-config refuses rediss://, tested) and Sentinel failover (doc/cluster.md), suppression and health verdicts (not built here), the ±10% of a shared rate over two minutes (bench/cluster rate measures it; here it is asserted loosely), a lease renewal lost to a slow Redis (the node falls back to its share), nodes on separate machines (one machine, three homes).
+# not tested: Redis over TLS (this hiredis has none: relay-config refuses rediss://, tested) and Sentinel failover (doc/cluster.md), suppression and health verdicts (issue 16 share: tests/cluster-share.bats), the ±10% of a shared rate over two minutes (bench/cluster rate measures it; here it is asserted loosely), a lease renewal lost to a slow Redis (the node falls back to its share), nodes on separate machines (one machine, three homes).
 load helper
 load smtp_helper
 load cluster_helper

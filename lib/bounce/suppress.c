@@ -14,7 +14,9 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "base/diag.h"
 #include "base/json.h"
+#include "bounce/sjournal.h"   /* issue 16 share */
 #include "conf/cdbw.h"
 
 #define LIST_MAX (64UL * 1024 * 1024)
@@ -278,6 +280,19 @@ static int lock_open(const char *home)
 	return lock_take(p, 0644);
 }
 
+/* issue 16 share: a local change's records for the other nodes; a
+ * failure leaves the change made here only */
+static void journal(const char *home, const struct sjrec *r, size_t n)
+{
+	if (sjournal_append(home, r, n) < 0)
+		warn_sys("unable to append to %s/state/%s: %zu change(s) not shared", home, SJOURNAL_FILE, n);
+}
+
+int suppress_lock(const char *home)
+{
+	return lock_open(home);
+}
+
 static int change(const char *home, const char *addr, const char *reason,
                   time_t now, long expiry, int remove)
 {
@@ -319,6 +334,16 @@ static int change(const char *home, const char *addr, const char *reason,
 	if (list_write(home, &l) < 0)
 		goto out;
 	r = remove ? found : 0;
+	if (!remove || found) {   /* issue 16 share: for the other nodes */
+		struct sjrec jr;
+		memset(&jr, 0, sizeof jr);
+		jr.del = remove;
+		jr.e = ne;
+		for (i = 0; !remove && i < l.n; i++)
+			if (!strcmp(l.e[i].addr, ne.addr))
+				jr.e = l.e[i];
+		journal(home, &jr, 1);
+	}
 out:
 	free(l.e);
 	lock_release(fd);
@@ -429,11 +454,88 @@ int suppress_add_many(const char *home, const struct suppress_item *it, size_t n
 	if (skipped)
 		*skipped = skip;
 	r = 0;
+	{	/* issue 16 share: the entries this batch touched, for the other nodes */
+		struct sjrec *jr = calloc(n, sizeof *jr);
+		size_t k = 0;
+		for (i = 0; jr && i < n; i++) {
+			char a[ADDR_PATH_MAX + 1];
+			size_t *sl;
+			if (suppress_normalize(it[i].addr, a, sizeof a) < 0 || !*(sl = index_find(&x, &l, a)))
+				continue;
+			jr[k++].e = l.e[*sl - 1];
+		}
+		if (!jr)
+			warn_("out of memory: %zu suppression(s) not shared", n);
+		else
+			journal(home, jr, k);
+		free(jr);
+	}
 out:
 	free(x.slot);
 	free(l.e);
 	lock_release(fd);
 	return r;
+}
+
+/* issue 16 share: records from the other nodes, in order, in one change
+ * and not journaled. An add keeps the earliest first-seen and the latest
+ * last-seen; its expiry and reason are the news. */
+int suppress_apply(const char *home, const struct sjrec *r, size_t n, time_t now, size_t *added,
+                   size_t *removed)
+{
+	struct list l = {0, 0, 0};
+	struct index x = {NULL, 0};
+	unsigned long bad;
+	size_t i, o;
+	int fd, rc = -1;
+	*added = *removed = 0;
+	if (n == 0)
+		return 0;
+	if ((fd = lock_open(home)) < 0)
+		return -1;
+	if (list_read(home, &l, &bad) < 0 || index_build(&x, &l, n) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct suppress_entry ne = r[i].e;
+		size_t *sl;
+		if (suppress_normalize(r[i].e.addr, ne.addr, sizeof ne.addr) < 0)
+			continue;
+		sl = index_find(&x, &l, ne.addr);
+		if (r[i].del) {
+			if (*sl && l.e[*sl - 1].first >= 0) {
+				l.e[*sl - 1].first = -1;   /* gone: dropped below */
+				++*removed;
+			}
+			continue;
+		}
+		if (ne.expires && ne.expires <= now)
+			continue;
+		clean_reason(ne.reason, r[i].e.reason);
+		++*added;
+		if (*sl && l.e[*sl - 1].first >= 0) {
+			struct suppress_entry *e = &l.e[*sl - 1];
+			e->first = ne.first < e->first ? ne.first : e->first;
+			e->last = ne.last > e->last ? ne.last : e->last;
+			e->expires = ne.expires;
+			memcpy(e->reason, ne.reason, sizeof e->reason);
+		} else if (*sl) {
+			l.e[*sl - 1] = ne;   /* removed, then added again */
+		} else {
+			if (list_push(&l, &ne) < 0)
+				goto out;
+			*sl = l.n;
+		}
+	}
+	for (i = o = 0; i < l.n; i++)
+		if (l.e[i].first >= 0 && !(l.e[i].expires && l.e[i].expires <= now))
+			l.e[o++] = l.e[i];
+	l.n = o;
+	rc = list_write(home, &l);
+out:
+	free(x.slot);
+	free(l.e);
+	lock_release(fd);
+	return rc;
 }
 
 int suppress_rebuild(const char *home)

@@ -53,6 +53,15 @@ struct suppress_item {
 };
 int suppress_add_many(const char *home, const struct suppress_item *it, size_t n,
                       time_t now, long expiry, size_t *skipped);
+/* issue 16 share: records from the other nodes (bounce/sjournal.h) in
+ * one change, not journaled (nothing echoes): adds (an expired one is
+ * skipped) and removals, in order. Counts in *added, *removed. 0 or -1. */
+struct sjrec;
+int suppress_apply(const char *home, const struct sjrec *r, size_t n, time_t now, size_t *added,
+                   size_t *removed);
+/* issue 16 share: take state/suppress.lock (lock_release frees it): the
+ * fd, or -1. */
+int suppress_lock(const char *home);
 /* How many times this process rewrote the list (for the tests). */
 unsigned long suppress_rewrites(void);
 /* 1 removed, 0 was not listed, -1 error. */

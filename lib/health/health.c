@@ -67,6 +67,23 @@ int health_add(struct health_state *h, const char *pool, const char *member, int
 	return 0;
 }
 
+/* issue 16 share: one line, also what send/share.c reads from Redis */
+int health_parse(const char *line, struct health_entry *e)
+{
+	char st[16];
+	long long since;
+	int s, k = 0;
+	memset(e, 0, sizeof *e);
+	if (strlen(line) >= 512 ||
+	    sscanf(line, "%64s %261s %15s %lld %n", e->pool, e->member, st, &since, &k) != 4 || k <= 0 ||
+	    (s = health_state_parse(st)) < 0)
+		return -1;
+	e->state = s;
+	e->since = (time_t)since;
+	word(e->reason, sizeof e->reason, line + k);
+	return 0;
+}
+
 int health_read(const char *home, struct health_state *h)
 {
 	struct buf path = BUF_INIT, b = BUF_INIT;
@@ -94,16 +111,13 @@ int health_read(const char *home, struct health_state *h)
 		goto proto;
 	p = nl + 1;
 	while (p < end) {
-		char pool[CONF_NAME_MAX + 1], member[HEALTH_MEMBER_MAX + 1], st[16];
-		long long since;
-		int s, k = 0;
+		struct health_entry e;
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (!nl)
 			break; /* a torn last line cannot happen (atomic_write); ignore */
 		*nl = 0;
-		if (strlen(p) < 512 && sscanf(p, "%64s %261s %15s %lld %n", pool, member, st, &since, &k) == 4 &&
-		    k > 0 && (s = health_state_parse(st)) >= 0 && h->n < HEALTH_ENTRIES_MAX) {
-			if (health_add(h, pool, member, s, (time_t)since, p + k) < 0)
+		if (h->n < HEALTH_ENTRIES_MAX && health_parse(p, &e) == 0) {
+			if (health_add(h, e.pool, e.member, e.state, e.since, e.reason) < 0)
 				goto out;
 		} else if (h->n >= HEALTH_ENTRIES_MAX) {
 			break;

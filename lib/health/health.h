@@ -60,6 +60,10 @@ struct health_state {
 /* Read home/state/health/status into h (h is reset first). 1 read, 0 no file
  * (h is empty: every member up), -1 error (errno; EPROTO: malformed). */
 int health_read(const char *home, struct health_state *h);
+/* One line "POOL MEMBER STATE SINCE REASON" (REASON to the end, made one
+ * word) into *e: 0, or -1 when it does not parse. health_read's parser,
+ * also used for the verdicts other nodes share (send/share.h). */
+int health_parse(const char *line, struct health_entry *e);
 /* 1 if relay-send should skip the member: the data is fresh (now within
  * HEALTH_STALE_FACTOR * interval of WHEN) and the member's line says
  * down. 0 for up, degraded, skipped, unknown or stale. member_key is

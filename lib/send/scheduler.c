@@ -41,6 +41,7 @@
 #include "send/record.h"
 #include "send/sendconf.h"
 #include "send/shaping.h"   /* cluster (issue 16) */
+#include "send/share.h"     /* issue 16 share */
 
 #define HOUSEKEEP_S   3600.0   /* tmp/ and orphan clean-up */
 #define UNSUB_S       10.0     /* httpd (issue 13): state/unsub/ applied this often */
@@ -58,6 +59,7 @@ struct sched {
 	double housekeep_at;
 	double unsub_at;            /* httpd (issue 13): next look at state/unsub/ */
 	int restart;                /* 1: ends 111, for the supervisor to start it again */
+	struct share *share;        /* issue 16 share: suppression list and health verdicts, or NULL */
 };
 
 /* The signal handler's view: file-local because a handler takes no
@@ -233,6 +235,8 @@ static void reload(struct sched *s)
 		return;
 	}
 	record_history_config(&s->rec, &s->conf);   /* issue 13: the relays of the new tables */
+	share_free(s->share);   /* issue 16 share: setting shared again (the cursor is on disk) */
+	s->share = share_new(s->home);
 	if (s->kids.dkim_pid <= 0) {
 		int dk = children_dkim_configured(&s->kids);
 		if (dk < 0)
@@ -338,6 +342,9 @@ static void wait_events(struct sched *s, double now)
 		int cw = shaping_cluster_wait_ms(&s->conf);
 		if (cw >= 0 && (timeout < 0 || cw < timeout))
 			timeout = cw;
+		cw = share_wait_ms(s->share);   /* issue 16 share */
+		if (cw >= 0 && (timeout < 0 || cw < timeout))
+			timeout = cw;
 	}
 	if (s->respawn_in > 0) {
 		int rt = (int)(s->respawn_in * 1000) + 1;
@@ -438,6 +445,7 @@ static void start(struct sched *s, const struct sched_opts *o)
 	if (journal_apply() < 0)
 		warn_sys("unable to apply every journal (kept for the next start)");
 	scan_queue(s);
+	s->share = share_new(s->home);   /* issue 16 share */
 	ev_begin("start");
 	ev_num("workers", s->kids.nw);
 	ev_num("queued", (long long)s->index.count);
@@ -494,6 +502,7 @@ static int turn(struct sched *s, double now)
 		deliver_start(&s->dl, m);
 	sendconf_health_refresh(&s->conf);
 	shaping_cluster_tick(&s->conf, (unsigned long)s->index.count);   /* cluster (issue 16) */
+	share_tick(s->share, &s->conf);   /* issue 16 share */
 	/* workers lost are replaced (a transient fork failure is retried,
 	 * never an exit); privileged, by the fork server */
 	forker_reports(s);	/* exits it reported while we waited for a spawn */
@@ -519,6 +528,7 @@ static int turn(struct sched *s, double now)
 /* Free what the loop holds (children_stop first for a clean end). */
 static void release(struct sched *s)
 {
+	share_free(s->share);   /* issue 16 share */
 	children_free(&s->kids);
 	record_free(&s->rec);
 	sendconf_free(&s->conf);

@@ -268,6 +268,7 @@ void sendconf_free(struct sendconf *c)
 	close_tables(c);
 	classify_table_free(&c->cls);
 	health_free(&c->health);
+	health_free(&c->cluster_health);   /* issue 16 share */
 }
 
 int sendconf_workers(const struct sendconf *c, int asked)
@@ -387,10 +388,17 @@ void sendconf_health_refresh(struct sendconf *c)
 		for (i = 0; i < ps->cfg.n; i++) {
 			const struct conf_member *cm = &ps->cfg.m[i];
 			int d = 0;
+			const char *src = "relay-health";
 			if (!cm->mx) {
 				snprintf(key, sizeof key, "%s:%u", cm->host, cm->port);
 				conf_lower(key);
 				d = health_member_down(&c->health, ps->name, key, now);
+				/* issue 16 share: a member this node's status does not
+				 * cover takes the other nodes' verdict */
+				if (!health_fresh(&c->health, now) || !health_find(&c->health, ps->name, key)) {
+					src = "cluster";
+					d = health_member_down(&c->cluster_health, ps->name, key, now);
+				}
 				relays++;
 				down += d > 0;
 			}
@@ -399,7 +407,7 @@ void sendconf_health_refresh(struct sendconf *c)
 				ev_begin_log(d > 0 ? "member_down" : "member_up");
 				ev_str("pool", ps->name);
 				ev_str("relay", cm->mx ? "mx" : key);
-				ev_str("source", "relay-health");
+				ev_str("source", src);   /* issue 16 share: or cluster */
 				ev_end();
 			}
 			ps->ms[i].down = ps->ms[i].health_down = d > 0;

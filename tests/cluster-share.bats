@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# not tested: a journal at its bound SJOURNAL_MAX (16 MB: a change past it stays local, with a warning; t_share covers the parsers, not the bound), a stream trimmed past a node's cursor (MAXLEN ~ 10000 entries), relay-httpd's one-click unsubscribe (it goes through suppress_add like the others: httpd-unsub.bats), Redis over TLS and nodes on separate machines (one machine, three homes).
+load helper
+load smtp_helper
+load cluster_helper
+bats_require_minimum_version 1.5.0
+
+setup_file() { TESTS="$BATS_TEST_DIRNAME"; }
+setup() { start_redis; DAEMONS=""; }
+teardown() {
+	local p
+	for p in $DAEMONS; do kill -9 "$p" 2>/dev/null || true; done
+	stop_servers
+	stop_redis
+	true
+}
+daemon_on() {   # daemon_on NAME: relay-send for NAME, logging to NAME.log
+	RELAY_HOME="$BATS_TEST_TMPDIR/$1" relay-send -w 2 > "$BATS_TEST_TMPDIR/$1.log" 2>&1 &
+	DAEMONS="$DAEMONS $!"
+}
+# refused_on NAME ADDR: NAME's relay-inject refuses ADDR (exit 100, suppressed)
+refused_on() {
+	local st=0
+	printf 'Subject: x\n\nx\n' | on "$1" relay-inject -f s@example.org "$2" 2>/dev/null || st=$?
+	[ "$st" -eq 100 ]
+}
+listed_on() { on "$1" relay-bounce suppress list | grep -q "^$2 "; }
+unlisted_on() { ! listed_on "$@"; }
+taken_on() { printf 'Subject: x\n\nx\n' | on "$1" relay-inject -f s@example.org "$2"; }
+at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
+stream_len() { rcli xlen relay:suppress; }
+two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
+	local n
+	for n in a b; do
+		node $n
+		echo "main failover ${1:-127.0.0.1:$PORT}" > "$BATS_TEST_TMPDIR/$n/etc/pools"
+		echo "default main" > "$BATS_TEST_TMPDIR/$n/etc/routes"
+		relay-config -d "$BATS_TEST_TMPDIR/$n" >/dev/null
+	done
+}
+
+@test "suppressed by hand on node A: refused at node B's relay-inject within seconds; B does not push it back" {
+	start_server
+	two
+	daemon_on a; daemon_on b
+	wait_for grep -q "event=start" "$BATS_TEST_TMPDIR/b.log"
+	taken_on b gone@example.net
+	start=$(date +%s.%N)
+	on a relay-bounce suppress add gone@example.net "complaint"
+	WAIT_FOR_CAP=10 wait_for listed_on b gone@example.net
+	end=$(date +%s.%N)
+	refused_on b gone@example.net
+	echo "propagation: $(echo "$end - $start" | bc) s" >&3
+	run on b relay-bounce suppress list
+	assert_output --partial "gone@example.net"
+	assert_output --partial "reason=complaint"
+	grep -q "event=suppress_shared dir=out records=1" "$BATS_TEST_TMPDIR/a.log"
+	wait_for grep -q "event=suppress_shared dir=in records=1 added=1 removed=0" "$BATS_TEST_TMPDIR/b.log"
+	# no echo: B applied it without journaling; the stream keeps A's one entry
+	sleep 2
+	[ "$(stream_len)" -eq 1 ]
+	run ! grep -q "event=suppress_shared dir=out" "$BATS_TEST_TMPDIR/b.log"
+	run ! grep -q "event=suppress_shared dir=in" "$BATS_TEST_TMPDIR/a.log"
+	# the journal is truncated once pushed; the cursor kept
+	[ ! -s "$BATS_TEST_TMPDIR/a/state/suppress.journal" ]
+	grep -Eq '^CS1 0 [0-9]+-[0-9]+$' "$BATS_TEST_TMPDIR/a/state/suppress.cursor"
+	run on a relay-qctl cluster
+	assert_success
+	assert_line "suppress stream relay:suppress entries=1"
+}
+
+@test "a hard bounce at node A suppresses at node B; a removal at A removes at B" {
+	start_server --rcpt-reply 'gone@example.net=550 5.1.1 no such user'
+	two
+	daemon_on a; daemon_on b
+	taken_on a gone@example.net
+	WAIT_FOR_CAP=20 wait_for listed_on b gone@example.net
+	refused_on b gone@example.net
+	run on b relay-bounce suppress list
+	assert_output --partial "gone@example.net"
+	on a relay-bounce suppress remove gone@example.net
+	# (not injected again at B: the server would bounce it there too)
+	WAIT_FOR_CAP=10 wait_for unlisted_on b gone@example.net
+	grep -q "event=suppress_shared dir=in records=1 added=0 removed=1" "$BATS_TEST_TMPDIR/b.log"
+	# B bounced nothing itself: it had no message to that address
+	run grep -c "event=failed" "$BATS_TEST_TMPDIR/b.log"
+	assert_output 0
+}
+
+@test "Redis killed mid-run: the additions meanwhile reach node B after it is back; a new node reads the whole stream" {
+	start_server
+	two
+	daemon_on a; daemon_on b
+	on a relay-bounce suppress add first@example.net
+	WAIT_FOR_CAP=10 wait_for listed_on b first@example.net
+	stop_redis
+	for i in 1 2 3; do on a relay-bounce suppress add "while$i@example.net"; done
+	wait_for grep -q "event=share state=unreachable" "$BATS_TEST_TMPDIR/a.log"
+	sleep 1
+	# kept in A's journal meanwhile
+	[ "$(grep -c '^add while' "$BATS_TEST_TMPDIR/a/state/suppress.journal")" -eq 3 ]
+	taken_on b while1@example.net
+	start_redis "$REDIS_PORT"
+	WAIT_FOR_CAP=20 wait_for listed_on b while3@example.net
+	refused_on b while3@example.net
+	refused_on b while1@example.net
+	refused_on b while2@example.net
+	wait_for grep -q "event=share state=shared" "$BATS_TEST_TMPDIR/a.log"
+	# a node that starts now (no cursor) reads the whole stream
+	node c
+	daemon_on c
+	WAIT_FOR_CAP=10 wait_for listed_on c while2@example.net
+	refused_on c while1@example.net
+	# (first@ was in the Redis that died, which kept nothing)
+	taken_on c first@example.net
+}
+
+@test "relay-health's verdict down on node A makes node B (no relay-health) skip that member, source=cluster; up again when A says so" {
+	start_server; P1=$PORT; S1=$SRV
+	start_server; P2=$PORT; S2=$SRV
+	two "127.0.0.1:$P1 127.0.0.1:$P2"
+	now=$(date +%s)
+	mkdir -p "$BATS_TEST_TMPDIR/a/state/health"
+	printf 'RH1 %s 60\nmain 127.0.0.1:%s down %s connect\nmain 127.0.0.1:%s up %s ok\n' \
+		"$now" "$P1" "$now" "$P2" "$now" > "$BATS_TEST_TMPDIR/a/state/health/status"
+	# a verdict no node has renewed for two days: it leaves the hash
+	old=$((now - 172800))
+	rcli hset relay:health "gone 10.9.9.9:25" "down $old connect x $old 60" >/dev/null
+	daemon_on a; daemon_on b
+	wait_for grep -q "event=member_down pool=main relay=127.0.0.1:$P1 source=relay-health" "$BATS_TEST_TMPDIR/a.log"
+	wait_for sh -c "[ \"\$(redis-cli -p $REDIS_PORT hexists relay:health 'gone 10.9.9.9:25')\" = 0 ]"
+	WAIT_FOR_CAP=10 wait_for grep -q "event=member_down pool=main relay=127.0.0.1:$P1 source=cluster" "$BATS_TEST_TMPDIR/b.log"
+	rcli hget relay:health "main 127.0.0.1:$P1" | grep -Eq "^down $now connect a $now 60\$"
+	run on b relay-qctl cluster
+	assert_line "health main 127.0.0.1:$P1 down since=$now reason=connect node=a when=$now fresh=yes"
+	# B skips the first member, which it would otherwise take
+	taken_on b r@example.net
+	wait_for at_least "$S2" 1
+	[ "$(recorded_n "$S1")" -eq 0 ]
+	# A's next run finds it up: B takes it back
+	now2=$((now + 1))
+	printf 'RH1 %s 60\nmain 127.0.0.1:%s up %s ok\nmain 127.0.0.1:%s up %s ok\n' \
+		"$now2" "$P1" "$now2" "$P2" "$now" > "$BATS_TEST_TMPDIR/a/state/health/status.new"
+	mv "$BATS_TEST_TMPDIR/a/state/health/status.new" "$BATS_TEST_TMPDIR/a/state/health/status"
+	WAIT_FOR_CAP=10 wait_for grep -q "event=member_up pool=main relay=127.0.0.1:$P1 source=cluster" "$BATS_TEST_TMPDIR/b.log"
+	taken_on b r@example.net
+	wait_for at_least "$S1" 1
+	# B's own status, when fresh, wins over the cluster's for what it covers
+	run ! grep -q "source=cluster" "$BATS_TEST_TMPDIR/a.log"
+}
+
+@test "without setting shared no journal is written; with it, only until relay-send has pushed it" {
+	relay_home
+	for i in $(seq 50); do relay-bounce suppress add "a$i@example.net"; done
+	relay-bounce suppress remove a1@example.net
+	[ ! -e "$RELAY_HOME/state/suppress.journal" ]
+	[ "$(relay-bounce suppress list | wc -l)" -eq 49 ]
+	# with shared (Redis up, no relay-send yet): the changes wait in the journal
+	relay_setting shared "redis://127.0.0.1:$REDIS_PORT/0"
+	relay-bounce suppress add b@example.net
+	relay-bounce suppress remove a2@example.net
+	run cat "$RELAY_HOME/state/suppress.journal"
+	assert_line --regexp '^add b@example.net [0-9]+ [0-9]+ [0-9]+ added by hand$'
+	assert_line 'del a2@example.net'
+	relay-send > "$BATS_TEST_TMPDIR/send.log" 2>&1 &
+	DAEMONS="$DAEMONS $!"
+	wait_for sh -c "[ ! -s '$RELAY_HOME/state/suppress.journal' ]"
+	[ "$(stream_len)" -eq 1 ]
+	rcli xrange relay:suppress - + | grep -q '^del a2@example.net$'
+}
