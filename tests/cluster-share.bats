@@ -6,18 +6,8 @@ load cluster_helper
 bats_require_minimum_version 1.5.0
 
 setup_file() { TESTS="$BATS_TEST_DIRNAME"; }
-setup() { start_redis; DAEMONS=""; }
-teardown() {
-	local p
-	for p in $DAEMONS; do kill -9 "$p" 2>/dev/null || true; done
-	stop_servers
-	stop_redis
-	true
-}
-daemon_on() {   # daemon_on NAME: relay-send for NAME, logging to NAME.log
-	RELAY_HOME="$BATS_TEST_TMPDIR/$1" relay-send -w 2 > "$BATS_TEST_TMPDIR/$1.log" 2>&1 &
-	DAEMONS="$DAEMONS $!"
-}
+setup() { start_redis; DAEMONS=""; CLUSTER_WORKERS=2; }
+teardown() { cluster_teardown; }
 # refused_on NAME ADDR: NAME's relay-inject refuses ADDR (exit 100, suppressed)
 refused_on() {
 	local st=0

@@ -5,18 +5,8 @@ load smtp_helper
 load cluster_helper
 
 setup_file() { TESTS="$BATS_TEST_DIRNAME"; }
-setup() { start_redis; DAEMONS=""; }
-teardown() {
-	local p
-	for p in $DAEMONS; do kill -9 "$p" 2>/dev/null || true; done
-	stop_servers
-	stop_redis
-	true
-}
-daemon_on() {   # daemon_on NAME: relay-send for NAME, logging to NAME.log
-	RELAY_HOME="$BATS_TEST_TMPDIR/$1" relay-send -w 3 > "$BATS_TEST_TMPDIR/$1.log" 2>&1 &
-	DAEMONS="$DAEMONS $!"   # relay-send's own pid (not a subshell's)
-}
+setup() { start_redis; DAEMONS=""; CLUSTER_WORKERS=3; }
+teardown() { cluster_teardown; }
 all_empty() { [ "$(queued_on a)" -eq 0 ] && [ "$(queued_on b)" -eq 0 ] && [ "$(queued_on c)" -eq 0 ]; }
 returned() {    # returned LOG: a state=shared after the state=fallback
 	sed -n '/event=cluster state=fallback/,$p' "$1" | grep -q 'event=cluster state=shared'

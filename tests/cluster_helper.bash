@@ -75,3 +75,20 @@ kill_node() {
 	kill -9 "$1" 2>/dev/null || true
 }
 peak_of() { cat "$1/peak" 2>/dev/null || echo 0; }
+
+# The daemons of a test (DAEMONS: relay-send pids) killed, the servers
+# and Redis stopped: the teardown of cluster.bats and cluster-share.bats.
+cluster_teardown() {
+	local p
+	for p in $DAEMONS; do kill -9 "$p" 2>/dev/null || true; done
+	stop_servers
+	stop_redis
+	true
+}
+# daemon_on NAME: relay-send (-w $CLUSTER_WORKERS, default 3) for the
+# home NAME, logging to NAME.log; its own pid (not a subshell's) joins
+# DAEMONS.
+daemon_on() {
+	RELAY_HOME="$BATS_TEST_TMPDIR/$1" relay-send -w "${CLUSTER_WORKERS:-3}" > "$BATS_TEST_TMPDIR/$1.log" 2>&1 &
+	DAEMONS="$DAEMONS $!"
+}

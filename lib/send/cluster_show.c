@@ -54,18 +54,14 @@ static int show_counters(struct rconn *r, struct buf *out, const char *pattern, 
 
 int cluster_show(const char *url, struct buf *out, char *err, size_t cap)
 {
-	struct redis_url u;
 	struct rconn r;
 	char shown[REDIS_URL_MAX + 16];
 	const char *z[5] = { "ZRANGE", "relay:nodes", "0", "-1", "WITHSCORES" };
 	redisReply *rep;
 	size_t i;
-	if (redis_url_parse(url, &u, err, cap) < 0)
+	if (rconn_open_url(&r, url, 1000, err, cap) < 0)
 		return -1;
-	rconn_init(&r, &u, 1000);
-	if (rconn_open(&r, err, cap) < 0)
-		return -1;
-	redis_url_show(&u, shown, sizeof shown);
+	redis_url_show(&r.url, shown, sizeof shown);
 	buf_printf(out, "redis %s\n", shown);
 	if (show_cmd(&r, out, 5, z, &rep, err, cap) < 0)
 		goto fail;

@@ -189,3 +189,12 @@ int rconn_ints(const struct redisReply *rep, long long *v, size_t n)
 	}
 	return (int)i;
 }
+
+int rconn_open_url(struct rconn *r, const char *url, int timeout_ms, char *err, size_t cap)
+{
+	struct redis_url u;
+	if (redis_url_parse(url, &u, err, cap) < 0)
+		return -1;
+	rconn_init(r, &u, timeout_ms);
+	return rconn_open(r, err, cap);
+}

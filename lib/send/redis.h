@@ -26,6 +26,9 @@ struct rconn {
 void rconn_init(struct rconn *r, const struct redis_url *u, int timeout_ms);
 /* Connect (and AUTH, SELECT). 0, or -1 with a reason in err. */
 int rconn_open(struct rconn *r, char *err, size_t cap);
+/* rconn_init and rconn_open for a URL as setting shared gives it (for
+ * the one-shot readers: relay-qctl cluster). 0, or -1 with err. */
+int rconn_open_url(struct rconn *r, const char *url, int timeout_ms, char *err, size_t cap);
 void rconn_close(struct rconn *r);
 int rconn_up(const struct rconn *r);
 /* One command: the reply (free with rconn_free), or NULL (err says why;

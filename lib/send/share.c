@@ -221,16 +221,12 @@ void share_tick(struct share *sh, struct sendconf *c)
 
 int share_show(const char *url, struct buf *out, char *err, size_t cap)
 {
-	struct redis_url u;
 	struct rconn r;
 	const char *xl[2] = { "XLEN", CSUPPRESS_KEY }, *hg[2] = { "HGETALL", SHARE_HEALTH_KEY };
 	redisReply *rep;
 	time_t now = time(NULL);
 	size_t i;
-	if (redis_url_parse(url, &u, err, cap) < 0)
-		return -1;
-	rconn_init(&r, &u, 1000);
-	if (rconn_open(&r, err, cap) < 0)
+	if (rconn_open_url(&r, url, 1000, err, cap) < 0)
 		return -1;
 	if (!(rep = rconn_cmd(&r, 2, xl, err, cap)))
 		goto fail;
