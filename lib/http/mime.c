@@ -22,44 +22,53 @@ static int bad(struct httpmsg_err *err, const char *field, const char *text)
 
 static const char hexd[] = "0123456789ABCDEF";
 
+/* Written straight into out, reserved a chunk of input at a time (at
+ * most 4 octets out per octet in, soft breaks included), not a buf_add
+ * per octet: the text part of every JSON message goes through here. */
+#define QP_CHUNK 4096
 int mime_qp(struct buf *out, const char *s, size_t n)
 {
 	size_t i = 0, col = 0;
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		char enc[4];
-		size_t el;
-		int eol = (c == '\n') || (c == '\r' && i + 1 < n && s[i + 1] == '\n');
-		if (eol) {
-			i += c == '\r' ? 2 : 1;
-			if (buf_add(out, "\r\n", 2) < 0)
-				return -1;
-			col = 0;
-			continue;
-		}
-		/* a space or tab before a line end (or the end) is encoded */
-		if ((c == ' ' || c == '\t') &&
-		    (i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')))
-			goto encode;
-		if ((c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t') {
-			enc[0] = (char)c;
-			el = 1;
-		} else {
-encode:
-			enc[0] = '=';
-			enc[1] = hexd[c >> 4];
-			enc[2] = hexd[c & 15];
-			el = 3;
-		}
-		if (col + el > 75) {   /* soft break: "=" ends a line of 76 */
-			if (buf_add(out, "=\r\n", 3) < 0)
-				return -1;
-			col = 0;
-		}
-		if (buf_add(out, enc, el) < 0)
+		size_t stop = n - i > QP_CHUNK ? i + QP_CHUNK : n;
+		char *o;
+		if (buf_reserve(out, 4 * (stop - i) + 16) < 0)
 			return -1;
-		col += el;
-		i++;
+		o = out->p + out->len;
+		while (i < stop) {
+			unsigned char c = (unsigned char)s[i];
+			int lit;
+			if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
+				i += c == '\r' ? 2 : 1;
+				*o++ = '\r';
+				*o++ = '\n';
+				col = 0;
+				continue;
+			}
+			lit = (c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t';
+			/* a space or tab before a line end (or the end) is encoded */
+			if ((c == ' ' || c == '\t') &&
+			    (i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')))
+				lit = 0;
+			if (col + (lit ? 1 : 3) > 75) {   /* soft break: "=" ends a line of 76 */
+				*o++ = '=';
+				*o++ = '\r';
+				*o++ = '\n';
+				col = 0;
+			}
+			if (lit) {
+				*o++ = (char)c;
+				col++;
+			} else {
+				*o++ = '=';
+				*o++ = hexd[c >> 4];
+				*o++ = hexd[c & 15];
+				col += 3;
+			}
+			i++;
+		}
+		out->len = (size_t)(o - out->p);
+		out->p[out->len] = 0;
 	}
 	return 0;
 }
