@@ -45,7 +45,26 @@ int mime_qp(struct buf *out, const char *s, size_t n)
 				col = 0;
 				continue;
 			}
-			lit = (c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t';
+			if (c >= 33 && c <= 126 && c != '=') {
+				/* a run of octets that stand for themselves, as far as
+				 * the line has room (the same breaks as one by one) */
+				size_t k = 0, room;
+				if (col >= 75) {
+					*o++ = '=';
+					*o++ = '\r';
+					*o++ = '\n';
+					col = 0;
+				}
+				room = 75 - col;
+				while (k < room && i + k < stop && s[i + k] >= 33 && s[i + k] <= 126 && s[i + k] != '=')
+					k++;
+				memcpy(o, s + i, k);
+				o += k;
+				col += k;
+				i += k;
+				continue;
+			}
+			lit = c == ' ' || c == '\t';
 			/* a space or tab before a line end (or the end) is encoded */
 			if ((c == ' ' || c == '\t') &&
 			    (i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')))
