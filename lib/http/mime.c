@@ -177,7 +177,7 @@ static int unstructured(struct buf *out, size_t col, const char *v)
 
 int mime_header(struct buf *out, const char *name, const char *value)
 {
-	if (buf_printf(out, "%s: ", name) < 0 || unstructured(out, strlen(name) + 2, value) < 0)
+	if (buf_adds(out, name) < 0 || buf_add(out, ": ", 2) < 0 || unstructured(out, strlen(name) + 2, value) < 0)
 		return -1;
 	return buf_add(out, "\r\n", 2);
 }
@@ -243,7 +243,7 @@ static int mailbox(struct buf *out, const char *name, const char *addr)
 	} else if (encoded_words(out, name, strlen(name)) < 0) {
 		return -1;
 	}
-	return buf_printf(out, " <%s>", addr);
+	return buf_add(out, " <", 2) < 0 || buf_adds(out, addr) < 0 ? -1 : buf_addc(out, '>');
 }
 
 /* A list field (to, cc, bcc): each address into the envelope; the header
@@ -257,7 +257,7 @@ static int addr_list(json_t *v, const char *field, const char *hname, struct env
 		return 0;
 	if (!json_is_array(v) && !json_is_string(v))
 		return bad(err, field, "want a string or an array of strings");
-	if (hname && k && buf_printf(out, "%s: ", hname) < 0)
+	if (hname && k && (buf_adds(out, hname) < 0 || buf_add(out, ": ", 2) < 0))
 		return -2;
 	for (i = 0; i < k; i++) {
 		json_t *a = json_is_array(v) ? json_array_get(v, i) : v;
@@ -298,8 +298,11 @@ static int text_part(struct buf *out, const char *type, const char *s, size_t n)
 			plain = 0;  /* "=_" only QP's =3D_ keeps apart from a boundary */
 		}
 	}
-	if (buf_printf(out, "Content-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: %s\r\n\r\n",
-	               type, plain ? "7bit" : "quoted-printable") < 0)
+	/* buf_adds, not buf_printf (which formats twice): this is on the
+	 * path of every message */
+	if (buf_adds(out, "Content-Type: ") < 0 || buf_adds(out, type) < 0 ||
+	    buf_adds(out, "; charset=utf-8\r\nContent-Transfer-Encoding: ") < 0 ||
+	    buf_adds(out, plain ? "7bit\r\n\r\n" : "quoted-printable\r\n\r\n") < 0)
 		return -1;
 	if (plain ? buf_add(out, s, n) < 0 : mime_qp(out, s, n) < 0)
 		return -1;
