@@ -22,44 +22,72 @@ static int bad(struct httpmsg_err *err, const char *field, const char *text)
 
 static const char hexd[] = "0123456789ABCDEF";
 
+/* Written straight into out, reserved a chunk of input at a time (at
+ * most 4 octets out per octet in, soft breaks included), not a buf_add
+ * per octet: the text part of every JSON message goes through here. */
+#define QP_CHUNK 4096
 int mime_qp(struct buf *out, const char *s, size_t n)
 {
 	size_t i = 0, col = 0;
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		char enc[4];
-		size_t el;
-		int eol = (c == '\n') || (c == '\r' && i + 1 < n && s[i + 1] == '\n');
-		if (eol) {
-			i += c == '\r' ? 2 : 1;
-			if (buf_add(out, "\r\n", 2) < 0)
-				return -1;
-			col = 0;
-			continue;
-		}
-		/* a space or tab before a line end (or the end) is encoded */
-		if ((c == ' ' || c == '\t') &&
-		    (i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')))
-			goto encode;
-		if ((c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t') {
-			enc[0] = (char)c;
-			el = 1;
-		} else {
-encode:
-			enc[0] = '=';
-			enc[1] = hexd[c >> 4];
-			enc[2] = hexd[c & 15];
-			el = 3;
-		}
-		if (col + el > 75) {   /* soft break: "=" ends a line of 76 */
-			if (buf_add(out, "=\r\n", 3) < 0)
-				return -1;
-			col = 0;
-		}
-		if (buf_add(out, enc, el) < 0)
+		size_t stop = n - i > QP_CHUNK ? i + QP_CHUNK : n;
+		char *o;
+		if (buf_reserve(out, 4 * (stop - i) + 16) < 0)
 			return -1;
-		col += el;
-		i++;
+		o = out->p + out->len;
+		while (i < stop) {
+			unsigned char c = (unsigned char)s[i];
+			int lit;
+			if (c == '\n' || (c == '\r' && i + 1 < n && s[i + 1] == '\n')) {
+				i += c == '\r' ? 2 : 1;
+				*o++ = '\r';
+				*o++ = '\n';
+				col = 0;
+				continue;
+			}
+			if (c >= 33 && c <= 126 && c != '=') {
+				/* a run of octets that stand for themselves, as far as
+				 * the line has room (the same breaks as one by one) */
+				size_t k = 0, room;
+				if (col >= 75) {
+					*o++ = '=';
+					*o++ = '\r';
+					*o++ = '\n';
+					col = 0;
+				}
+				room = 75 - col;
+				while (k < room && i + k < stop && s[i + k] >= 33 && s[i + k] <= 126 && s[i + k] != '=')
+					k++;
+				memcpy(o, s + i, k);
+				o += k;
+				col += k;
+				i += k;
+				continue;
+			}
+			lit = c == ' ' || c == '\t';
+			/* a space or tab before a line end (or the end) is encoded */
+			if ((c == ' ' || c == '\t') &&
+			    (i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n')))
+				lit = 0;
+			if (col + (lit ? 1 : 3) > 75) {   /* soft break: "=" ends a line of 76 */
+				*o++ = '=';
+				*o++ = '\r';
+				*o++ = '\n';
+				col = 0;
+			}
+			if (lit) {
+				*o++ = (char)c;
+				col++;
+			} else {
+				*o++ = '=';
+				*o++ = hexd[c >> 4];
+				*o++ = hexd[c & 15];
+				col += 3;
+			}
+			i++;
+		}
+		out->len = (size_t)(o - out->p);
+		out->p[out->len] = 0;
 	}
 	return 0;
 }
@@ -149,7 +177,7 @@ static int unstructured(struct buf *out, size_t col, const char *v)
 
 int mime_header(struct buf *out, const char *name, const char *value)
 {
-	if (buf_printf(out, "%s: ", name) < 0 || unstructured(out, strlen(name) + 2, value) < 0)
+	if (buf_adds(out, name) < 0 || buf_add(out, ": ", 2) < 0 || unstructured(out, strlen(name) + 2, value) < 0)
 		return -1;
 	return buf_add(out, "\r\n", 2);
 }
@@ -215,7 +243,7 @@ static int mailbox(struct buf *out, const char *name, const char *addr)
 	} else if (encoded_words(out, name, strlen(name)) < 0) {
 		return -1;
 	}
-	return buf_printf(out, " <%s>", addr);
+	return buf_add(out, " <", 2) < 0 || buf_adds(out, addr) < 0 ? -1 : buf_addc(out, '>');
 }
 
 /* A list field (to, cc, bcc): each address into the envelope; the header
@@ -229,7 +257,7 @@ static int addr_list(json_t *v, const char *field, const char *hname, struct env
 		return 0;
 	if (!json_is_array(v) && !json_is_string(v))
 		return bad(err, field, "want a string or an array of strings");
-	if (hname && k && buf_printf(out, "%s: ", hname) < 0)
+	if (hname && k && (buf_adds(out, hname) < 0 || buf_add(out, ": ", 2) < 0))
 		return -2;
 	for (i = 0; i < k; i++) {
 		json_t *a = json_is_array(v) ? json_array_get(v, i) : v;
@@ -270,8 +298,11 @@ static int text_part(struct buf *out, const char *type, const char *s, size_t n)
 			plain = 0;  /* "=_" only QP's =3D_ keeps apart from a boundary */
 		}
 	}
-	if (buf_printf(out, "Content-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: %s\r\n\r\n",
-	               type, plain ? "7bit" : "quoted-printable") < 0)
+	/* buf_adds, not buf_printf (which formats twice): this is on the
+	 * path of every message */
+	if (buf_adds(out, "Content-Type: ") < 0 || buf_adds(out, type) < 0 ||
+	    buf_adds(out, "; charset=utf-8\r\nContent-Transfer-Encoding: ") < 0 ||
+	    buf_adds(out, plain ? "7bit\r\n\r\n" : "quoted-printable\r\n\r\n") < 0)
 		return -1;
 	if (plain ? buf_add(out, s, n) < 0 : mime_qp(out, s, n) < 0)
 		return -1;

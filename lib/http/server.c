@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/diag.h"
@@ -17,6 +18,7 @@
 #include "http/unsub.h"
 
 #define TO_MAX 1000   /* to= in a message/rfc822 query */
+#define BODY_RESERVE_MAX 65536   /* reserved for a body before it comes */
 
 struct req {
 	struct buf body;
@@ -60,22 +62,60 @@ static enum MHD_Result reply_err(struct httpd *h, struct MHD_Connection *c, int 
 	return r;
 }
 
+/* etc/apikeys.cdb stays open between requests (was an open, a read of
+ * the whole table and a close for each one): a stat per request tells
+ * whether it is still the file that was read (relay-config compiles by
+ * rename, so a new table is a new inode; size and mtime catch a rewrite
+ * in place), else it is read again. Under keys_lock: tinycdb's lookups
+ * keep their position in struct cdb. 1 found, 0 no such token (or no
+ * table), -1 the table could not be read. */
+static int key_lookup(struct httpd *h, const char *tok, size_t n, struct conf_apikey *key)
+{
+	char path[4096];
+	struct stat st, fst;
+	int r;
+	if (snprintf(path, sizeof path, "%s/etc/apikeys.cdb", h->api.home) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	pthread_mutex_lock(&h->keys_lock);
+	if (!h->keys_open || st.st_dev != h->keys_st.st_dev || st.st_ino != h->keys_st.st_ino ||
+	    st.st_size != h->keys_st.st_size || st.st_mtim.tv_sec != h->keys_st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != h->keys_st.st_mtim.tv_nsec) {
+		if (h->keys_open)
+			conf_close(&h->keys);
+		h->keys_open = 0;
+		r = conf_open(&h->keys, h->api.home, "apikeys");
+		if (r != 0 || fstat(h->keys.fd, &fst) < 0) {
+			int e = errno;
+			if (r == 0)
+				conf_close(&h->keys);
+			pthread_mutex_unlock(&h->keys_lock);
+			if (r == 1)
+				return 0;   /* gone since the stat: no keys */
+			errno = e;
+			return -1;
+		}
+		h->keys_st = fst;
+		h->keys_open = 1;
+	}
+	r = conf_apikey_lookup(&h->keys, tok, n, key);
+	pthread_mutex_unlock(&h->keys_lock);
+	return r;
+}
+
 /* The token of "Authorization: Bearer TOKEN": 1 found (key), 0 no or a
  * wrong token, -1 the table could not be read. */
 static int auth(struct httpd *h, struct MHD_Connection *c, struct conf_apikey *key)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	struct conf t;
-	int r;
 	if (!v || strncasecmp(v, "Bearer ", 7) != 0)
 		return 0;
 	for (v += 7; *v == ' '; v++)
 		;
-	if (conf_open(&t, h->api.home, "apikeys") < 0)
-		return -1;
-	r = conf_apikey_lookup(&t, v, strlen(v), key);
-	conf_close(&t);
-	return r;
+	return key_lookup(h, v, strlen(v), key);
 }
 
 static enum MHD_Result to_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
@@ -175,6 +215,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 				return reply_err(h, c, 401, NULL, "missing or wrong bearer token", 0);
 			if (cl && strtoull(cl, NULL, 10) > h->body_max)
 				return reply_err(h, c, 413, "message", "the body is over the size limit", 0);
+			/* room for the announced body at once, not growth by
+			 * doubling from 256 octets; past BODY_RESERVE_MAX it grows
+			 * as it comes (an announced size is not yet a body) */
+			if (cl && buf_reserve(&q->body, (size_t)strtoull(cl, NULL, 10) < BODY_RESERVE_MAX
+			                                    ? (size_t)strtoull(cl, NULL, 10) : BODY_RESERVE_MAX) < 0)
+				return MHD_NO;
 			q->answered = 0;
 			return MHD_YES;
 		}
@@ -307,6 +353,8 @@ int httpd_start(struct httpd *h, const char *addr, unsigned port, char *err, siz
 		sa = (const struct sockaddr *)(const void *)&s4;
 	}
 	pthread_mutex_init(&h->rate_lock, NULL);
+	pthread_mutex_init(&h->keys_lock, NULL);
+	h->keys_open = 0;
 	h->conns = 0;
 	api_sessions_init(&h->sessions);
 	h->api.ss = &h->sessions;
@@ -361,6 +409,9 @@ void httpd_stop(struct httpd *h)
 	if (h->mhd) {
 		MHD_stop_daemon(h->mhd);   /* joins every connection's thread */
 		api_sessions_end(&h->sessions);
+		if (h->keys_open)
+			conf_close(&h->keys);
+		h->keys_open = 0;
 	}
 	h->mhd = NULL;
 }

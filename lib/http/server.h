@@ -36,9 +36,15 @@
 #include "http/status.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
+#include "conf/conf.h"
 
 struct httpd {
 	pthread_mutex_t rate_lock;
+	pthread_mutex_t keys_lock;      /* keys, keys_open, keys_st */
+	struct conf keys;               /* etc/apikeys.cdb, kept open (server.c) */
+	int keys_open;
+	struct stat keys_st;            /* the open table's file */
 	struct api_ctx api;
 	struct api_sessions sessions;   /* api.ss points here (httpd_start) */
 	struct status st;
