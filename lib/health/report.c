@@ -164,7 +164,7 @@ static int prom_counters(struct buf *b, const struct health_run *run)
 	return rc;
 }
 
-static int prom_queue(struct buf *b, const char *home)
+static int prom_queue(struct buf *b, const char *home, time_t now)
 {
 	static const char *const qstates[3] = { "queued", "deferred", "held" };
 	struct qscan q;
@@ -183,7 +183,13 @@ static int prom_queue(struct buf *b, const char *home)
 		}
 	}
 	rc |= prom_head(b, "relay_queue_unreadable", "gauge", "Queue files whose envelope did not parse");
-	return rc | prom_sample(b, "relay_queue_unreadable", (double)q.unreadable, NULL);
+	rc |= prom_sample(b, "relay_queue_unreadable", (double)q.unreadable, NULL);
+	/* issue 13: the age of the oldest message waiting (held mail waits
+	 * on purpose and is not counted); 0 with an empty queue */
+	rc |= prom_head(b, "relay_queue_oldest_age_seconds", "gauge",
+	                "Age of the oldest queued or deferred message (0: none)");
+	return rc | prom_sample(b, "relay_queue_oldest_age_seconds",
+	                        q.oldest && now > q.oldest ? (double)(now - q.oldest) : 0, NULL);
 }
 
 int health_report_prom(const struct health_run *run, const char *path, time_t now, double run_s)
@@ -192,7 +198,7 @@ int health_report_prom(const struct health_run *run, const char *path, time_t no
 	int rc = 0;
 	rc |= prom_members(&b, run);
 	rc |= prom_counters(&b, run);
-	rc |= prom_queue(&b, run->o->home);
+	rc |= prom_queue(&b, run->o->home, now);
 	rc |= prom_head(&b, "relay_health_last_run_timestamp_seconds", "gauge", "When relay-health last ran");
 	rc |= prom_sample(&b, "relay_health_last_run_timestamp_seconds", (double)now, NULL);
 	rc |= prom_head(&b, "relay_health_run_seconds", "gauge", "How long the last relay-health run took");

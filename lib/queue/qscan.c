@@ -56,6 +56,8 @@ static void one(struct qscan *q, const char *path, const char *home, const char 
 		q->unreadable++;
 	} else {
 		struct qscan_class *c = class_of(q, e.class);
+		if (bucket && e.arrival > 0 && (!q->oldest || e.arrival < q->oldest))
+			q->oldest = e.arrival;   /* issue 13: the oldest message's age */
 		if (!bucket)
 			c->held++;
 		else if (deferred(home, bucket, id))

@@ -6,6 +6,7 @@
  * "held". Read-only, no lock: a message moving during the scan may be
  * counted in the old or the new place, or missed once. */
 #include <stddef.h>
+#include <time.h>
 #include "conf/conf.h"
 
 #define QSCAN_CLASSES_MAX 256   /* more distinct classes go to "other" */
@@ -18,6 +19,7 @@ struct qscan {
 	size_t n;
 	struct qscan_class c[QSCAN_CLASSES_MAX];
 	unsigned long unreadable;   /* envelopes that did not parse */
+	time_t oldest;              /* the earliest arrival in queue/msg/ (held mail not counted), 0: none */
 };
 
 /* 0, or -1 when queue/ cannot be read (errno). */
