@@ -38,6 +38,10 @@ static void add(struct record *r, enum totals_kind kind, const char *name, size_
 
 static void both(struct record *r, const char *relay, const char *pool, int field)
 {
+	/* every delivery by MX is "mx", as in state/history/: one file per
+	 * destination domain would be a label without bound */
+	if (relay && !strncmp(relay, "mx:", 3))
+		relay = "mx";
 	if (relay)
 		add(r, TOTALS_RELAY, relay, strlen(relay), field);
 	if (pool)

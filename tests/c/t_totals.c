@@ -90,13 +90,15 @@ int main(void)
 	record_totals_count(&r, "relay1.example:25", "main", COUNTER_DEFERRED);
 	record_totals_failover(&r, "relay1.example:25", "main");
 	record_totals_count(&r, "bad/name", NULL, COUNTER_DELIVERED);
+	record_totals_count(&r, "mx:Example.NET", NULL, COUNTER_DELIVERED);
+	record_totals_count(&r, "mx:example.org", NULL, COUNTER_DELIVERED);
 	buf_adds(&sig, "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\r\n\td=Example.COM; s=sel;\r\n"
 	               "\tbh=abc=; b=xyz\r\n"
 	               "dkim-signature: v=1; a=ed25519-sha256; d = other.example ; s=e; b=q\r\n"
 	               "List-Unsubscribe: <https://h/u/x>\r\n"
 	               "DKIM-Signature: v=1; s=nodomain; b=q\r\n");
 	record_totals_dkim(&r, &sig);
-	CHECK(r.ntot == 5);   /* 2 relays, 1 pool, 2 domains */
+	CHECK(r.ntot == 6);   /* 3 relays (mx one), 1 pool, 2 domains */
 	record_totals_flush(&r);
 	CHECK(r.ntot == 0 && r.tot == NULL);
 	CHECK(totals_read(home, TOTALS_RELAY, "relay2.example:587", &t) == 1 && t.v[0] == 1 && t.v[2] == 1);
@@ -106,6 +108,7 @@ int main(void)
 	      t.v[3] == 1);
 	CHECK(totals_read(home, TOTALS_DKIM, "example.com", &t) == 1 && t.v[0] == 1);
 	CHECK(totals_read(home, TOTALS_DKIM, "other.example", &t) == 1 && t.v[0] == 1);
+	CHECK(totals_read(home, TOTALS_RELAY, "mx", &t) == 1 && t.v[0] == 2);
 	snprintf(p, sizeof p, "%s/state/counters/totals/relay/bad", home);
 	CHECK(access(p, F_OK) < 0);
 
