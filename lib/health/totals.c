@@ -160,18 +160,18 @@ static const struct {
 } fam[] = {
 	{ TOTALS_RELAY, TOTALS_DELIVERED, "relay_delivered_total", "relay", "Recipients delivered, per relay" },
 	{ TOTALS_RELAY, TOTALS_DEFERRED, "relay_deferred_total", "relay",
-	  "Recipients deferred (failovers included), per relay" },
+	  "Deferrals, per relay: a recipient's, or one for a failed connection or session" },
 	{ TOTALS_RELAY, TOTALS_BOUNCED, "relay_bounced_total", "relay", "Recipients refused for good, per relay" },
 	{ TOTALS_RELAY, TOTALS_FAILOVERS, "relay_failovers_total", "relay",
-	  "Transactions moved from this relay to another member of its pool" },
+	  "Failovers from this relay to the next member of its pool (the failover events)" },
 	{ TOTALS_POOL, TOTALS_DELIVERED, "relay_pool_delivered_total", "pool", "Recipients delivered, per pool" },
 	{ TOTALS_POOL, TOTALS_DEFERRED, "relay_pool_deferred_total", "pool",
-	  "Recipients deferred (failovers included), per pool" },
+	  "Deferrals, per pool: a recipient's, or one for a failed connection or session" },
 	{ TOTALS_POOL, TOTALS_BOUNCED, "relay_pool_bounced_total", "pool", "Recipients refused for good, per pool" },
 	{ TOTALS_POOL, TOTALS_FAILOVERS, "relay_pool_failovers_total", "pool",
-	  "Transactions moved from one member of the pool to another" },
+	  "Failovers from one member of the pool to the next (the failover events)" },
 	{ TOTALS_DKIM, TOTALS_SIGNED, "relay_dkim_signatures_total", "domain",
-	  "DKIM signatures made, per signing domain (d=)" },
+	  "DKIM-Signature fields made by relay-dkim, per signing domain (d=)" },
 };
 
 int totals_prom(const char *home, struct buf *o)
