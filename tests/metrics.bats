@@ -118,3 +118,28 @@ PY
 	metrics "$HT/m"
 	[ "$(sample "$HT/m" relay_pool_delivered_total pool main)" = 2 ]
 }
+
+@test "/metrics: an RFC 8058 class is signed per recipient: one DKIM signature counted for each" {
+	/usr/bin/python3 -c 'import prometheus_client' || skip "needs Debian's python3-prometheus-client"
+	mkdir -p "$RELAY_HOME/etc/keys"
+	relay-dkim keygen -a ed25519 -d Example.COM -s e1 -o "$RELAY_HOME/etc/keys/ed.key" > /dev/null
+	printf 'example.com e1 keys/ed.key ed25519-sha256\n' >> "$RELAY_HOME/etc/dkim"
+	printf 'classes bulk\nurl https://unsub.test/\n' > "$RELAY_HOME/etc/unsubscribe"
+	relay-httpd -K > /dev/null
+	chgrp 65534 "$RELAY_HOME/etc/unsubscribe.key"
+	start_server
+	echo "main failover 127.0.0.1:$PORT" >> "$RELAY_HOME/etc/pools"
+	echo "default main" >> "$RELAY_HOME/etc/routes"
+	relay-config -d "$RELAY_HOME"
+	newkey app1 from=@example.com class=bulk
+	httpd_start
+	post '{"from": "a@example.com", "to": ["r1@example.net", "r2@example.net", "r3@example.net"], "subject": "news", "text": "hello\n"}'
+	[ "$CODE" = 202 ]
+	run relay-send -1
+	assert_success
+	[ "$(msgs)" -eq 3 ]
+	for n in 0001 0002 0003; do grep -q '^DKIM-Signature:' "$SRV/rec/$n.eml"; done
+	metrics "$HT/m"
+	[ "$(sample "$HT/m" relay_dkim_signatures_total domain example.com)" = 3 ]
+	[ "$(sample "$HT/m" relay_pool_delivered_total pool main)" = 3 ]
+}
