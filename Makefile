@@ -136,7 +136,7 @@ clean:
 # not in CI): scripts/fuzz-run NAME for the parsers of outside input, then
 # the SMTP reply parser and DKIM. A crash stops it (input in build-fuzz/).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = addr intake conf queue dsn dsnrec qqread proxy tlsa mtasts tlsrpt redis_url journal history share   # share: issue 16 share, the stream entries and health verdicts of Redis; dsnrec: the DSN records; qqread: relay-queue's protocol; proxy: PROXY v1/v2; tlsa, mtasts, tlsrpt: issue 15; redis_url: issue 16; journal: a worker's journal line (issue 10); history: issue 13, the 24 h files of state/history/
+FUZZ_TARGETS = addr intake conf queue dsn dsnrec qqread proxy tlsa mtasts tlsrpt redis_url journal history share totals   # totals: issue 13 totals, state/counters/totals/; share: issue 16 share, the stream entries and health verdicts of Redis; dsnrec: the DSN records; qqread: relay-queue's protocol; proxy: PROXY v1/v2; tlsa, mtasts, tlsrpt: issue 15; redis_url: issue 16; journal: a worker's journal line (issue 10); history: issue 13, the 24 h files of state/history/
 fuzz:
 	for t in $(FUZZ_TARGETS); do FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz-run $$t || exit 1; done
 	scripts/fuzz-smtp $(FUZZ_SECONDS)

@@ -35,6 +35,44 @@ int counters_name_ok(const char *kind, const char *name)
 	return 1;
 }
 
+/* issue 13 totals: the writers' common start (counters.h) */
+int counters_lock(const char *home, const char *sub, const char *lock)
+{
+	char dir[PATH_MAX];
+	size_t n;
+	int fd;
+	if (snprintf(dir, sizeof dir, "%s/state/counters/%s", home, sub) >= (int)sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	n = strlen(home) + 6;   /* "HOME/state", then each part after it */
+	for (;;) {
+		char c = dir[n];
+		dir[n] = 0;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -1;
+		dir[n] = c;
+		if (!c)
+			break;
+		while (dir[++n] && dir[n] != '/')
+			;
+	}
+	if (snprintf(dir, sizeof dir, "%s/state/counters/%s", home, lock) >= (int)sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(dir, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	return fd;
+}
+
 static int file_path(char *out, const char *home, const char *kind, const char *name)
 {
 	if (!counters_name_ok(kind, name)) {
@@ -85,7 +123,7 @@ static int parse(struct buf *b, long long oldest, struct bucket *bk, int *nb)
 int counters_add_at(const char *home, const char *kind, const char *name,
                     const struct counts *c, time_t now)
 {
-	char p[PATH_MAX], dir[PATH_MAX], lk[PATH_MAX];
+	char p[PATH_MAX];
 	struct bucket bk[COUNTERS_BUCKETS + 2];
 	struct buf b = BUF_INIT;
 	long long minute = (long long)now / 60;
@@ -93,25 +131,8 @@ int counters_add_at(const char *home, const char *kind, const char *name,
 
 	if (file_path(p, home, kind, name) < 0)
 		return -1;
-	snprintf(dir, sizeof dir, "%s/state", home);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if ((fd = counters_lock(home, kind, "lock")) < 0)   /* issue 13 totals: shared */
 		return -1;
-	snprintf(dir, sizeof dir, "%s/state/counters", home);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -1;
-	if (snprintf(lk, sizeof lk, "%s/state/counters/lock", home) >= (int)sizeof lk) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	snprintf(dir, sizeof dir, "%s/state/counters/%s", home, kind);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -1;
-	fd = open(lk, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			goto out;
 	if (read_file(p, &b, 1024 * 1024) < 0) {
 		if (errno != ENOENT)
 			goto out;

@@ -31,6 +31,10 @@ struct counts {
  * (printable ASCII, no '/', no leading '.', at most COUNTERS_NAME_MAX);
  * host names and domains are lowercased by the caller. */
 int counters_name_ok(const char *kind, const char *name);
+/* issue 13 totals: the writers' common start: make state/counters/SUB
+ * (each of its '/'-separated parts, mode 0755), open state/counters/LOCK
+ * and hold flock(2) on it. The locked fd (close it to unlock), or -1. */
+int counters_lock(const char *home, const char *sub, const char *lock);
 /* Add n events of one type now. 0 or -1 (errno; EINVAL bad name). */
 int counters_add(const char *home, const char *kind, const char *name,
                  enum counter_type type, unsigned long n);

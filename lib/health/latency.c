@@ -88,28 +88,15 @@ bad:
 
 int latency_add(const char *home, const char *name, const struct latency *add)
 {
-	char p[PATH_MAX], dir[PATH_MAX];
+	char p[PATH_MAX];
 	struct latency l;
 	struct buf b = BUF_INIT;
 	size_t k;
 	int fd, r = -1;
 	if (path(p, home, name) < 0)
 		return -1;
-	if (snprintf(dir, sizeof dir, "%s/state/counters", home) >= (int)sizeof dir) {
-		errno = ENAMETOOLONG;
+	if ((fd = counters_lock(home, "latency", "latency.lock")) < 0)   /* issue 13 totals: shared */
 		return -1;
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -1;
-	strcat(dir, "/latency");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -1;
-	strcat(dir, ".lock");
-	if ((fd = open(dir, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			goto out;
 	/* a file that does not parse starts again (a counter reset), so that
 	 * one bad write never stops the counting */
 	if (latency_read(home, name, &l) < 0 && errno != EPROTO)

@@ -14,6 +14,7 @@
 #include "health/health.h"
 #include "health/history.h"   /* issue 13 */
 #include "health/prom.h"
+#include "health/totals.h"   /* issue 13 totals */
 #include "queue/qscan.h"
 
 #define METRICS_FILE HEALTH_DIR "/metrics.prom"
@@ -281,6 +282,7 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 				rc |= prom_sample(o, nm[0], (double)cum, kv);
 			}
 		}
+	rc |= totals_prom(s->home, o);   /* issue 13 totals: the _total counters (health/totals.c), under the lock: statics */
 	pthread_mutex_unlock(&s->lock);
 	return rc ? -1 : 0;
 }

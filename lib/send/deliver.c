@@ -21,6 +21,7 @@
 #include "send/shaping.h"   /* traffic shaping: the hooks marked "shape:" */
 #include "send/tasks.h"
 #include "send/latrec.h"   /* httpd (issue 13) */
+#include "send/totrec.h"   /* issue 13 totals */
 #include "send/unsub.h"    /* httpd (issue 13) */
 
 #define REREAD_S      60.0     /* a queue or info file could not be read */
@@ -229,6 +230,8 @@ void deliver_start(struct deliver *d, struct qmsg *m)
 	/* httpd (issue 13): RFC 8058 classes are signed per recipient, at dispatch */
 	a->unsub = !a->sig.len && unsub_wanted(d->conf->home, a) != 0;
 	refused = !a->unsub && !a->sig.len && !a->sig_new && attempt_sign(a, d->kids);
+	if (a->sig_new)
+		record_totals_dkim(d->rec, &a->sig);   /* issue 13 totals: the signatures made */
 	if (!refused)
 		route(d, a);
 	if (--a->tasks == 0)
@@ -337,6 +340,8 @@ void deliver_dispatch(struct deliver *d)
 			task_defer(d, task_take(d, pp), err);
 			continue;
 		}
+		if (t->a->unsub)
+			record_totals_dkim(d->rec, &t->a->sig);   /* issue 13 totals: this recipient's signature */
 		wi = children_idle_worker(d->kids, key);
 		w = &d->kids->w[wi];
 		task_take(d, pp);
@@ -396,6 +401,7 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 		relayed_mark(a, k, res);   /* dsn: a hop without DSN, NOTIFY=SUCCESS */
 		record_outcome("delivered", a, k, pool, relay, r, res->tls, res->tls_policy);   /* events: pool */
 		record_count(d->rec, relay, a->e.sender, COUNTER_DELIVERED);
+		record_totals_count(d->rec, relay, pool, COUNTER_DELIVERED);   /* issue 13 totals */
 		record_latency(d->rec, relay, qindex_clock() - a->t0);   /* httpd (issue 13) */
 		return;
 	}
@@ -418,17 +424,21 @@ static void take_reply(struct deliver *d, struct task *t, size_t i, const struct
 		(*again)->last = *r;
 		(*again)->have_last = 1;
 		attempt_set_err(a, k, r, relay);
-		if (failover)
+		if (failover) {
 			record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
+			record_totals_count(d->rec, relay, pool, COUNTER_DEFERRED);   /* issue 13 totals */
+		}
 	} else if (r->temp || r->code / 100 != 5 || cr.action == ACTION_RETRY) {
 		attempt_set_err(a, k, r, relay);
 		record_outcome("deferred", a, k, pool, relay, r, res->tls, res->tls_policy);   /* events: pool */
 		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
+		record_totals_count(d->rec, relay, pool, COUNTER_DEFERRED);   /* issue 13 totals */
 	} else {
 		a->now[k] = RS_FAILED;
 		attempt_set_err(a, k, r, relay);
 		record_outcome("failed", a, k, pool, relay, r, res->tls, res->tls_policy);   /* events: pool */
 		record_count(d->rec, relay, a->e.sender, COUNTER_BOUNCED);
+		record_totals_count(d->rec, relay, pool, COUNTER_BOUNCED);   /* issue 13 totals */
 	}
 }
 
@@ -464,10 +474,12 @@ static void on_result(struct deliver *d, int wi, struct job_result *res)
 		double cool = shaping_failed(d->conf, p, t->member, t->domain, now);
 		shaping_reply(d->conf, p, t->member, t->domain, why, now);
 		record_count(d->rec, relay, a->e.sender, COUNTER_DEFERRED);
+		record_totals_count(d->rec, relay, p->name, COUNTER_DEFERRED);   /* issue 13 totals */
 		t->tried |= 1UL << t->member;
 		t->last = *why;
 		t->have_last = 1;
 		record_failover(a, p->name, relay, why, -1, cool - now);
+		record_totals_failover(d->rec, relay, p->name);   /* issue 13 totals */
 		task_enqueue(d, t, 1);
 		return;
 	}
@@ -485,6 +497,7 @@ static void on_result(struct deliver *d, int wi, struct job_result *res)
 		if (fault_again) {
 			double cool = shaping_failed(d->conf, p, t->member, t->domain, now);   /* shape: */
 			record_failover(a, p->name, relay, &again->last, (long long)again->n, cool - now);
+			record_totals_failover(d->rec, relay, p->name);   /* issue 13 totals */
 		}
 		task_enqueue(d, again, 1);
 	}

@@ -26,6 +26,7 @@
 #include "send/qindex.h"
 #include "send/latrec.h"   /* httpd (issue 13) */
 #include "send/histrec.h"  /* issue 13: state/history/ */
+#include "send/totrec.h"   /* issue 13 totals */
 
 /* ------------------------------------------------------------ counters */
 
@@ -75,6 +76,7 @@ void record_counters_flush(struct record *r, double now, int force)
 		if (counters_add_at(r->home, r->ctr[i].kind, r->ctr[i].name, &r->ctr[i].c, t) < 0)
 			warn_sys("unable to update state/counters/%s/%s", r->ctr[i].kind, r->ctr[i].name);
 	record_latency_flush(r);   /* httpd (issue 13): state/counters/latency/ (send/latrec.c) */
+	record_totals_flush(r);   /* issue 13 totals: state/counters/totals/ (send/totrec.c) */
 	record_history_flush(r, force);   /* issue 13: the minutes that are over (send/histrec.c) */
 	free(r->ctr);
 	r->ctr = NULL;
@@ -85,6 +87,7 @@ void record_free(struct record *r)
 {
 	record_latency_drop(r);   /* httpd (issue 13) */
 	record_history_free(r);   /* issue 13 */
+	record_totals_drop(r);    /* issue 13 totals */
 	free(r->ctr);
 	r->ctr = NULL;
 	r->nctr = 0;

@@ -27,6 +27,8 @@ struct record {
 	double flush_at;            /* monotonic: next write */
 	struct record_latency *lat; /* httpd (issue 13): latencies since the last write (send/latrec.h) */
 	size_t nlat;
+	struct record_total *tot;   /* issue 13 totals: counted since the last write (send/totrec.h) */
+	size_t ntot;
 	struct histrec *hist;       /* issue 13: the per-minute history (send/histrec.h), or NULL */
 };
 
