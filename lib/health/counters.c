@@ -40,7 +40,6 @@ int counters_lock(const char *home, const char *sub, const char *lock)
 {
 	char dir[PATH_MAX];
 	size_t n;
-	int fd;
 	if (snprintf(dir, sizeof dir, "%s/state/counters/%s", home, sub) >= (int)sizeof dir) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -61,16 +60,7 @@ int counters_lock(const char *home, const char *sub, const char *lock)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(dir, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-	return fd;
+	return lock_take(dir, 0644);   /* base/fileio.h */
 }
 
 static int file_path(char *out, const char *home, const char *kind, const char *name)

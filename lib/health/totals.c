@@ -174,24 +174,32 @@ static const struct {
 	  "DKIM-Signature fields made by relay-dkim, per signing domain (d=)" },
 };
 
+/* One scrape's files (on the heap, per call: relay-httpd answers each
+ * connection in its own thread, so no static buffers). */
+struct scrape {
+	char *names[TOTALS_KINDS][NAMES_MAX];
+	struct totals val[TOTALS_KINDS][NAMES_MAX];
+	unsigned char ok[TOTALS_KINDS][NAMES_MAX];
+};
+
 int totals_prom(const char *home, struct buf *o)
 {
-	static char *names[TOTALS_KINDS][NAMES_MAX];
-	static struct totals val[TOTALS_KINDS][NAMES_MAX];
-	static unsigned char ok[TOTALS_KINDS][NAMES_MAX];
+	struct scrape *sc = calloc(1, sizeof *sc);
 	size_t n[TOTALS_KINDS], i, k;
 	int rc = 0;
 	char help[200];
+	if (!sc)
+		return -1;
 	for (k = 0; k < TOTALS_KINDS; k++) {
-		n[k] = list(home, (enum totals_kind)k, names[k]);
+		n[k] = list(home, (enum totals_kind)k, sc->names[k]);
 		for (i = 0; i < n[k]; i++) {
-			ok[k][i] = totals_read(home, (enum totals_kind)k, names[k][i], &val[k][i]) == 1;
-			if (!ok[k][i] && errno == EPROTO)
+			sc->ok[k][i] = totals_read(home, (enum totals_kind)k, sc->names[k][i], &sc->val[k][i]) == 1;
+			if (!sc->ok[k][i] && errno == EPROTO)
 				warn_("state/counters/totals/%s/%s is not in the RT1 format: left out of /metrics",
-				      totals_kind_name[k], names[k][i]);
-			else if (!ok[k][i] && errno != ENOENT)
+				      totals_kind_name[k], sc->names[k][i]);
+			else if (!sc->ok[k][i] && errno != ENOENT)
 				warn_sys("state/counters/totals/%s/%s left out of /metrics", totals_kind_name[k],
-				         names[k][i]);
+				         sc->names[k][i]);
 		}
 	}
 	for (k = 0; k < sizeof fam / sizeof fam[0]; k++) {
@@ -199,13 +207,14 @@ int totals_prom(const char *home, struct buf *o)
 		snprintf(help, sizeof help, "%s (state/counters/totals/%s)", fam[k].help, totals_kind_name[kd]);
 		rc |= prom_head(o, fam[k].name, "counter", help);
 		for (i = 0; i < n[kd]; i++) {
-			const char *kv[] = { fam[k].label, names[kd][i], NULL };
-			if (ok[kd][i])
-				rc |= prom_sample(o, fam[k].name, (double)val[kd][i].v[fam[k].f], kv);
+			const char *kv[] = { fam[k].label, sc->names[kd][i], NULL };
+			if (sc->ok[kd][i])
+				rc |= prom_sample(o, fam[k].name, (double)sc->val[kd][i].v[fam[k].f], kv);
 		}
 	}
 	for (k = 0; k < TOTALS_KINDS; k++)
 		for (i = 0; i < n[k]; i++)
-			free(names[k][i]);
+			free(sc->names[k][i]);
+	free(sc);
 	return rc ? -1 : 0;
 }

@@ -282,7 +282,7 @@ int status_metrics(struct status *s, time_t now, struct buf *o)
 				rc |= prom_sample(o, nm[0], (double)cum, kv);
 			}
 		}
-	rc |= totals_prom(s->home, o);   /* issue 13 totals: the _total counters (health/totals.c), under the lock: statics */
+	rc |= totals_prom(s->home, o);   /* issue 13 totals: the _total counters (health/totals.c) */
 	pthread_mutex_unlock(&s->lock);
 	return rc ? -1 : 0;
 }
