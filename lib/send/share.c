@@ -233,6 +233,13 @@ int share_show(const char *url, struct buf *out, char *err, size_t cap)
 	buf_printf(out, "suppress stream %s entries=%lld\n", CSUPPRESS_KEY,
 	           rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0LL);
 	rconn_free(rep);
+	xl[0] = "HLEN";   /* issue 16 sset: the set a new node refreshes from */
+	xl[1] = CSUPPRESS_SET_KEY;
+	if (!(rep = rconn_cmd(&r, 2, xl, err, cap)))
+		goto fail;
+	buf_printf(out, "suppress set %s entries=%lld\n", CSUPPRESS_SET_KEY,
+	           rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0LL);
+	rconn_free(rep);
 	if (!(rep = rconn_cmd(&r, 2, hg, err, cap)))
 		goto fail;
 	for (i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {

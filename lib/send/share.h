@@ -4,7 +4,8 @@
  * shared besides the limits (send/cluster.h), with a connection of its
  * own, once every SHARE_TICK_S (doc/cluster.md):
  *
- *   the suppression list   send/csuppress.h (stream relay:suppress)
+ *   the suppression list   send/csuppress.h (stream relay:suppress,
+ *                          hash relay:suppress:set)
  *   relay-health's verdicts  when this node's state/health/status is
  *           fresh and new, its lines go to the hash relay:health
  *           (send/share_parse.h); each tick the hash is read, and the
@@ -39,7 +40,8 @@ void share_free(struct share *sh);
 void share_tick(struct share *sh, struct sendconf *c);
 /* How long the loop may wait: ms to the next tick, -1 for sh NULL. */
 int share_wait_ms(const struct share *sh);
-/* relay-qctl cluster: "suppress stream relay:suppress entries=N" and a
+/* relay-qctl cluster: "suppress stream relay:suppress entries=N",
+ * "suppress set relay:suppress:set entries=N" and a
  * "health POOL MEMBER STATE ..." line per shared verdict. 0 or -1 (err). */
 int share_show(const char *url, struct buf *out, char *err, size_t cap);
 

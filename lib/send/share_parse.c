@@ -71,6 +71,50 @@ int share_recs_parse(const char *recs, size_t len, struct sjrec **out, size_t *n
 	return 0;
 }
 
+int share_set_parse(const char *field, size_t flen, const char *value, size_t vlen, struct sjrec *r)
+{
+	char line[SJOURNAL_LINE_MAX];
+	if (!word_ok(field, flen, sizeof r->e.addr - 1) || 4 + flen + 1 + vlen + 1 > sizeof line)
+		return -1;
+	memcpy(line, "add ", 4);
+	memcpy(line + 4, field, flen);
+	line[4 + flen] = ' ';
+	memcpy(line + 5 + flen, value, vlen);
+	return sjournal_parse(line, 5 + flen + vlen, r);
+}
+
+/* An id's two numbers: 0, or -1 when it is not digits[-digits]. */
+static int id_split(const char *s, unsigned long long *ms, unsigned long long *seq)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*ms = strtoull(s, &end, 10);
+	*seq = 0;
+	if (errno)
+		return -1;
+	if (*end == '-') {
+		s = end + 1;
+		if (*s < '0' || *s > '9')
+			return -1;
+		*seq = strtoull(s, &end, 10);
+		if (errno)
+			return -1;
+	}
+	return *end ? -1 : 0;
+}
+
+int share_id_cmp(const char *a, const char *b)
+{
+	unsigned long long am, as, bm, bs;
+	if (id_split(a, &am, &as) < 0 || id_split(b, &bm, &bs) < 0)
+		return 0;
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	return as < bs ? -1 : as > bs;
+}
+
 static int number(const char *s, long long *v)
 {
 	char *end;

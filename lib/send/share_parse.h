@@ -6,6 +6,9 @@
  *   stream relay:suppress   entries "node NODE recs RECORDS": RECORDS are
  *                           journal lines (bounce/sjournal.h), newline
  *                           ended, at most SHARE_RECS_MAX bytes
+ *   hash relay:suppress:set field ADDR, value "FIRST LAST EXPIRES REASON":
+ *                           the entry as the last record pushed for ADDR
+ *                           left it (the full refresh's authority)
  *   hash relay:health       field "POOL MEMBER", value "STATE SINCE
  *                           REASON NODE WHEN INTERVAL": a member's
  *                           verdict in NODE's state/health/status, of
@@ -32,6 +35,14 @@ int share_entry_parse(const char *const *f, const size_t *len, size_t n, char *n
  * counted in *bad and skipped, a last line without a newline too. 0, or
  * -1 (ENOMEM). At most SHARE_RECS_MAX / 8 records an entry. */
 int share_recs_parse(const char *recs, size_t len, struct sjrec **out, size_t *n, size_t *cap, size_t *bad);
+/* A field and value of relay:suppress:set (lens given, not NUL-ended)
+ * as the add record "add FIELD VALUE": 0 with *r, or -1 when FIELD is
+ * empty or holds a space (or any byte sjournal_parse refuses), or the
+ * value is not "FIRST LAST EXPIRES REASON". */
+int share_set_parse(const char *field, size_t flen, const char *value, size_t vlen, struct sjrec *r);
+/* Compare two stream ids ("MS-SEQ", or "MS" for MS-0): <0, 0, >0. 0 also
+ * when either is not such an id (the caller checked them). */
+int share_id_cmp(const char *a, const char *b);
 /* A verdict of relay:health: 0 with *e, node, when and interval, or -1. */
 int share_health_parse(const char *field, const char *value, struct health_entry *e, char *node,
                        size_t cap, time_t *when, long *interval);
