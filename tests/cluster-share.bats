@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# not tested: a journal at its bound SJOURNAL_MAX (16 MB: a change past it stays local, with a warning; t_share covers the parsers, not the bound), a stream trimmed past a node's cursor (MAXLEN ~ 10000 entries), relay-httpd's one-click unsubscribe (it goes through suppress_add like the others: httpd-unsub.bats), Redis over TLS and nodes on separate machines (one machine, three homes).
+# not tested: a journal at its bound SJOURNAL_MAX (16 MB: a change past it stays local, with a warning; t_share covers the parsers, not the bound), the real stream bound (MAXLEN ~ 10000: RELAY_TEST_SUPPRESS_STREAM_MAX=2 and 2 entries a stream node stand for it), a set of 100,000 (measured by hand, doc/cluster.md), Redis restarted in the middle of a refresh, relay-httpd's one-click unsubscribe (it goes through suppress_add like the others: httpd-unsub.bats), Redis over TLS and nodes on separate machines (one machine, three homes).
 load helper
 load smtp_helper
 load cluster_helper
@@ -19,6 +19,14 @@ unlisted_on() { ! listed_on "$@"; }
 taken_on() { printf 'Subject: x\n\nx\n' | on "$1" relay-inject -f s@example.org "$2"; }
 at_least() { [ "$(recorded_n "$1")" -ge "$2" ]; }
 stream_len() { rcli xlen relay:suppress; }
+set_len() { rcli hlen relay:suppress:set; }
+# trimmed_small: the stream bound of the pushes 2 (test hook), and 2
+# entries a stream node, so that MAXLEN ~ trims at once
+trimmed_small() {
+	export RELAY_TEST_SUPPRESS_STREAM_MAX=2
+	rcli config set stream-node-max-entries 2 >/dev/null
+}
+pushed_on() { [ ! -s "$BATS_TEST_TMPDIR/$1/state/suppress.journal" ]; }
 two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
 	local n
 	for n in a b; do
@@ -57,6 +65,9 @@ two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
 	run on a relay-qctl cluster
 	assert_success
 	assert_line "suppress stream relay:suppress entries=1"
+	# issue 16 sset: the set holds the entry as A pushed it
+	assert_line "suppress set relay:suppress:set entries=1"
+	rcli hget relay:suppress:set gone@example.net | grep -Eq '^[0-9]+ [0-9]+ [0-9]+ complaint$'
 }
 
 @test "a hard bounce at node A suppresses at node B; a removal at A removes at B" {
@@ -77,7 +88,7 @@ two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
 	assert_output 0
 }
 
-@test "Redis killed mid-run: the additions meanwhile reach node B after it is back; a new node reads the whole stream" {
+@test "Redis killed mid-run: the additions meanwhile reach node B after it is back; a new node gets the whole list" {
 	start_server
 	two
 	daemon_on a; daemon_on b
@@ -96,7 +107,7 @@ two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
 	refused_on b while1@example.net
 	refused_on b while2@example.net
 	wait_for grep -q "event=share state=shared" "$BATS_TEST_TMPDIR/a.log"
-	# a node that starts now (no cursor) reads the whole stream
+	# a node that starts now (no cursor) gets the whole set
 	node c
 	daemon_on c
 	WAIT_FOR_CAP=10 wait_for listed_on c while2@example.net
@@ -157,4 +168,73 @@ two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
 	wait_for sh -c "[ ! -s '$RELAY_HOME/state/suppress.journal' ]"
 	[ "$(stream_len)" -eq 1 ]
 	rcli xrange relay:suppress - + | grep -q '^del a2@example.net$'
+}
+
+@test "issue 16 sset: a new node gets all of the set (3,000 bounced at A, the stream trimmed to a few entries); expired entries dropped, local ones kept" {
+	local i rc=() rr=()
+	for i in $(seq 3000); do
+		rc+=("u$i@example.net")
+		rr+=(--rcpt-reply "u$i@example.net=550 5.1.1 no such user")
+	done
+	start_server "${rr[@]}"
+	two
+	trimmed_small
+	daemon_on a
+	printf 'Subject: x\n\nx\n' | on a relay-inject -f s@example.org "${rc[@]}"
+	WAIT_FOR_CAP=60 wait_for sh -c "[ \"\$(redis-cli -p $REDIS_PORT hlen relay:suppress:set)\" -ge 3000 ]"
+	wait_for pushed_on a
+	[ "$(on a relay-bounce suppress list | grep -c '^u[0-9]*@example.net ')" -eq 3000 ]
+	# the stream alone has lost most of them
+	[ "$(stream_len)" -le 4 ]
+	[ "$(rcli xrange relay:suppress - + | grep -c '^add u')" -lt 1500 ]
+	# an entry long expired in the set: skipped, and dropped from the set
+	rcli hset relay:suppress:set old@example.net "1 2 3 expired" >/dev/null
+	# an entry of B's from before setting shared (so not in the set)
+	on b relay-bounce suppress add local@example.net
+	rm "$BATS_TEST_TMPDIR/b/state/suppress.journal"
+	daemon_on b
+	WAIT_FOR_CAP=30 wait_for grep -q "event=suppress_shared dir=refresh" "$BATS_TEST_TMPDIR/b.log"
+	grep "event=suppress_shared dir=refresh records=3000 expired=1 bad=0 reason=new" "$BATS_TEST_TMPDIR/b.log"
+	[ "$(on b relay-bounce suppress list | grep -c '^u[0-9]*@example.net ')" -eq 3000 ]
+	refused_on b u1@example.net
+	refused_on b u3000@example.net
+	listed_on b local@example.net
+	unlisted_on b old@example.net
+	[ "$(rcli hexists relay:suppress:set old@example.net)" = 0 ]
+	# then B reads the stream from the id recorded first: no second refresh
+	on a relay-bounce suppress add later@example.net
+	WAIT_FOR_CAP=10 wait_for listed_on b later@example.net
+	[ "$(grep -c 'dir=refresh' "$BATS_TEST_TMPDIR/b.log")" -eq 1 ]
+	grep -Eq '^CS1 0 [0-9]+-[0-9]+$' "$BATS_TEST_TMPDIR/b/state/suppress.cursor"
+}
+
+@test "issue 16 sset: a node whose cursor fell behind the trimmed stream catches up from the set (reason=gap); a removal at A still removes at B" {
+	local i j pb
+	start_server
+	two
+	trimmed_small
+	daemon_on a; daemon_on b
+	pb=${DAEMONS##* }
+	on a relay-bounce suppress add first@example.net
+	WAIT_FOR_CAP=10 wait_for listed_on b first@example.net
+	grep -q "dir=refresh .*reason=new" "$BATS_TEST_TMPDIR/b.log"   # its first start
+	kill "$pb"
+	wait_for gone "$pb"
+	# 4 ticks' worth of entries: B's cursor is trimmed away
+	for j in 1 2 3 4; do
+		for i in $(seq 25); do on a relay-bounce suppress add "g$j-$i@example.net"; done
+		wait_for pushed_on a
+	done
+	run ! sh -c "redis-cli -p $REDIS_PORT xrange relay:suppress - + | grep -q first@example.net"
+	[ "$(set_len)" -eq 101 ]
+	daemon_on b
+	WAIT_FOR_CAP=20 wait_for listed_on b g4-25@example.net
+	grep -q "event=suppress_shared dir=refresh records=101 expired=0 bad=0 reason=gap" "$BATS_TEST_TMPDIR/b.log"
+	[ "$(on b relay-bounce suppress list | grep -c '^g[0-9]-[0-9]*@example.net ')" -eq 100 ]
+	# removals travel as del records, after the refresh too
+	on a relay-bounce suppress remove g2-7@example.net
+	WAIT_FOR_CAP=10 wait_for unlisted_on b g2-7@example.net
+	[ "$(rcli hexists relay:suppress:set g2-7@example.net)" = 0 ]
+	listed_on b g2-8@example.net
+	[ "$(grep -c 'dir=refresh' "$BATS_TEST_TMPDIR/b.log")" -eq 1 ]
 }
