@@ -1,12 +1,15 @@
 /* libFuzzer harness for what a node reads from the others in Redis
  * (issue 16 share, send/share_parse.h): a stream entry of
  * relay:suppress (its fields split at NUL bytes of the input), the
- * journal records inside it (bounce/sjournal.h), and a verdict of
- * relay:health (the input's first line the field, the rest the value).
+ * journal records inside it (bounce/sjournal.h), a verdict of
+ * relay:health and an entry of relay:suppress:set (issue 16 sset; for
+ * both the input's first line the field, the rest the value), and two
+ * stream ids (the input's two halves).
  * Built and run by scripts/fuzz-run share (lib/send/ is not linked
  * there: the pure file is included). Whatever the input, a record taken
  * formats back to a line that parses to the same record, and a verdict
- * taken formats back to one that parses the same. */
+ * taken formats back to one that parses the same; an entry of the set is
+ * an add record of the field's address; ids compare antisymmetrically. */
 #include "../lib/send/share_parse.c"
 
 #include <stdint.h>
@@ -53,6 +56,34 @@ static void verdict(const char *d, size_t size)
 	buf_free(&v);
 }
 
+/* issue 16 sset */
+static void set_entry(const char *d, size_t size)
+{
+	const char *nl = memchr(d, '\n', size);
+	struct sjrec r, back;
+	struct buf b = BUF_INIT;
+	if (!nl || share_set_parse(d, (size_t)(nl - d), nl + 1, size - (size_t)(nl - d) - 1, &r) < 0)
+		return;
+	if (r.del || strlen(r.e.addr) != (size_t)(nl - d) || memcmp(r.e.addr, d, (size_t)(nl - d)) ||
+	    sjournal_format(&b, &r) < 0 || sjournal_parse(b.p, b.len - 1, &back) < 0 || memcmp(&back, &r, sizeof r))
+		abort();
+	buf_free(&b);
+}
+
+static void ids(const char *d, size_t size)
+{
+	char a[64], b[64];
+	size_t h = size / 2;
+	if (h >= sizeof a || size - h >= sizeof b)
+		return;
+	memcpy(a, d, h);
+	a[h] = 0;
+	memcpy(b, d + h, size - h);
+	b[size - h] = 0;
+	if (share_id_cmp(a, a) != 0 || (share_id_cmp(a, b) > 0) != (share_id_cmp(b, a) < 0))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size, *f[16], *recs = NULL;
@@ -73,5 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	records((const char *)data, size);
 	verdict((const char *)data, size);
+	set_entry((const char *)data, size);
+	ids((const char *)data, size);
 	return 0;
 }

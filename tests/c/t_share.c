@@ -1,5 +1,6 @@
 /* issue 16 share: the journal's records (bounce/sjournal.h), a stream
- * entry and a shared health verdict (send/share_parse.h), health_parse,
+ * entry, an entry of the set and stream ids (issue 16 sset), and a
+ * shared health verdict (send/share_parse.h), health_parse,
  * and suppress_apply (merging, removal, nothing journaled). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,59 @@ static void entries(void)
 	CHECK(share_entry_parse(f, len, 6, node, sizeof node, &recs, &rl) < 0);   /* a space in node */
 	len[1] = 0;
 	CHECK(share_entry_parse(f, len, 6, node, sizeof node, &recs, &rl) < 0);   /* empty node */
+}
+
+/* issue 16 sset: relay:suppress:set's field and value; stream ids */
+static int set_ok(const char *f, const char *v)
+{
+	struct sjrec r;
+	return share_set_parse(f, strlen(f), v, strlen(v), &r) == 0;
+}
+
+static void set_entries(void)
+{
+	struct sjrec r;
+	struct buf b = BUF_INIT;
+	const char *v = "100 200 0 bad-mailbox 5.1.1 550 no such user";
+	CHECK(share_set_parse("User@example.net", 16, v, strlen(v), &r) == 0);
+	CHECK(!r.del);
+	CHECK_STR(r.e.addr, "User@example.net");
+	CHECK(r.e.first == 100 && r.e.last == 200 && r.e.expires == 0);
+	CHECK_STR(r.e.reason, "bad-mailbox 5.1.1 550 no such user");
+	/* the same as the add record that set it (what push_lua stores) */
+	CHECK(sjournal_format(&b, &r) == 0 && buf_addc(&b, 0) == 0);
+	CHECK_STR(b.p, "add User@example.net 100 200 0 bad-mailbox 5.1.1 550 no such user\n");
+	buf_free(&b);
+	CHECK(set_ok("a@b", "1 2 3 "));    /* an empty reason, as sjournal_format writes it */
+	CHECK(set_ok("a@b", "1 2 3"));
+	CHECK(!set_ok("a b", "1 2 3 x"));   /* a space in the field would shift the numbers */
+	CHECK(!set_ok("a@b 1", "2 3 4 x"));
+	CHECK(!set_ok("", "1 2 3 x"));
+	CHECK(!set_ok("a@b", "1 2"));
+	CHECK(!set_ok("a@b", "1 2 x y"));
+	CHECK(!set_ok("a@b", "1 2 3 tab\there"));
+	CHECK(!set_ok("a\nb", "1 2 3 x"));
+	CHECK(!set_ok("a@b", ""));
+	{	/* a NUL inside a value, and a value too long for a record */
+		char big[SJOURNAL_LINE_MAX + 10];
+		CHECK(share_set_parse("a@b", 3, "1 2 3\0x", 7, &r) < 0);
+		memset(big, 'x', sizeof big);
+		memcpy(big, "1 2 3 ", 6);
+		CHECK(share_set_parse("a@b", 3, big, sizeof big, &r) < 0);
+		CHECK(share_set_parse("a@b", 3, big, 150, &r) == 0 && strlen(r.e.reason) == 144);
+	}
+	CHECK(share_id_cmp("1700000000000-0", "1700000000000-0") == 0);
+	CHECK(share_id_cmp("1700000000000-1", "1700000000000-0") > 0);
+	CHECK(share_id_cmp("1700000000000-9", "1700000000000-10") < 0);   /* numbers, not text */
+	CHECK(share_id_cmp("999-5", "1000-0") < 0);
+	CHECK(share_id_cmp("1000", "1000-0") == 0);
+	CHECK(share_id_cmp("0", "1-0") < 0);
+	CHECK(share_id_cmp("1-0", "0") > 0);
+	CHECK(share_id_cmp("x", "1-0") == 0);
+	CHECK(share_id_cmp("1-", "1-0") == 0);
+	CHECK(share_id_cmp("1-0-0", "2-0") == 0);
+	CHECK(share_id_cmp("", "2-0") == 0);
+	CHECK(share_id_cmp("99999999999999999999999-0", "2-0") == 0);   /* overflows: not an id */
 }
 
 static void verdicts(void)
@@ -158,6 +212,7 @@ int main(void)
 {
 	records();
 	entries();
+	set_entries();
 	verdicts();
 	apply();
 	CHECK_DONE();
