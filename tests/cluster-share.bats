@@ -238,3 +238,30 @@ two() {   # two: nodes a and b, one pool of MEMBERS (default: the test server)
 	listed_on b g2-8@example.net
 	[ "$(grep -c 'dir=refresh' "$BATS_TEST_TMPDIR/b.log")" -eq 1 ]
 }
+
+@test "issue 16 sset: a local removal still waiting in a long journal wins over the set's older entry during the refresh" {
+	start_server
+	two
+	daemon_on a
+	on a relay-bounce suppress add x@example.net "from a"
+	wait_for sh -c "[ \"\$(redis-cli -p $REDIS_PORT hexists relay:suppress:set x@example.net)\" = 1 ]"
+	# B (not started yet): more journal than one tick pushes (16 x 16 KB:
+	# removals of addresses nobody has, so that the set stays one entry
+	# and is read in one tick), then x added and removed by hand at its end
+	awk 'BEGIN { for (i = 1; i <= 15000; i++) printf "del f%d@example.net\n", i }' \
+		> "$BATS_TEST_TMPDIR/b/state/suppress.journal"
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/b/state/suppress.journal")" -gt 300000 ]
+	on b relay-bounce suppress add x@example.net
+	on b relay-bounce suppress remove x@example.net
+	daemon_on b
+	WAIT_FOR_CAP=20 wait_for grep -q "event=suppress_shared dir=refresh" "$BATS_TEST_TMPDIR/b.log"
+	# the first tick pushed part of the journal, refreshed, and applied the rest again over it
+	[ "$(grep -c 'event=suppress_shared dir=out' "$BATS_TEST_TMPDIR/b.log")" -ge 16 ]
+	grep -q "event=suppress_shared dir=refresh records=1 " "$BATS_TEST_TMPDIR/b.log"
+	unlisted_on b x@example.net
+	wait_for pushed_on b
+	unlisted_on b x@example.net
+	WAIT_FOR_CAP=10 wait_for unlisted_on a x@example.net
+	[ "$(rcli hexists relay:suppress:set x@example.net)" = 0 ]
+	[ "$(set_len)" -eq 0 ]
+}
