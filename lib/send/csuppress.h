@@ -25,7 +25,8 @@
  *         end the cursor becomes the recorded id and XREAD goes on from
  *         there (what came meanwhile is read again: idempotent). A
  *         refresh never removes a local entry; removals travel only as
- *         del records. A restart mid-refresh begins it again.
+ *         del records. A restart or a reload (share_new again)
+ *         mid-refresh begins it again.
  *
  * $RELAY_HOME/state/suppress.cursor  (relayq's, 0600) "CS1 OFFSET ID":
  * the journal's bytes pushed, the stream's last id read; written
