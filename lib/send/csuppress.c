@@ -338,15 +338,8 @@ static int scan_reply(struct csuppress *cs, const redisReply *rep, time_t now, s
 				buf_printf(drop, "%s %s\n", f->str, v->str);
 			continue;
 		}
-		if (*n == *ncap) {
-			size_t nc = *ncap ? *ncap * 2 : 1024;
-			struct sjrec *y = realloc(*recs, nc * sizeof *y);
-			if (!y)
-				return -1;
-			*recs = y;
-			*ncap = nc;
-		}
-		(*recs)[(*n)++] = x;
+		if (share_recs_push(recs, n, ncap, &x) < 0)
+			return -1;
 	}
 	return 0;
 }

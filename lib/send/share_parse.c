@@ -40,6 +40,22 @@ int share_entry_parse(const char *const *f, const size_t *len, size_t n, char *n
 	return have_node && have_recs ? 0 : -1;
 }
 
+int share_recs_push(struct sjrec **out, size_t *n, size_t *cap, const struct sjrec *r)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct sjrec *x = realloc(*out, nc * sizeof *x);
+		if (!x) {
+			errno = ENOMEM;
+			return -1;
+		}
+		*out = x;
+		*cap = nc;
+	}
+	(*out)[(*n)++] = *r;
+	return 0;
+}
+
 int share_recs_parse(const char *recs, size_t len, struct sjrec **out, size_t *n, size_t *cap, size_t *bad)
 {
 	const char *p = recs, *end = recs + len, *nl;
@@ -55,17 +71,8 @@ int share_recs_parse(const char *recs, size_t len, struct sjrec **out, size_t *n
 			++*bad;
 			continue;
 		}
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 64;
-			struct sjrec *x = realloc(*out, nc * sizeof *x);
-			if (!x) {
-				errno = ENOMEM;
-				return -1;
-			}
-			*out = x;
-			*cap = nc;
-		}
-		(*out)[(*n)++] = r;
+		if (share_recs_push(out, n, cap, &r) < 0)
+			return -1;
 		taken++;
 	}
 	return 0;

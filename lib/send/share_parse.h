@@ -35,6 +35,9 @@ int share_entry_parse(const char *const *f, const size_t *len, size_t n, char *n
  * counted in *bad and skipped, a last line without a newline too. 0, or
  * -1 (ENOMEM). At most SHARE_RECS_MAX / 8 records an entry. */
 int share_recs_parse(const char *recs, size_t len, struct sjrec **out, size_t *n, size_t *cap, size_t *bad);
+/* r appended to the array *out (n used, cap allocated, doubled as
+ * needed). 0, or -1 (ENOMEM). */
+int share_recs_push(struct sjrec **out, size_t *n, size_t *cap, const struct sjrec *r);
 /* A field and value of relay:suppress:set (lens given, not NUL-ended)
  * as the add record "add FIELD VALUE": 0 with *r, or -1 when FIELD is
  * empty or holds a space (or any byte sjournal_parse refuses), or the
