@@ -423,6 +423,30 @@ send_msgs() {   # send_msgs N [relay-inject args]: N messages to r@example.net
 	assert_line --regexp "event=delivered .*relay=127.0.0.1:$A "
 }
 
+@test "the daemon: a verdict written just after the loop last came by applies to the very next message" {
+	start_server; A=$PORT; SA=$SRV
+	start_server; B=$PORT; SB=$SRV
+	pool main failover 127.0.0.1:$A 127.0.0.1:$B
+	relay-send > "$BATS_TEST_TMPDIR/log" 2>&1 &
+	DAEMON=$!
+	wait_for grep -q '^event=start' "$BATS_TEST_TMPDIR/log"
+	mkdir -p "$RELAY_HOME/state/health"
+	# early in a second: the first message wakes the loop (it looks at
+	# state/health then), the verdict and the second message follow within
+	# the same second (the old once-a-second look missed such a verdict)
+	while [ "$(date +%N)" -gt 200000000 ]; do sleep 0.01; done
+	printf 'Subject: first\n\nx\n' | relay-inject -f s@example.org r@example.net
+	now=$(date +%s)
+	printf 'RH1 %s 60\nmain 127.0.0.1:%s down %s connect\nmain 127.0.0.1:%s up %s ok\n' \
+		"$now" "$A" "$now" "$B" "$now" > "$RELAY_HOME/state/health/status.new"
+	mv "$RELAY_HOME/state/health/status.new" "$RELAY_HOME/state/health/status"
+	printf 'Subject: second\n\nx\n' | relay-inject -f s@example.org r@example.net
+	wait_for grep -q "event=member_down pool=main relay=127.0.0.1:$A" "$BATS_TEST_TMPDIR/log"
+	wait_for sh -c "grep -lqs '^Subject: second' '$SB'/rec/*.eml"
+	run grep -lqs '^Subject: second' "$SA"/rec/*.eml
+	assert_failure
+}
+
 @test "etc/limits rate= spaces deliveries to a member; concurrency= caps its sessions" {
 	start_server
 	pool main failover "127.0.0.1:$PORT"

@@ -345,16 +345,20 @@ enum sendconf_route sendconf_route(struct sendconf *c, const char *sender, const
 /* Stale data (health_member_down) counts for nothing, so passive cooling
  * is all that applies then. If every relay of a pool would be down, none
  * is: relay-send then trusts its own cooling, rather than hold mail back
- * on a probe's word alone. */
+ * on a probe's word alone.
+ *
+ * The file is looked at on every call (a stat), so that a verdict written
+ * a moment ago applies to the very next pick, however recently the loop
+ * last came by; the marks are worked out again when it changed, and once
+ * a second besides (a verdict goes stale with time, and the cluster's
+ * verdicts change without the file). */
 void sendconf_health_refresh(struct sendconf *c)
 {
 	char path[PATH_MAX], key[CONF_HOST_MAX + 8];
 	struct stat st;
 	time_t now = time(NULL);
 	size_t p, i;
-	if (now == c->health_at)
-		return;
-	c->health_at = now;
+	int changed = 0;
 	snprintf(path, sizeof path, "%s/%s", c->home, HEALTH_FILE);
 	/* A file that cannot be read is not "every member up": the last marks
 	 * stay (they go stale on their own, health_member_down). Only a file
@@ -364,9 +368,10 @@ void sendconf_health_refresh(struct sendconf *c)
 			if (c->health_inode != (ino_t)-1)
 				warn_sys("unable to stat %s; the last marks stay", path);
 			c->health_inode = (ino_t)-1;
-		} else {
+		} else if (c->health_inode != 0) {
 			health_free(&c->health);
 			c->health_inode = 0;
+			changed = 1;
 		}
 	} else if (st.st_ino != c->health_inode || st.st_mtim.tv_sec != c->health_mtime.tv_sec ||
 		   st.st_mtim.tv_nsec != c->health_mtime.tv_nsec) {
@@ -378,10 +383,14 @@ void sendconf_health_refresh(struct sendconf *c)
 		} else {
 			health_free(&c->health);
 			c->health = nh;
+			changed = 1;
 		}
 		c->health_inode = st.st_ino;
 		c->health_mtime = st.st_mtim;
 	}
+	if (!changed && now == c->health_at)
+		return;
+	c->health_at = now;
 	for (p = 0; p < c->npools; p++) {
 		struct pool_state *ps = &c->pools[p];
 		size_t relays = 0, down = 0;

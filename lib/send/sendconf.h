@@ -43,7 +43,7 @@ struct sendconf {
 	struct health_state health;
 	struct timespec health_mtime;
 	ino_t health_inode;         /* of state/health when last read */
-	time_t health_at;           /* last looked at (once a second) */
+	time_t health_at;           /* marks last worked out (at least once a second) */
 	struct health_state cluster_health;   /* issue 16 share: the other nodes' fresh verdicts (send/share.h) */
 	/* traffic shaping (send/shaping.h): etc/limits per destination,
 	 * counts of state/shaping, cooling of MX domains, throttles */
