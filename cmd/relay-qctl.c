@@ -3,6 +3,7 @@
  * doc/relay-qctl.8). Wiring only: the walk and the changes are in
  * lib/queue/admin.c. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 			die_sys(EXIT_TEMP, "unable to read etc/settings.cdb");
 		if (r == 0 || !url.len)
 			die(EXIT_PERM, "setting shared is not set: every limit is local");
+		signal(SIGPIPE, SIG_IGN);   /* rediss://: a lost line is an error, not a signal */
 		if (cluster_show(url.p, &out, err, sizeof err) < 0 ||
 		    share_show(url.p, &out, err, sizeof err) < 0)   /* issue 16 share */
 			die(EXIT_TEMP, "%s", err);

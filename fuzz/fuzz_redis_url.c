@@ -2,7 +2,8 @@
  * (conf/redis_url.h), pure. Built and run by scripts/fuzz-run redis_url.
  * For any input: a URL taken has NUL-terminated fields within their
  * bounds, a port 1..65535 and a database 0..15; what redis_url_show
- * makes of it (the password left out) parses again to the same place. */
+ * makes of it (the password and rediss:// files left out) parses again to
+ * the same place; ca=, cert=, key= only on rediss://, absolute. */
 #include "conf/redis_url.h"
 
 #include <stdint.h>
@@ -23,7 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	}
 	if (!memchr(u.host, 0, sizeof u.host) || !memchr(u.path, 0, sizeof u.path) ||
-	    !memchr(u.pass, 0, sizeof u.pass) || !memchr(u.user, 0, sizeof u.user))
+	    !memchr(u.pass, 0, sizeof u.pass) || !memchr(u.user, 0, sizeof u.user) ||
+	    !memchr(u.ca, 0, sizeof u.ca) || !memchr(u.cert, 0, sizeof u.cert) || !memchr(u.key, 0, sizeof u.key))
+		abort();
+	/* ca=, cert=, key=: rediss:// only, absolute, key= only with cert= */
+	if ((u.ca[0] || u.cert[0]) && !u.tls)
+		abort();
+	if ((u.ca[0] && u.ca[0] != '/') || (u.cert[0] && u.cert[0] != '/') || (u.key[0] && !u.cert[0]))
 		abort();
 	if (u.db > 15 || (!u.unix_sock && (u.port < 1 || u.port > 65535)) || (u.unix_sock && u.path[0] != '/'))
 		abort();

@@ -2,29 +2,42 @@
 # test's own (port, pid) and relay homes that share limits through it.
 
 # start_redis [PORT]: a redis-server on loopback in the test's directory,
-# no persistence; REDIS_PORT, REDIS_PID.
+# no persistence; REDIS_PORT, REDIS_PID. REDIS_TLS=1: TLS only (the port
+# is its tls-port, no plaintext port), with the certificates of
+# make_certs, client certificates required (Redis's default); rcli
+# speaks TLS to it then.
 start_redis() {
 	REDIS_PORT=${1:-$(free_port)}
 	mkdir -p "$BATS_TEST_TMPDIR/redis"
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+	if [ -n "${REDIS_TLS:-}" ]; then
+		REDIS_CLI_TLS="--tls --cacert $CERTS/ca.pem --cert $CERTS/client.pem --key $CERTS/client.key"
+		set -- --port 0 --tls-port "$REDIS_PORT" --tls-cert-file "$CERTS/${REDIS_TLS_CERT:-server}.pem" \
+			--tls-key-file "$CERTS/${REDIS_TLS_CERT:-server}.key" --tls-ca-cert-file "$CERTS/ca.pem"
+	else
+		REDIS_CLI_TLS=
+		set -- --port "$REDIS_PORT"
+	fi
+	redis-server "$@" --bind 127.0.0.1 --save '' --appendonly no \
 		--dir "$BATS_TEST_TMPDIR/redis" --daemonize no \
 		--logfile "$BATS_TEST_TMPDIR/redis/log" 3>&- &
 	REDIS_PID=$!
-	wait_for redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
+	wait_for rcli ping >/dev/null 2>&1
 }
 stop_redis() {
 	[ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
 	[ -n "${REDIS_PID:-}" ] && wait_for gone "$REDIS_PID"
 	REDIS_PID=
 }
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+# shellcheck disable=SC2086   # REDIS_CLI_TLS: words
+rcli() { redis-cli -p "$REDIS_PORT" ${REDIS_CLI_TLS:-} "$@"; }
 
 # node NAME: a relay home $BATS_TEST_TMPDIR/NAME with hostname NAME,
-# sharing through the redis-server (RELAY_HOME stays as it was).
+# sharing through the redis-server (RELAY_HOME stays as it was; REDIS_URL
+# instead of redis://127.0.0.1:$REDIS_PORT/0 when set).
 node() {
 	local h="$BATS_TEST_TMPDIR/$1"
 	relay-config init "$h" >/dev/null
-	printf 'hostname %s\nsmtp_timeout 10s\nshared redis://127.0.0.1:%s/0\n' "$1" "$REDIS_PORT" >> "$h/etc/settings"
+	printf 'hostname %s\nsmtp_timeout 10s\nshared %s\n' "$1" "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}" >> "$h/etc/settings"
 	relay-config -d "$h" >/dev/null
 }
 # three MEMBERS LIMITS [SETTING]: nodes a, b, c with one failover pool of

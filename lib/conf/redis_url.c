@@ -2,6 +2,7 @@
 #include "conf/redis_url.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,9 +91,40 @@ static int parse_unix(const char *s, struct redis_url *u, char *err, size_t cap)
 	return 0;
 }
 
+/* rediss:// ?ca=FILE&cert=FILE&key=FILE: absolute paths without spaces,
+ * control bytes or '&' */
+static int tls_param(const char *p, size_t len, struct redis_url *u, char *err, size_t cap)
+{
+	static const struct { const char *name; size_t off; } k[] = {
+		{ "ca=", offsetof(struct redis_url, ca) },
+		{ "cert=", offsetof(struct redis_url, cert) },
+		{ "key=", offsetof(struct redis_url, key) },
+	};
+	size_t i, j;
+	for (i = 0; i < sizeof k / sizeof k[0]; i++) {
+		size_t kl = strlen(k[i].name), vl = len - kl;
+		char *dst = (char *)u + k[i].off;
+		if (len <= kl || strncmp(p, k[i].name, kl) != 0)
+			continue;
+		if (p[kl] != '/' || vl > REDIS_FILE_MAX)
+			return fail(err, cap, "%.*s wants an absolute path (at most %d bytes)", (int)kl - 1, p,
+			            REDIS_FILE_MAX);
+		for (j = kl; j < len; j++)
+			if ((unsigned char)p[j] <= 0x20 || (unsigned char)p[j] >= 0x7f)
+				return fail(err, cap, "%.*s: the path holds a space or a control byte", (int)kl - 1, p);
+		memcpy(dst, p + kl, vl);
+		dst[vl] = 0;
+		return 0;
+	}
+	return fail(err, cap, "rediss://: unknown parameter (want ca=, cert= or key=)");
+}
+
+static int parse_tcp(const char *p, struct redis_url *u, char *err, size_t cap);
+
 int redis_url_parse(const char *s, struct redis_url *u, char *err, size_t cap)
 {
-	const char *p, *at, *slash, *hs, *he, *ps = NULL;
+	char hp[REDIS_URL_MAX + 1];
+	const char *p, *q;
 	size_t n = strlen(s);
 	memset(u, 0, sizeof *u);
 	u->port = 6379;
@@ -107,6 +139,28 @@ int redis_url_parse(const char *s, struct redis_url *u, char *err, size_t cap)
 		u->tls = 1;
 	} else
 		return fail(err, cap, "want redis://, rediss:// or unix:");
+	q = strchr(p, '?');
+	if (q && !u->tls)
+		return fail(err, cap, "redis://: no parameters (ca=, cert=, key= are for rediss://)");
+	memcpy(hp, p, q ? (size_t)(q - p) : strlen(p));
+	hp[q ? (size_t)(q - p) : strlen(p)] = 0;
+	while (q && *q) {
+		const char *v = q + 1, *amp = strchr(v, '&');
+		if (tls_param(v, amp ? (size_t)(amp - v) : strlen(v), u, err, cap) < 0)
+			return -1;
+		q = amp;
+	}
+	if (u->key[0] && !u->cert[0])
+		return fail(err, cap, "rediss://: key= without cert=");
+	if (parse_tcp(hp, u, err, cap) < 0)
+		return -1;
+	return 0;
+}
+
+/* HOST[:PORT][/DB] with [USER:]PASSWORD@ before it, NUL-terminated */
+static int parse_tcp(const char *p, struct redis_url *u, char *err, size_t cap)
+{
+	const char *at, *slash, *hs, *he, *ps = NULL;
 	slash = strchr(p, '/');
 	at = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
 	if (at) {

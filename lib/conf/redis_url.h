@@ -4,8 +4,11 @@
  * parsed without I/O (fuzz/fuzz_redis_url.c):
  *
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]
- *   rediss://...        TLS (parsed; relay-send refuses it: this build's
- *                       hiredis has no TLS, doc/cluster.md)
+ *   rediss://...[?ca=FILE&cert=FILE&key=FILE]
+ *                       TLS (send/redis_tls.c): the server's certificate
+ *                       verified against ca= (else the system's CAs) and
+ *                       HOST; cert= and key= a client certificate (Redis's
+ *                       tls-auth-clients; key= defaults to cert=)
  *   unix:/PATH[?db=DB&password=PASSWORD]
  *
  * HOST is a name, an IPv4 address or [IPv6]; PORT 1..65535 (6379); DB
@@ -17,6 +20,7 @@
 #define REDIS_HOST_MAX  255
 #define REDIS_PATH_MAX  107   /* sun_path */
 #define REDIS_PASS_MAX  128
+#define REDIS_FILE_MAX  255   /* ca=, cert=, key= */
 
 struct redis_url {
 	int unix_sock;                     /* 1: path, else host:port */
@@ -27,6 +31,9 @@ struct redis_url {
 	unsigned db;
 	char user[REDIS_PASS_MAX + 1];     /* "" : none (AUTH PASSWORD) */
 	char pass[REDIS_PASS_MAX + 1];     /* "" : none */
+	char ca[REDIS_FILE_MAX + 1];       /* rediss:// ca=: "" the system's CAs */
+	char cert[REDIS_FILE_MAX + 1];     /* cert=: "" no client certificate */
+	char key[REDIS_FILE_MAX + 1];      /* key=: "" the key is in cert= */
 };
 
 /* s (NUL-terminated) into *u. 0, or -1 with the reason in err. */

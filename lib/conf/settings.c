@@ -156,10 +156,6 @@ int conf_parse_setting(const char *key, const char *value, struct buf *out,
 		char why[160];
 		if (redis_url_parse(f, &u, why, sizeof why) < 0)
 			return conf_fail(err, errcap, "%s: %s", st->name, why);
-		if (u.tls)   /* issue 16: Debian 12's hiredis 0.14 has no hiredis_ssl */
-			return conf_fail(err, errcap, "%s: rediss:// (TLS) is not supported: this build's hiredis has "
-			                 "no TLS; reach Redis over a unix: socket or a local TLS tunnel (stunnel), "
-			                 "doc/cluster.md", st->name);
 		return buf_adds(out, f);
 	}
 	case S_DURATION0:

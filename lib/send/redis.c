@@ -1,5 +1,6 @@
 /* The Redis client (send/redis.h) over hiredis. */
 #include "send/redis.h"
+#include "send/redis_tls.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -17,14 +18,16 @@ void rconn_init(struct rconn *r, const struct redis_url *u, int timeout_ms)
 
 int rconn_up(const struct rconn *r)
 {
-	return r->ctx != NULL;
+	return r->ctx != NULL || r->tls != NULL;
 }
 
 void rconn_close(struct rconn *r)
 {
 	if (r->ctx)
 		redisFree(r->ctx);
+	rtls_close(r->tls);
 	r->ctx = NULL;
+	r->tls = NULL;
 }
 
 void rconn_free(struct redisReply *rep)
@@ -46,7 +49,7 @@ struct redisReply *rconn_cmd(struct rconn *r, int argc, const char **argv, char 
 	redisReply *rep;
 	size_t len[RCONN_ARGS_MAX];
 	int i;
-	if (!r->ctx) {
+	if (!rconn_up(r)) {
 		snprintf(err, cap, "not connected");
 		return NULL;
 	}
@@ -57,12 +60,14 @@ struct redisReply *rconn_cmd(struct rconn *r, int argc, const char **argv, char 
 	for (i = 0; i < argc; i++)
 		len[i] = strlen(argv[i]);
 	r->calls++;
-	rep = redisCommandArgv(r->ctx, argc, argv, len);
+	rep = r->tls ? rtls_cmd(r->tls, argc, argv, len, err, cap) : redisCommandArgv(r->ctx, argc, argv, len);
 	if (!rep) {
 		redisContext *c = r->ctx;
-		snprintf(err, cap, "%s", c->errstr[0] ? c->errstr : "connection lost");
-		if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
-			snprintf(err, cap, "timed out after %d ms", r->timeout_ms);
+		if (c) {
+			snprintf(err, cap, "%s", c->errstr[0] ? c->errstr : "connection lost");
+			if (c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK))
+				snprintf(err, cap, "timed out after %d ms", r->timeout_ms);
+		}
 		r->failures++;
 		rconn_close(r);
 		return NULL;
@@ -76,18 +81,22 @@ struct redisReply *rconn_cmd(struct rconn *r, int argc, const char **argv, char 
 	return rep;
 }
 
+/* AUTH and SELECT on a new connection (closed again if they fail) */
+static int rconn_login(struct rconn *r, char *err, size_t cap);
+
 int rconn_open(struct rconn *r, char *err, size_t cap)
 {
 	struct timeval tv = tv_of(r->timeout_ms);
 	redisContext *c;
-	redisReply *rep;
-	char db[16];
 	rconn_close(r);
-	if (r->url.tls) {
-		snprintf(err, cap, "rediss:// (TLS): this build's hiredis has no TLS");
-		return -1;
-	}
 	r->calls++;
+	if (r->url.tls) {   /* hiredis 0.14 has no TLS: OpenSSL's (send/redis_tls.c) */
+		if (!(r->tls = rtls_open(&r->url, r->timeout_ms, err, cap))) {
+			r->failures++;
+			return -1;
+		}
+		return rconn_login(r, err, cap);
+	}
 	c = r->url.unix_sock ? redisConnectUnixWithTimeout(r->url.path, tv)
 	                     : redisConnectWithTimeout(r->url.host, (int)r->url.port, tv);
 	if (!c || c->err) {
@@ -103,6 +112,13 @@ int rconn_open(struct rconn *r, char *err, size_t cap)
 		return -1;
 	}
 	r->ctx = c;
+	return rconn_login(r, err, cap);
+}
+
+static int rconn_login(struct rconn *r, char *err, size_t cap)
+{
+	redisReply *rep;
+	char db[16];
 	if (r->url.pass[0]) {
 		const char *a3[3] = { "AUTH", r->url.user, r->url.pass }, *a2[2] = { "AUTH", r->url.pass };
 		rep = r->url.user[0] ? rconn_cmd(r, 3, a3, err, cap) : rconn_cmd(r, 2, a2, err, cap);

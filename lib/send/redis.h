@@ -3,7 +3,8 @@
 /* The one Redis client (over hiredis, synchronous, with short timeouts so
  * that relay-send's loop never waits long): connect (AUTH, SELECT),
  * commands, and Lua scripts run by EVALSHA (loaded again on NOSCRIPT).
- * Every call is counted. After an I/O error or a timeout the connection
+ * rediss:// goes over send/redis_tls.c (OpenSSL; hiredis 0.14 has no
+ * TLS), the same calls. Every call is counted. After an I/O error or a timeout the connection
  * is closed (rconn_up is 0) and the caller reconnects when it chooses.
  * It lives in send/ (not net/) because only relay-send links hiredis and
  * the fuzz builds link every lib/ file outside send/; the URL parser is
@@ -12,11 +13,13 @@
 #include "conf/redis_url.h"
 
 struct redisReply;
+struct rtls;
 
 #define RCONN_ARGS_MAX 64   /* a command's words (a script's: 3 fewer) */
 
 struct rconn {
 	void *ctx;                 /* redisContext, NULL when down */
+	struct rtls *tls;          /* rediss:// instead (send/redis_tls.h), NULL when down */
 	struct redis_url url;
 	int timeout_ms;            /* connect and each command */
 	unsigned long calls;       /* round trips made */

@@ -34,6 +34,24 @@ static void t_url(void)
 	CHECK_STR(s, "redis://[::1]:7000/3");
 	CHECK(redis_url_parse("rediss://h:6390/0", &u, err, sizeof err) == 0);
 	CHECK(u.tls);
+	CHECK_STR(u.ca, "");
+	CHECK(redis_url_parse("rediss://:pw@h:6390/2?ca=/etc/ca.pem&cert=/c/cl.pem&key=/c/cl.key", &u, err, sizeof err) == 0);
+	CHECK(u.tls && u.port == 6390 && u.db == 2);
+	CHECK_STR(u.pass, "pw");
+	CHECK_STR(u.ca, "/etc/ca.pem");
+	CHECK_STR(u.cert, "/c/cl.pem");
+	CHECK_STR(u.key, "/c/cl.key");
+	redis_url_show(&u, s, sizeof s);
+	CHECK_STR(s, "rediss://h:6390/2");
+	CHECK(redis_url_parse("rediss://h?ca=/a/b.pem", &u, err, sizeof err) == 0);   /* a '/' in the query, no /DB */
+	CHECK_STR(u.host, "h");
+	CHECK(u.db == 0);
+	CHECK(redis_url_parse("redis://h/0?ca=/a.pem", &u, err, sizeof err) < 0);
+	CHECK(redis_url_parse("rediss://h?key=/k.pem", &u, err, sizeof err) < 0);
+	CHECK(redis_url_parse("rediss://h?ca=rel.pem", &u, err, sizeof err) < 0);
+	CHECK(redis_url_parse("rediss://h?ca=", &u, err, sizeof err) < 0);
+	CHECK(redis_url_parse("rediss://h?insecure=1", &u, err, sizeof err) < 0);
+	CHECK(redis_url_parse("rediss://h?ca=/a b", &u, err, sizeof err) < 0);
 	CHECK(redis_url_parse("unix:/run/redis/redis.sock?db=4&password=x", &u, err, sizeof err) == 0);
 	CHECK(u.unix_sock && u.db == 4);
 	CHECK_STR(u.path, "/run/redis/redis.sock");
